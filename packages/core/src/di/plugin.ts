@@ -1,0 +1,61 @@
+import { ContainerModule, type interfaces } from 'inversify';
+import type { z } from 'zod';
+import type { Rng } from '../random/rng.js';
+import type { InputSpec } from '../spaces/search-space.js';
+
+/** The contribution points a plugin package can bind to. */
+export const PluginKinds = ['backend', 'data', 'space', 'strategy', 'latency', 'trainer', 'plugin'] as const;
+export type PluginKind = (typeof PluginKinds)[number];
+
+/** Injection tokens, one per contribution point (symbol and interface share a name by convention). */
+export const Contribution: Readonly<Record<PluginKind, symbol>> = Object.freeze({
+  backend: Symbol.for('proxyless.contribution.backend'),
+  data: Symbol.for('proxyless.contribution.data'),
+  space: Symbol.for('proxyless.contribution.space'),
+  strategy: Symbol.for('proxyless.contribution.strategy'),
+  latency: Symbol.for('proxyless.contribution.latency'),
+  trainer: Symbol.for('proxyless.contribution.trainer'),
+  plugin: Symbol.for('proxyless.contribution.plugin'),
+});
+
+/** What a plugin's factory receives besides its validated options. */
+export interface PluginContext {
+  /** A generator forked for this plugin from the run seed. */
+  readonly rng: Rng;
+  /** Folder of the config file (relative paths in options resolve against it). */
+  readonly configDir: string;
+  /** The run directory, when the search writes one. */
+  readonly runDir?: string;
+  /** Input shape and class count, known once the data plugin has loaded (spaces need it). */
+  readonly input?: InputSpec;
+  /** Human-readable log line (goes to stderr unless the CLI runs with --json). */
+  log(message: string): void;
+}
+
+/**
+ * A plugin: a name, an options schema (the single source of its option types) and a factory.
+ * `create` receives options already validated and defaulted by `options`.
+ */
+export interface PluginDescriptor<T = unknown, S extends z.ZodType = z.ZodType> {
+  readonly kind: PluginKind;
+  /** Short name, unique within its kind in one package (e.g. `wasm`, `uniform`). */
+  readonly name: string;
+  readonly description: string;
+  readonly options: S;
+  create(options: z.output<S>, ctx: PluginContext): T | Promise<T>;
+}
+
+/** Identity helper that keeps option types inferred from the schema. */
+export function definePlugin<T, S extends z.ZodType>(descriptor: PluginDescriptor<T, S>): PluginDescriptor<T, S> {
+  return descriptor;
+}
+
+/**
+ * The default export every plugin package provides: an inversify `ContainerModule` that binds each
+ * descriptor to its contribution point.
+ */
+export function pluginModule(...descriptors: PluginDescriptor<any, any>[]): ContainerModule {
+  return new ContainerModule((bind: interfaces.Bind) => {
+    for (const d of descriptors) bind(Contribution[d.kind]).toConstantValue(d);
+  });
+}

@@ -1,0 +1,36 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { OpFeatures } from '../spaces/op-features.js';
+import type { OpSpec } from '../spaces/search-space.js';
+
+export const LatencyProvider = Symbol.for('proxyless.LatencyProvider');
+
+/**
+ * Latency of ops for one named target (`cpu`, `gpu`, `mobile`, `flops`, …), in ms (or in MFLOPs
+ * for `flops`; `unit` says which).
+ */
+export interface LatencyProvider {
+  readonly target: string;
+  readonly unit: 'ms' | 'mflops' | string;
+  /**
+   * Called once before a search with every op the space may run (all candidates and fixed layers).
+   * Measured providers time them here; table providers check every key is present and throw one
+   * error listing all missing keys.
+   */
+  prepare?(ops: readonly OpSpec[]): Promise<void>;
+  /** Latency of one op. A `zero` op must cost 0. */
+  latency(op: OpFeatures): number;
+}
+
+/** Expected latency of the network for the current α: Σ over mixed ops of Σ_i p_i·lat_i plus fixed layers. */
+export interface ExpectedLatency {
+  /** Differentiable in every α. */
+  expected(): tf.Scalar;
+  /** Latency of one concrete architecture (plain number). */
+  ofArchitecture(arch: Readonly<Record<string, string>>): number;
+  /** Sum of the fixed (not searched) layers. */
+  readonly fixed: number;
+  /** Per mixed op label, latency of each candidate in order. */
+  readonly table: Readonly<Record<string, readonly number[]>>;
+  readonly unit: string;
+  readonly target: string;
+}

@@ -1,0 +1,31 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { GateAssignment } from './gates.js';
+
+/** How a forward pass runs. Passed down explicitly: there is no global mode flag. */
+export interface ForwardContext {
+  /** Training mode: batch norm uses batch statistics and updates its running averages. */
+  readonly training: boolean;
+  /**
+   * `binarized` (default): each mixed op runs only the paths its gates mark active.
+   * `weighted`: every path runs and the output is Σ p_i·o_i(x) (DARTS-style baseline).
+   */
+  readonly mode?: 'binarized' | 'weighted';
+  /** Binary gates per mixed-op label, required in binarized mode for every mixed op that runs. */
+  readonly gates?: GateAssignment;
+}
+
+/** A variable with a stable, checkpoint-friendly name. */
+export interface NamedVariable {
+  readonly name: string;
+  readonly variable: tf.Variable;
+  /** False for running statistics (batch norm mean/variance). */
+  readonly trainable: boolean;
+}
+
+/** A differentiable building block: owns its variables and maps a tensor to a tensor. */
+export interface Module {
+  readonly name: string;
+  apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor;
+  /** Every variable of this module and its children (mixed ops include their α). */
+  variables(): NamedVariable[];
+}

@@ -1,0 +1,3 @@
+// @proxyless/strategy-reinforce: REINFORCE updates of binarized architecture parameters
+// stub; filled by issue 6.
+export {};
