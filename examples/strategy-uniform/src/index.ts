@@ -1,3 +1,8 @@
-// proxyless-strategy-uniform: Example third-party proxyless strategy: uniform random gates, never updates alpha
-// complete (issue 2): the worked example of docs/writing-a-plugin.md.
-export {};
+// proxyless-strategy-uniform: an example third-party strategy package for proxyless.
+import { pluginModule } from '@proxyless/core';
+import { uniformStrategyPlugin } from './uniform-strategy.js';
+
+export * from './uniform-strategy.js';
+
+/** The plugin contract: a default-exported ContainerModule binding the strategy. */
+export default pluginModule(uniformStrategyPlugin);

@@ -2,17 +2,45 @@
 // connects them (hooks, composition from a config, the search loop, data, artifacts).
 import 'reflect-metadata';
 
+// TensorFlow.js runtime and randomness
 export * from './tfjs/runtime.js';
 export * from './random/rng.js';
+// Building blocks and the mixed op
 export * from './nn/module.js';
 export * from './nn/gates.js';
 export * from './nn/mixed-op.js';
+export * from './nn/layers.js';
+export * from './nn/loss.js';
+export * from './nn/gate-sampling.js';
+// Contracts
 export * from './spaces/architecture.js';
 export * from './spaces/op-features.js';
 export * from './spaces/search-space.js';
+export * from './strategies/strategy.js';
 export * from './backend/backend.js';
 export * from './latency/latency-provider.js';
+export * from './latency/expected-latency.js';
+export * from './training/trainer.js';
 export * from './data/dataset.js';
+export * from './data/index.js';
+// Session, hooks and plugins
+export * from './session/hooks.js';
+export * from './session/search-session.js';
 export * from './di/plugin.js';
+// Built-ins
+export * from './backend/cpu-backend.js';
+export * from './training/sgd.js';
+export * from './training/search-trainer.js';
+export * from './builtin-plugins.js';
+// Config, composition, artifacts
+export * from './config/schema.js';
+export * from './config/config-error.js';
+export * from './config/load-config.js';
+export * from './config/resolve-plugin.js';
+export * from './compose/compose-search.js';
+export * from './artifacts/atomic.js';
+export * from './artifacts/checkpoint.js';
+export * from './artifacts/run-directory-plugin.js';
+// One copy of these for every plugin package
 export { z } from 'zod';
 export { ContainerModule, Container } from 'inversify';

@@ -1,3 +1,3 @@
-// @proxyless/test-utils: Shared test utilities and fixtures (private)
-// issue 2 (fixtures) and issue 3 (conformance helpers).
-export {};
+// @proxyless/test-utils: shared test fixtures and helpers (private).
+export * from './tiny-space.js';
+export { default } from './test-utils-module.js';

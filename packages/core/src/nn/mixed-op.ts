@@ -32,7 +32,7 @@ export class MixedOp implements Module {
     if (init.length !== candidates.length) {
       throw new Error(`mixed op ${name}: ${init.length} α values for ${candidates.length} candidates`);
     }
-    this.alpha = tf.variable(tf.tensor1d(init), true, `${name}/alpha`);
+    this.alpha = tf.variable(tf.tensor1d(init), true);
   }
 
   /** Stable label of this mixed op (same as `name`). */
@@ -98,7 +98,7 @@ export class MixedOp implements Module {
 
   variables(): NamedVariable[] {
     return [
-      { name: this.alpha.name, variable: this.alpha, trainable: true },
+      { name: `${this.name}/alpha`, variable: this.alpha, trainable: true },
       ...this.candidates.flatMap((c) => c.module.variables()),
     ];
   }

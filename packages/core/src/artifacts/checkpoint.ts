@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic.js';
+
+/** Magic and version of the checkpoint container. */
+const MAGIC = 'PXLSCKPT';
+const VERSION = 1;
+
+interface TensorEntry {
+  name: string;
+  dtype: 'float32' | 'int32';
+  shape: number[];
+  offset: number;
+  length: number;
+}
+
+/**
+ * A checkpoint: JSON state plus named tensors, in one file
+ * `[8-byte magic][u32 version][u32 header length][header JSON][raw little-endian data]`, written
+ * atomically (temp file + rename).
+ */
+export interface CheckpointData {
+  readonly json: unknown;
+  readonly tensors: Readonly<Record<string, tf.Tensor>>;
+}
+
+export function saveCheckpoint(path: string, data: CheckpointData): void {
+  const entries: TensorEntry[] = [];
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(data.tensors)) {
+    if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`checkpoint: tensor ${name} has unsupported dtype ${t.dtype}`);
+    const values = t.dataSync() as Float32Array | Int32Array;
+    const bytes = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+    entries.push({ name, dtype: t.dtype, shape: t.shape, offset, length: bytes.byteLength });
+    chunks.push(bytes);
+    offset += bytes.byteLength;
+  }
+  const header = Buffer.from(JSON.stringify({ json: data.json, tensors: entries }), 'utf8');
+  const prefix = Buffer.alloc(16);
+  prefix.write(MAGIC, 0, 'ascii');
+  prefix.writeUInt32LE(VERSION, 8);
+  prefix.writeUInt32LE(header.byteLength, 12);
+  writeFileAtomic(path, [prefix, header, ...chunks]);
+}
+
+/** Reads a checkpoint; every tensor is new (the caller disposes them). */
+export function loadCheckpoint(path: string): CheckpointData {
+  const buf = readFileSync(path);
+  if (buf.byteLength < 16 || buf.toString('ascii', 0, 8) !== MAGIC) {
+    throw new Error(`${path}: not a proxyless checkpoint (expected magic "${MAGIC}")`);
+  }
+  const version = buf.readUInt32LE(8);
+  if (version !== VERSION) throw new Error(`${path}: checkpoint version ${version}, this proxyless reads version ${VERSION}`);
+  const headerLength = buf.readUInt32LE(12);
+  if (16 + headerLength > buf.byteLength) throw new Error(`${path}: truncated checkpoint header`);
+  const header = JSON.parse(buf.toString('utf8', 16, 16 + headerLength)) as { json: unknown; tensors: TensorEntry[] };
+  const base = 16 + headerLength;
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const e of header.tensors) {
+    if (base + e.offset + e.length > buf.byteLength) {
+      throw new Error(`${path}: truncated checkpoint (tensor ${e.name} needs bytes up to ${base + e.offset + e.length}, file has ${buf.byteLength})`);
+    }
+    const bytes = buf.buffer.slice(buf.byteOffset + base + e.offset, buf.byteOffset + base + e.offset + e.length);
+    const values = e.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+    tensors[e.name] = tf.tensor(values, e.shape, e.dtype);
+  }
+  return { json: header.json, tensors };
+}
+
+export function disposeCheckpoint(data: CheckpointData): void {
+  tf.dispose(Object.values(data.tensors));
+}

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { appendFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SearchPlugin, SearchSession } from '../session/search-session.js';
+import { writeFileAtomic } from './atomic.js';
+import { saveCheckpoint } from './checkpoint.js';
+
+const PLUGIN_NAME = 'RunDirectoryPlugin';
+
+/** File names inside a run directory. */
+export const RunFiles = Object.freeze({
+  config: 'config.json',
+  checkpoint: 'checkpoint.ckpt',
+  metrics: 'metrics.jsonl',
+  architecture: 'architecture.json',
+  result: 'result.json',
+});
+
+export interface RunDirectoryOptions {
+  readonly dir: string;
+  /** When resuming: length of metrics.jsonl at the checkpoint (later lines are dropped). */
+  readonly resumeMetricsBytes?: number;
+}
+
+/**
+ * Writes the artifacts of a search into its run directory: the resolved config, `metrics.jsonl`
+ * (one JSON record per weight step, arch step and epoch), the checkpoint (atomically, on every
+ * `checkpoint` request), `architecture.json` and `result.json`.
+ */
+export class RunDirectoryPlugin implements SearchPlugin {
+  readonly name = PLUGIN_NAME;
+
+  constructor(private readonly options: RunDirectoryOptions) {}
+
+  apply(session: SearchSession): void {
+    const dir = this.options.dir;
+    const metrics = join(dir, RunFiles.metrics);
+    const record = (r: object) => appendFileSync(metrics, JSON.stringify({ time: new Date().toISOString(), ...r }) + '\n');
+
+    session.hooks.beforeSearch.tapPromise(PLUGIN_NAME, async (start) => {
+      mkdirSync(dir, { recursive: true });
+      const configPath = join(dir, RunFiles.config);
+      if (!existsSync(configPath)) writeFileAtomic(configPath, JSON.stringify(session.components.config, null, 2) + '\n');
+      if (start.resumedFrom && this.options.resumeMetricsBytes !== undefined && existsSync(metrics)) {
+        if (statSync(metrics).size > this.options.resumeMetricsBytes) truncateSync(metrics, this.options.resumeMetricsBytes);
+      } else if (!start.resumedFrom) {
+        writeFileSync(metrics, '');
+      }
+      record({ type: 'start', epochs: start.epochs, batchesPerEpoch: start.batchesPerEpoch, resumedFrom: start.resumedFrom ?? null, device: session.components.backend.describe() });
+    });
+    session.hooks.afterWeightStep.tapPromise(PLUGIN_NAME, async (s) => {
+      record({ type: 'step', epoch: s.epoch, batch: s.batch, step: s.step, phase: s.phase, loss: s.loss, accuracy: s.accuracy, lr: s.lr });
+    });
+    session.hooks.afterArchStep.tapPromise(PLUGIN_NAME, async (s) => {
+      record({ type: 'arch', epoch: s.epoch, step: s.step, metrics: s.metrics, expectedLatency: s.expectedLatency ?? null, probabilities: s.probabilities });
+    });
+    session.hooks.afterEpoch.tapPromise(PLUGIN_NAME, async (e) => {
+      record({ type: 'epoch', ...e });
+    });
+    session.hooks.checkpoint.tapPromise(PLUGIN_NAME, async (req) => {
+      const snap = session.snapshot();
+      try {
+        const metricsBytes = existsSync(metrics) ? statSync(metrics).size : 0;
+        saveCheckpoint(join(dir, RunFiles.checkpoint), { json: { ...snap.json, saved: req, metricsBytes }, tensors: snap.tensors });
+      } finally {
+        tf.dispose(Object.values(snap.tensors));
+      }
+    });
+    session.hooks.architectureDerived.tapPromise(PLUGIN_NAME, async (d) => {
+      const config = session.components.config as { space?: unknown; data?: unknown; backend?: unknown; seed?: unknown };
+      writeFileAtomic(
+        join(dir, RunFiles.architecture),
+        JSON.stringify({ space: config.space, data: config.data, backend: config.backend, seed: config.seed, ...d }, null, 2) + '\n',
+      );
+    });
+    session.hooks.done.tapPromise(PLUGIN_NAME, async (result) => {
+      record({ type: 'done', ...result });
+      writeFileAtomic(join(dir, RunFiles.result), JSON.stringify(result, null, 2) + '\n');
+    });
+    session.hooks.failed.tapPromise(PLUGIN_NAME, async (err) => {
+      if (existsSync(dir)) record({ type: 'failed', name: err.name, message: err.message });
+    });
+  }
+}

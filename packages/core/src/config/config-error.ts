@@ -1,0 +1,56 @@
+import type { z } from 'zod';
+
+export interface ConfigProblem {
+  /** Dotted field path, e.g. `strategy.options.lr`. */
+  readonly path: string;
+  /** The offending value as JSON (or `undefined` when the field is missing). */
+  readonly value: string;
+  /** What was expected. */
+  readonly expected: string;
+}
+
+/** A config that cannot run: names the file and, per problem, the field, the bad value and what was expected. */
+export class ConfigError extends Error {
+  constructor(readonly file: string, readonly problems: readonly ConfigProblem[]) {
+    super(
+      `${file}: invalid config\n` +
+        problems.map((p) => `  - ${p.path || '(root)'}: got ${p.value}; expected ${p.expected}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k as string];
+  }
+  return cur;
+}
+
+export function describeValue(v: unknown): string {
+  if (v === undefined) return 'nothing (field missing)';
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** Maps zod issues onto config problems, prefixing paths and looking values up in the raw input. */
+export function problemsFromZod(error: z.ZodError, raw: unknown, prefix: readonly PropertyKey[] = []): ConfigProblem[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((k) => ({
+        path: [...prefix, ...issue.path, k].map(String).join('.'),
+        value: describeValue(valueAt(raw, [...issue.path, k])),
+        expected: 'no such field (unknown key; check the spelling against the documented options)',
+      }));
+    }
+    return [
+      {
+        path: [...prefix, ...issue.path].map(String).join('.'),
+        value: describeValue(valueAt(raw, issue.path)),
+        expected: issue.message,
+      },
+    ];
+  });
+}

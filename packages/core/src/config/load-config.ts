@@ -1,0 +1,34 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, problemsFromZod } from './config-error.js';
+import { searchConfigSchema, type SearchConfig } from './schema.js';
+
+export interface LoadedConfig {
+  readonly file: string;
+  /** Folder that relative paths in plugin options resolve against. */
+  readonly dir: string;
+  readonly raw: unknown;
+  readonly config: SearchConfig;
+}
+
+/** Reads a JSON or YAML config file and validates its top level (plugin options are checked later by each plugin). */
+export function loadConfigFile(path: string): LoadedConfig {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new ConfigError(file, [{ path: '', value: 'no file', expected: 'an existing JSON or YAML config file' }]);
+  const text = readFileSync(file, 'utf8');
+  let raw: unknown;
+  try {
+    raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', value: 'unparseable text', expected: `valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})` }]);
+  }
+  return { file, dir: dirname(file), raw, config: parseConfig(raw, file) };
+}
+
+/** Validates a config object (already parsed); `file` only names it in errors. */
+export function parseConfig(raw: unknown, file = '<config>'): SearchConfig {
+  const r = searchConfigSchema.safeParse(raw);
+  if (!r.success) throw new ConfigError(file, problemsFromZod(r.error, raw));
+  return r.data;
+}

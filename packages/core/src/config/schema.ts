@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/** A reference to a plugin: a built-in name or an npm package, which plugin of it, and its options. */
+export const pluginRefSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { use: v } : v),
+  z
+    .object({
+      use: z.string().min(1).describe('built-in plugin name (e.g. "cpu", "search", "fashion-mnist") or npm package name'),
+      name: z.string().min(1).optional().describe('which plugin of the package, when it provides several of this kind'),
+      options: z.record(z.string(), z.unknown()).default({}).describe("the plugin's own options, validated by its schema"),
+    })
+    .strict(),
+);
+export type PluginRef = z.output<typeof pluginRefSchema>;
+
+/** The search config file (JSON or YAML). */
+export const searchConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    seed: z.number().int().min(0).default(1).describe('seed of every random draw; same seed + backend ⇒ same run'),
+    backend: pluginRefSchema.default({ use: 'cpu', options: {} }),
+    data: pluginRefSchema,
+    space: pluginRefSchema,
+    strategy: pluginRefSchema,
+    latency: pluginRefSchema.optional(),
+    trainer: pluginRefSchema.default({ use: 'search', options: {} }),
+    plugins: z.array(pluginRefSchema).default([]).describe('extra plugins that tap the search hooks'),
+    output: z
+      .object({
+        dir: z.string().default('runs').describe('parent folder of run directories (relative to the working directory)'),
+        name: z.string().optional().describe('run directory name (default: config file name + timestamp)'),
+      })
+      .strict()
+      .default({ dir: 'runs' }),
+  })
+  .strict();
+
+export type SearchConfig = z.output<typeof searchConfigSchema>;
+export type SearchConfigInput = z.input<typeof searchConfigSchema>;
+
+/** The plugin slots of a config, in the order they are created. */
+export const PluginSlots = ['backend', 'data', 'space', 'strategy', 'latency', 'trainer'] as const;
+export type PluginSlot = (typeof PluginSlots)[number];

@@ -1,0 +1,189 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../random/rng.js';
+import type { ForwardContext, Module, NamedVariable } from './module.js';
+
+/** Float32 array of He-normal (fan-in) draws, fully determined by the rng. */
+export function heNormal(rng: Rng, size: number, fanIn: number): Float32Array {
+  const std = Math.sqrt(2 / Math.max(1, fanIn));
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = rng.normal(0, std);
+  return out;
+}
+
+/**
+ * Creates a variable. tfjs variable names must be unique per process, so the tfjs name is left
+ * automatic; the stable name used by checkpoints and exports lives in `NamedVariable.name`.
+ */
+function weight(shape: number[], values: Float32Array, trainable = true): tf.Variable {
+  return tf.variable(tf.tensor(values, shape, 'float32'), trainable);
+}
+
+export interface Conv2dOptions {
+  readonly kernel: number;
+  readonly stride?: number;
+  readonly bias?: boolean;
+}
+
+/** k×k convolution, `same` padding, NHWC; weights [k,k,in,out], optional bias. */
+export class Conv2d implements Module {
+  readonly w: tf.Variable;
+  readonly b?: tf.Variable;
+  readonly stride: number;
+
+  constructor(readonly name: string, readonly inChannels: number, readonly outChannels: number, opts: Conv2dOptions, rng: Rng) {
+    const k = opts.kernel;
+    this.stride = opts.stride ?? 1;
+    this.w = weight([k, k, inChannels, outChannels], heNormal(rng, k * k * inChannels * outChannels, k * k * outChannels));
+    if (opts.bias) this.b = weight([outChannels], new Float32Array(outChannels));
+  }
+
+  apply(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+    return tf.tidy(() => {
+      const y = tf.conv2d(x as tf.Tensor4D, this.w as tf.Tensor4D, this.stride, 'same');
+      return this.b ? tf.add(y, this.b) : y;
+    });
+  }
+
+  variables(): NamedVariable[] {
+    const v: NamedVariable[] = [{ name: `${this.name}/kernel`, variable: this.w, trainable: true }];
+    if (this.b) v.push({ name: `${this.name}/bias`, variable: this.b, trainable: true });
+    return v;
+  }
+}
+
+/** k×k depthwise convolution (channel multiplier 1), `same` padding; filter [k,k,C,1]. */
+export class DepthwiseConv2d implements Module {
+  readonly w: tf.Variable;
+
+  constructor(readonly name: string, readonly channels: number, readonly kernel: number, readonly stride: number, rng: Rng) {
+    this.w = weight([kernel, kernel, channels, 1], heNormal(rng, kernel * kernel * channels, kernel * kernel));
+  }
+
+  apply(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+    return tf.depthwiseConv2d(x as tf.Tensor4D, this.w as tf.Tensor4D, this.stride, 'same');
+  }
+
+  variables(): NamedVariable[] {
+    return [{ name: `${this.name}/depthwise_kernel`, variable: this.w, trainable: true }];
+  }
+}
+
+export interface BatchNormOptions {
+  /** PyTorch convention: running = (1 − momentum)·running + momentum·batch. */
+  readonly momentum?: number;
+  readonly eps?: number;
+}
+
+/** Batch normalization over N, H, W (NHWC) or N (NC). Training mode uses batch statistics and updates running ones. */
+export class BatchNorm implements Module {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  readonly movingMean: tf.Variable;
+  readonly movingVariance: tf.Variable;
+  readonly momentum: number;
+  readonly eps: number;
+
+  constructor(readonly name: string, readonly channels: number, opts: BatchNormOptions = {}) {
+    this.momentum = opts.momentum ?? 0.1;
+    this.eps = opts.eps ?? 1e-3;
+    this.gamma = weight([channels], new Float32Array(channels).fill(1));
+    this.beta = weight([channels], new Float32Array(channels));
+    this.movingMean = weight([channels], new Float32Array(channels), false);
+    this.movingVariance = weight([channels], new Float32Array(channels).fill(1), false);
+  }
+
+  apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    return tf.tidy(() => {
+      if (!ctx.training) {
+        return tf.batchNorm(x, this.movingMean, this.movingVariance, this.beta, this.gamma, this.eps);
+      }
+      const axes = x.rank === 4 ? [0, 1, 2] : [0];
+      const { mean, variance } = tf.moments(x, axes);
+      const m = this.momentum;
+      const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+      const unbiased = count > 1 ? tf.mul(variance, count / (count - 1)) : variance;
+      this.movingMean.assign(tf.add(tf.mul(this.movingMean, 1 - m), tf.mul(mean, m)));
+      this.movingVariance.assign(tf.add(tf.mul(this.movingVariance, 1 - m), tf.mul(unbiased, m)));
+      const inv = tf.rsqrt(tf.add(variance, this.eps));
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), inv), this.gamma), this.beta);
+    });
+  }
+
+  variables(): NamedVariable[] {
+    return [
+      { name: `${this.name}/gamma`, variable: this.gamma, trainable: true },
+      { name: `${this.name}/beta`, variable: this.beta, trainable: true },
+      { name: `${this.name}/moving_mean`, variable: this.movingMean, trainable: false },
+      { name: `${this.name}/moving_variance`, variable: this.movingVariance, trainable: false },
+    ];
+  }
+}
+
+/** Fully connected layer on [N, in]: weights [in,out], bias [out]. */
+export class Dense implements Module {
+  readonly w: tf.Variable;
+  readonly b?: tf.Variable;
+
+  constructor(readonly name: string, readonly inFeatures: number, readonly outFeatures: number, rng: Rng, bias = true) {
+    const bound = 1 / Math.sqrt(inFeatures);
+    const values = new Float32Array(inFeatures * outFeatures);
+    for (let i = 0; i < values.length; i++) values[i] = (rng.next() * 2 - 1) * bound;
+    this.w = weight([inFeatures, outFeatures], values);
+    if (bias) this.b = weight([outFeatures], new Float32Array(outFeatures));
+  }
+
+  apply(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+    return tf.tidy(() => {
+      const y = tf.matMul(x as tf.Tensor2D, this.w as tf.Tensor2D);
+      return this.b ? tf.add(y, this.b) : y;
+    });
+  }
+
+  variables(): NamedVariable[] {
+    const v: NamedVariable[] = [{ name: `${this.name}/kernel`, variable: this.w, trainable: true }];
+    if (this.b) v.push({ name: `${this.name}/bias`, variable: this.b, trainable: true });
+    return v;
+  }
+}
+
+/** A stateless function as a module (activations, pooling, reshape). */
+export class Lambda implements Module {
+  constructor(readonly name: string, private readonly fn: (x: tf.Tensor) => tf.Tensor) {}
+  apply(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.fn(x));
+  }
+  variables(): NamedVariable[] {
+    return [];
+  }
+}
+
+/** Modules applied in order. */
+export class Sequential implements Module {
+  constructor(readonly name: string, readonly layers: readonly Module[]) {}
+  apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    return tf.tidy(() => this.layers.reduce<tf.Tensor>((h, layer) => layer.apply(h, ctx), x));
+  }
+  variables(): NamedVariable[] {
+    return this.layers.flatMap((l) => l.variables());
+  }
+}
+
+/** `x + f(x)`: a residual block around a module (its output shape must match its input's). */
+export class Residual implements Module {
+  constructor(readonly name: string, readonly body: Module) {}
+  apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    return tf.tidy(() => tf.add(x, this.body.apply(x, ctx)));
+  }
+  variables(): NamedVariable[] {
+    return this.body.variables();
+  }
+}
+
+export const relu = (name = 'relu'): Lambda => new Lambda(name, (x) => tf.relu(x));
+export const relu6 = (name = 'relu6'): Lambda => new Lambda(name, (x) => tf.relu6(x));
+export const globalAvgPool = (name = 'global_avg_pool'): Lambda => new Lambda(name, (x) => tf.mean(x, [1, 2]));
+
+/** Number of scalar weights in trainable variables. */
+export function countParameters(vars: readonly NamedVariable[]): number {
+  return vars.filter((v) => v.trainable).reduce((n, v) => n + v.variable.size, 0);
+}

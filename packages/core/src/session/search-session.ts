@@ -1,0 +1,112 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Backend } from '../backend/backend.js';
+import type { Dataset } from '../data/dataset.js';
+import type { ExpectedLatency } from '../latency/latency-provider.js';
+import type { Rng } from '../random/rng.js';
+import type { Network, SearchSpace } from '../spaces/search-space.js';
+import type { ArchitectureStrategy } from '../strategies/strategy.js';
+import type { Trainer } from '../training/trainer.js';
+import { createSearchHooks, type SearchHooks, type SearchResult } from './hooks.js';
+
+export const SearchPlugin = Symbol.for('proxyless.SearchPlugin');
+
+/** A plugin taps the session's hooks in `apply` (webpack style); its constructor only keeps options. */
+export interface SearchPlugin {
+  readonly name: string;
+  apply(session: SearchSession): void;
+}
+
+/** Everything that a checkpoint holds: tensors by name plus JSON state of each participant. */
+export interface SessionSnapshot {
+  readonly json: {
+    readonly trainer: unknown;
+    readonly strategy: unknown;
+    readonly [key: string]: unknown;
+  };
+  /** Network variables under `net/`, strategy tensors under `strategy/`, trainer tensors under `trainer/`. */
+  readonly tensors: Record<string, tf.Tensor>;
+}
+
+export interface SearchComponents {
+  readonly seed: number;
+  readonly rng: Rng;
+  readonly backend: Backend;
+  readonly dataset: Dataset;
+  readonly space: SearchSpace;
+  readonly network: Network;
+  readonly strategy: ArchitectureStrategy;
+  readonly trainer: Trainer;
+  readonly latency?: ExpectedLatency;
+  readonly plugins: readonly SearchPlugin[];
+  /** Run directory for artifacts, when the search writes them. */
+  readonly runDir?: string;
+  /** Resolved config (what `config.json` in the run directory holds). */
+  readonly config: unknown;
+}
+
+/**
+ * One search: owns the frozen hooks and the composed components. Plugins tap the hooks; the
+ * trainer drives the loop and calls them. Domain code never sees the container.
+ */
+export class SearchSession {
+  readonly hooks: SearchHooks = createSearchHooks();
+  private stopReason: string | undefined;
+
+  constructor(readonly components: SearchComponents) {
+    for (const p of components.plugins) p.apply(this);
+  }
+
+  get network(): Network {
+    return this.components.network;
+  }
+
+  /** Asks the loop to stop after the current step (e.g. on SIGINT); it checkpoints first. */
+  requestStop(reason: string): void {
+    this.stopReason ??= reason;
+  }
+
+  get stopRequested(): string | undefined {
+    return this.stopReason;
+  }
+
+  /** Runs the search (or resumes it from a snapshot) and returns the derived result. */
+  async run(resume?: SessionSnapshot): Promise<SearchResult> {
+    try {
+      return await this.components.trainer.run(this, resume);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      await this.hooks.failed.promise(e);
+      throw e;
+    }
+  }
+
+  /** Current state of the network, strategy and trainer (tensors are clones the caller disposes). */
+  snapshot(): SessionSnapshot {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const v of this.components.network.variables()) tensors[`net/${v.name}`] = v.variable.clone();
+    const s = this.components.strategy.getState();
+    for (const [k, t] of Object.entries(s.tensors)) tensors[`strategy/${k}`] = t.clone();
+    const t = this.components.trainer.getState();
+    for (const [k, v] of Object.entries(t.tensors)) tensors[`trainer/${k}`] = v.clone();
+    return { json: { trainer: t.json, strategy: s.json }, tensors };
+  }
+
+  /** Loads network variables and strategy state from a snapshot (the trainer reads its own part in `run`). */
+  restoreModelState(snap: SessionSnapshot): void {
+    for (const v of this.components.network.variables()) {
+      const t = snap.tensors[`net/${v.name}`];
+      if (!t) throw new Error(`checkpoint has no tensor for network variable ${v.name}`);
+      if (t.shape.join('x') !== v.variable.shape.join('x')) {
+        throw new Error(`checkpoint tensor ${v.name} has shape [${t.shape}] but the network expects [${v.variable.shape}]`);
+      }
+      v.variable.assign(t);
+    }
+    this.components.strategy.setState({ json: snap.json.strategy, tensors: pick(snap.tensors, 'strategy/') });
+  }
+}
+
+export function pick(tensors: Readonly<Record<string, tf.Tensor>>, prefix: string): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const [k, t] of Object.entries(tensors)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = t;
+  return out;
+}
