@@ -1,0 +1,205 @@
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { trainNetworkOptions } from '@proxyless/core';
+import { deriveCommand } from './commands/derive.js';
+import { EVAL_SPLITS, evalCommand, type EvalOptions } from './commands/eval.js';
+import { latencyPlaceholder } from './commands/latency.js';
+import { searchCommand, type SearchOptions } from './commands/search.js';
+import { trainCommand, type TrainFlagValues } from './commands/train.js';
+import type { CommandContext } from './commands/common.js';
+import { exitCodeOf, isConfigError } from './errors.js';
+import { oneLine } from './format.js';
+import { Output, processIo, type CliIo } from './output.js';
+import { prepareRuntime } from './runtime.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+interface RunState {
+  out?: Output;
+  exitCode?: number;
+}
+
+const EXIT_CODES = `
+Exit codes:
+  0    success
+  1    the command failed (the reason is printed on stderr)
+  2    invalid config, architecture file or command line (file, field, value and what was expected are printed)
+  130  interrupted (Ctrl-C); a search writes a checkpoint first
+
+Environment:
+  PROXYLESS_DEBUG=1  print stack traces and TensorFlow.js warnings`;
+
+/**
+ * The `proxyless` program (commander). Actions record their exit code in `state`; `runCli` turns
+ * errors into one-line messages and exit codes.
+ */
+export function createProgram(io: CliIo = processIo(), state: RunState = {}): Command {
+  const program = new Command('proxyless');
+  program
+    .description('Hardware-aware neural architecture search (ProxylessNAS) on TensorFlow.js')
+    .version(VERSION, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help for a command')
+    .option('--json', 'machine-readable output: one JSON object on stdout at the end; no progress bars, no logs')
+    .option('-q, --quiet', 'no logs and no progress; only results and errors')
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`proxyless: ${s.replace(/^error: /, '')}`),
+    })
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ proxyless search examples/fashion-mnist/quick.yaml
+  $ proxyless search --resume runs/quick-2025-01-01T00-00-00-000Z
+  $ proxyless derive runs/quick-2025-01-01T00-00-00-000Z
+  $ proxyless train runs/quick-2025-01-01T00-00-00-000Z/architecture.json --epochs 5
+  $ proxyless eval runs/quick-2025-01-01T00-00-00-000Z/model
+  $ proxyless search config.yaml --json > result.json
+${EXIT_CODES}`,
+    );
+
+  const act =
+    <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number>) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const g = cmd.optsWithGlobals<{ json?: boolean; quiet?: boolean }>();
+      const out = new Output(io, { json: g.json === true, quiet: g.quiet === true });
+      state.out = out;
+      await prepareRuntime(io.env);
+      state.exitCode = await fn({ io, out }, ...(args.slice(0, -1) as A));
+    };
+
+  program
+    .command('search')
+    .description('run an architecture search from a config file (JSON or YAML), or resume one from its checkpoint')
+    .argument('[config]', 'search config file (JSON or YAML); not given with --resume')
+    .option('-o, --out <dir>', 'run directory to write (default: <output.dir>/<config name>-<timestamp> from the config)')
+    .option('-r, --resume <run-dir>', 'continue the search in this run directory from its last checkpoint (uses the config stored there)')
+    .addHelpText(
+      'after',
+      `
+The run directory receives config.json, metrics.jsonl (one record per step and epoch),
+checkpoint.ckpt (written every trainer.options.checkpointEvery steps and at each epoch end),
+architecture.json and result.json. Ctrl-C stops after the current step, writes a checkpoint and
+exits with 130; a second Ctrl-C quits at once.
+
+Examples:
+  $ proxyless search examples/fashion-mnist/quick.yaml
+  $ proxyless search search.yaml --out runs/try1
+  $ proxyless search --resume runs/try1
+  $ proxyless search search.yaml --json | jq .architecture`,
+    )
+    .action(act((ctx, config: string | undefined, opts: SearchOptions) => searchCommand(ctx, config, opts)));
+
+  program
+    .command('derive')
+    .description("derive the architecture from a run's last checkpoint and write <run-dir>/architecture.json")
+    .argument('<run-dir>', 'run directory of a finished or interrupted search')
+    .addHelpText(
+      'after',
+      `
+Prints one line per searchable block: label, chosen candidate and its probability.
+
+Examples:
+  $ proxyless derive runs/try1
+  $ proxyless derive runs/try1 --json`,
+    )
+    .action(act((ctx, runDir: string) => deriveCommand(ctx, runDir)));
+
+  const d = trainNetworkOptions.parse({});
+  program
+    .command('train')
+    .description('train a derived architecture from scratch, evaluate it on the test split and save a model directory')
+    .argument('<architecture.json>', 'architecture file written by `proxyless search` or `proxyless derive`')
+    .option('-o, --out <dir>', 'model directory to write (default: <folder of architecture.json>/model)')
+    .option('--epochs <n>', `training epochs (default: ${d.epochs})`)
+    .option('--batch-size <n>', `examples per batch (default: ${d.batchSize})`)
+    .option('--lr <x>', `initial learning rate, > 0 (default: ${d.lr})`)
+    .addOption(new Option('--lr-schedule <schedule>', `learning-rate schedule (default: ${d.lrSchedule})`).choices(['cosine', 'constant']))
+    .option('--momentum <x>', `SGD momentum in [0, 1] (default: ${d.momentum})`)
+    .option('--weight-decay <x>', `L2 weight decay on kernels, >= 0 (default: ${d.weightDecay})`)
+    .option('--label-smoothing <x>', `label smoothing in [0, 1] (default: ${d.labelSmoothing})`)
+    .option('--max-batches-per-epoch <n>', 'cap on batches per epoch, for quick runs (default: all)')
+    .option('--backend <name>', 'backend plugin to train on (default: the one in architecture.json, else cpu)')
+    .addHelpText(
+      'after',
+      `
+The model directory holds weights.ckpt, architecture.json and metrics.json.
+
+Examples:
+  $ proxyless train runs/try1/architecture.json
+  $ proxyless train runs/try1/architecture.json --epochs 1 --max-batches-per-epoch 20 --out /tmp/model
+  $ proxyless train runs/try1/architecture.json --lr 0.1 --lr-schedule constant --json`,
+    )
+    .action(act((ctx, file: string, opts: TrainFlagValues) => trainCommand(ctx, file, opts)));
+
+  program
+    .command('eval')
+    .description('evaluate a trained model directory: loss, accuracy and example count on a split')
+    .argument('<model-dir>', 'model directory written by `proxyless train`')
+    .addOption(new Option('--split <split>', 'which split to evaluate (default: test)').choices([...EVAL_SPLITS]))
+    .option('--batch-size <n>', 'examples per evaluation batch (default: 256)')
+    .option('--backend <name>', 'backend plugin to evaluate on (default: the one in architecture.json, else cpu)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ proxyless eval runs/try1/model
+  $ proxyless eval runs/try1/model --split validation --json`,
+    )
+    .action(act((ctx, dir: string, opts: EvalOptions) => evalCommand(ctx, dir, opts)));
+
+  const latency = program
+    .command('latency')
+    .description('latency lookup tables and predictors (not available yet: arrives with the latency-providers work, issue 7)')
+    .addHelpText('after', '\nBoth subcommands exit with code 2 and say "not available yet" until latency providers exist.');
+  latency
+    .command('build')
+    .description('measure the ops of a search space and build a latency table (not available yet)')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => latencyPlaceholder('build'));
+  latency
+    .command('predict')
+    .description('predict the latency of an architecture (not available yet)')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => latencyPlaceholder('predict'));
+
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (`process.argv` shape: node, script, ...args) and returns the exit code.
+ * Every failure prints `proxyless: <reason>` on stderr (a config error in full) and, with --json,
+ * a `{ "ok": false, ... }` object on stdout.
+ */
+export async function runCli(argv: readonly string[] = process.argv, io: CliIo = processIo()): Promise<number> {
+  const state: RunState = {};
+  const program = createProgram(io, state);
+  try {
+    await program.parseAsync([...argv]);
+    return state.exitCode ?? 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed its message (help, version, usage errors)
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      return 2;
+    }
+    const out = state.out ?? new Output(io, { json: argv.includes('--json'), quiet: false });
+    const code = exitCodeOf(err);
+    const e = err instanceof Error ? err : new Error(String(err));
+    out.error(`proxyless: ${isConfigError(e) ? e.message : oneLine(e.message)}`);
+    if (out.debug && e.stack) out.error(e.stack);
+    out.emitJson({
+      ok: false,
+      exitCode: code,
+      error: { name: e.name, message: e.message, ...(isConfigError(e) ? { file: e.file, problems: e.problems } : {}) },
+    });
+    return code;
+  }
+}

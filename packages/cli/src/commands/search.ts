@@ -1,0 +1,79 @@
+import { composeSearch, RunFiles, SearchInterrupted, type SearchResult, type SearchSession } from '@proxyless/core';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { architectureTable, duration, latency as fmtLatency, num } from '../format.js';
+import { ProgressPlugin } from '../progress-plugin.js';
+import { EventLoopYieldPlugin, onSigint, shellWord, type CommandContext } from './common.js';
+
+export interface SearchOptions {
+  readonly out?: string;
+  readonly resume?: string;
+}
+
+function isInterrupted(err: unknown): boolean {
+  return err instanceof SearchInterrupted || (err instanceof Error && err.name === 'SearchInterrupted');
+}
+
+/** `proxyless search <config>` / `proxyless search --resume <run-dir>`. Returns the exit code. */
+export async function searchCommand(ctx: CommandContext, config: string | undefined, opts: SearchOptions): Promise<number> {
+  const { out, io } = ctx;
+  if (!config && !opts.resume) throw new UsageError('search: give a config file, or --resume <run-dir> to continue a run');
+  if (config && opts.resume) {
+    throw new UsageError('search: give either a config file or --resume <run-dir>, not both (a resumed run uses the config stored in its run directory)');
+  }
+  if (opts.out && opts.resume) throw new UsageError('search: --out cannot be combined with --resume (a resumed run continues in its own directory)');
+
+  const progress = out.verbose ? new ProgressPlugin({ stream: io.stderr }) : undefined;
+  const log = (m: string) => (progress ? progress.progress.log(m) : out.info(m));
+  let session: SearchSession | undefined;
+  const removeSigint = onSigint(
+    () => {
+      if (!session) return false;
+      session.requestStop('SIGINT');
+      log('stopping after the current step and writing a checkpoint (Ctrl-C again quits at once)');
+      return true;
+    },
+    () => {
+      progress?.stop();
+      out.error('proxyless: interrupted');
+    },
+  );
+  try {
+    const composed = await composeSearch({
+      ...(opts.resume ? { resume: opts.resume } : { config: config! }),
+      ...(opts.out ? { runDir: opts.out } : {}),
+      log,
+      plugins: [new EventLoopYieldPlugin(), ...(progress ? [progress] : [])],
+    });
+    session = composed.session;
+    const runDir = composed.runDir!;
+    log(`run directory: ${runDir}`);
+    let result: SearchResult;
+    try {
+      result = await session.run(composed.resume);
+    } catch (err) {
+      if (!isInterrupted(err)) throw err;
+      out.error(`interrupted; checkpoint saved — resume with: proxyless search --resume ${shellWord(runDir)}`);
+      out.emitJson({ command: 'search', status: 'interrupted', runDir, checkpoint: join(runDir, RunFiles.checkpoint) });
+      return 130;
+    }
+    const candidates = Object.fromEntries(session.components.space.describe().map((m) => [m.label, m.candidates.map((c) => c.name)]));
+    out.result(`search finished: ${result.epochs} epochs, ${result.steps} weight steps in ${duration(result.seconds)}`);
+    out.result('architecture:');
+    for (const line of architectureTable(result.architecture, result.probabilities, candidates)) out.result(`  ${line}`);
+    if (result.latency !== undefined) out.result(`latency: ${fmtLatency(result.latency, result.latencyUnit)}`);
+    if (result.validationAccuracy !== undefined) out.result(`validation accuracy: ${num(result.validationAccuracy)}`);
+    out.result(`run directory: ${runDir}`);
+    out.emitJson({
+      command: 'search',
+      status: 'done',
+      runDir,
+      files: { architecture: join(runDir, RunFiles.architecture), result: join(runDir, RunFiles.result), metrics: join(runDir, RunFiles.metrics) },
+      ...result,
+    });
+    return 0;
+  } finally {
+    removeSigint();
+    progress?.stop();
+  }
+}

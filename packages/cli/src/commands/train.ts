@@ -1,0 +1,112 @@
+import {
+  composeNetwork,
+  evaluateNetwork,
+  saveModelDir,
+  trainNetwork,
+  trainNetworkOptions,
+  type Evaluation,
+  type TrainNetworkOptions,
+} from '@proxyless/core';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { duration, num } from '../format.js';
+import { EpochProgress } from '../progress.js';
+import { trainProgressCallbacks } from '../progress-plugin.js';
+import { yieldToEventLoop } from '../runtime.js';
+import { onSigint, type CommandContext } from './common.js';
+
+/** Flags of `train` that map onto `trainNetworkOptions` (flag → option key). */
+export const TRAIN_FLAGS = {
+  epochs: '--epochs',
+  batchSize: '--batch-size',
+  lr: '--lr',
+  lrSchedule: '--lr-schedule',
+  momentum: '--momentum',
+  weightDecay: '--weight-decay',
+  labelSmoothing: '--label-smoothing',
+  maxBatchesPerEpoch: '--max-batches-per-epoch',
+} as const satisfies Partial<Record<keyof TrainNetworkOptions, string>>;
+
+export type TrainFlagValues = Partial<Record<keyof typeof TRAIN_FLAGS, string>> & { out?: string; backend?: string };
+
+const NUMERIC = new Set<keyof typeof TRAIN_FLAGS>(['epochs', 'batchSize', 'lr', 'momentum', 'weightDecay', 'labelSmoothing', 'maxBatchesPerEpoch']);
+
+/** Validates the training flags with `trainNetworkOptions`; a bad value is reported with its flag. */
+export function parseTrainOptions(flags: TrainFlagValues): TrainNetworkOptions {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const key of Object.keys(TRAIN_FLAGS) as (keyof typeof TRAIN_FLAGS)[]) {
+    const v = flags[key];
+    if (v === undefined) continue;
+    if (NUMERIC.has(key)) {
+      const n = v.trim() === '' ? NaN : Number(v);
+      if (!Number.isFinite(n)) problems.push(`${TRAIN_FLAGS[key]}: got ${JSON.stringify(v)}; expected a number`);
+      else raw[key] = n;
+    } else raw[key] = v;
+  }
+  if (problems.length === 0) {
+    const r = trainNetworkOptions.safeParse(raw);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) {
+      const key = String(issue.path[0] ?? '') as keyof typeof TRAIN_FLAGS;
+      const flag = TRAIN_FLAGS[key] ?? key;
+      problems.push(`${flag}: got ${flags[key] ?? JSON.stringify(raw[key])}; expected ${issue.message}`);
+    }
+  }
+  throw new UsageError(`train: invalid option${problems.length > 1 ? 's' : ''}: ${problems.join('; ')}`);
+}
+
+/** `proxyless train <architecture.json>`: trains the derived network from scratch and saves a model directory. */
+export async function trainCommand(ctx: CommandContext, architectureFile: string, flags: TrainFlagValues): Promise<number> {
+  const { out, io } = ctx;
+  const options = parseTrainOptions(flags);
+  const file = resolve(architectureFile);
+  const progress = out.verbose ? new EpochProgress({ stream: io.stderr }) : undefined;
+  const removeSigint = onSigint(undefined, () => {
+    progress?.stop();
+    out.error('proxyless: interrupted (nothing saved)');
+  });
+  try {
+    const { network, dataset, record } = await composeNetwork({
+      architectureFile: file,
+      ...(flags.backend ? { backend: { use: flags.backend, options: {} } } : {}),
+      log: out.info,
+    });
+    const counted = network.variables().reduce((s, v) => s + v.variable.size, 0);
+    out.info(`network: ${Object.keys(record.architecture).length} searched blocks, ${counted} parameters`);
+    out.info(
+      `training: ${options.epochs} epochs, batch ${options.batchSize}, lr ${options.lr} (${options.lrSchedule})` +
+        (options.maxBatchesPerEpoch ? `, at most ${options.maxBatchesPerEpoch} batches per epoch` : ''),
+    );
+    const t0 = Date.now();
+    const cb = progress ? trainProgressCallbacks(progress, options.epochs) : undefined;
+    const last = await trainNetwork(network, dataset, options, {
+      seed: record.seed,
+      onStep: async (s) => {
+        cb?.onStep(s);
+        await yieldToEventLoop();
+      },
+      ...(cb ? { onEpoch: cb.onEpoch } : {}),
+    });
+    progress?.stop();
+    let test: Evaluation | undefined;
+    if (dataset.test && dataset.test.size > 0) test = evaluateNetwork(network, dataset.test);
+    const modelDir = resolve(flags.out ?? join(dirname(file), 'model'));
+    // Relative paths in the record (e.g. a data folder) keep resolving against the architecture file's folder.
+    const saved = { ...record, $source: record.$source ?? { file, dir: dirname(file) } };
+    const metrics = { options, train: last, ...(test ? { test } : {}), seconds: (Date.now() - t0) / 1000 };
+    saveModelDir(modelDir, { network, record: saved, metrics });
+
+    out.result(`trained ${options.epochs} epoch${options.epochs === 1 ? '' : 's'} in ${duration(metrics.seconds)}`);
+    out.result(`train loss ${num(last.trainLoss)}, accuracy ${num(last.trainAccuracy)}`);
+    out.result(`validation loss ${num(last.validationLoss)}, accuracy ${num(last.validationAccuracy)}`);
+    if (test) out.result(`test loss ${num(test.loss)}, accuracy ${num(test.accuracy)} (${test.count} examples)`);
+    else out.result('test: the dataset has no test split');
+    out.result(`model directory: ${modelDir}`);
+    out.emitJson({ command: 'train', modelDir, architecture: record.architecture, ...metrics });
+    return 0;
+  } finally {
+    removeSigint();
+    progress?.stop();
+  }
+}
