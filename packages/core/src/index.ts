@@ -31,6 +31,7 @@ export * from './di/plugin.js';
 export * from './backend/cpu-backend.js';
 export * from './training/sgd.js';
 export * from './training/search-trainer.js';
+export * from './training/train-network.js';
 export * from './builtin-plugins.js';
 // Config, composition, artifacts
 export * from './config/schema.js';
@@ -38,6 +39,7 @@ export * from './config/config-error.js';
 export * from './config/load-config.js';
 export * from './config/resolve-plugin.js';
 export * from './compose/compose-search.js';
+export * from './compose/compose-network.js';
 export * from './artifacts/atomic.js';
 export * from './artifacts/checkpoint.js';
 export * from './artifacts/run-directory-plugin.js';

@@ -19,6 +19,7 @@ import { SearchPlugin, SearchSession, type SessionSnapshot } from '../session/se
 import { SearchSpace } from '../spaces/search-space.js';
 import { ArchitectureStrategy } from '../strategies/strategy.js';
 import { Trainer } from '../training/trainer.js';
+import { softmaxCrossEntropy } from '../nn/loss.js';
 
 export interface ComposeOptions {
   /** Path of the config file (JSON or YAML). */
@@ -193,4 +194,40 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
   const session = container.get(SearchSession);
   const resume = checkpoint ? { json: checkpoint.json as SessionSnapshot['json'], tensors: checkpoint.tensors as Record<string, tf.Tensor> } : undefined;
   return { session, config, container, ...(runDir ? { runDir } : {}), ...(resume ? { resume } : {}) };
+}
+
+/**
+ * Derives the architecture of a (finished or interrupted) run from its last checkpoint and writes
+ * `architecture.json` into the run directory. Returns what was written.
+ */
+export async function deriveFromRun(runDir: string, opts: { log?: (m: string) => void } = {}): Promise<DerivedRecord> {
+  const composed = await composeSearch({ resume: runDir, ...(opts.log ? { log: opts.log } : {}) });
+  const { session } = composed;
+  const { network, space, strategy, latency } = session.components;
+  try {
+    session.restoreModelState(composed.resume!);
+    await strategy.setup({ network, space, ...(latency ? { latency } : {}), loss: (l, y) => softmaxCrossEntropy(l, y) });
+    const architecture = strategy.derive();
+    const derived = {
+      architecture,
+      probabilities: strategy.probabilities(),
+      ...(latency ? { latency: latency.ofArchitecture(architecture), latencyUnit: latency.unit } : {}),
+    };
+    await session.hooks.architectureDerived.promise(derived);
+    const saved = (composed.resume!.json as { saved?: { epoch: number; batch: number; step: number } }).saved;
+    return { ...derived, file: join(composed.runDir!, RunFiles.architecture), ...(saved ? { checkpoint: saved } : {}) };
+  } finally {
+    tf.dispose(Object.values(composed.resume!.tensors));
+  }
+}
+
+export interface DerivedRecord {
+  readonly architecture: Record<string, string>;
+  readonly probabilities: Record<string, number[]>;
+  readonly latency?: number;
+  readonly latencyUnit?: string;
+  /** Path of the architecture.json written. */
+  readonly file: string;
+  /** Loop position of the checkpoint the architecture was derived from. */
+  readonly checkpoint?: { epoch: number; batch: number; step: number };
 }

@@ -49,8 +49,14 @@ export function problemsFromZod(error: z.ZodError, raw: unknown, prefix: readonl
       {
         path: [...prefix, ...issue.path].map(String).join('.'),
         value: describeValue(valueAt(raw, issue.path)),
-        expected: issue.message,
+        expected: issue.code === 'invalid_union' ? describeUnion(issue.errors) : issue.message,
       },
     ];
   });
+}
+
+/** "either A, or B" from the branches of a failed union, so the message says what would be accepted. */
+function describeUnion(branches: readonly (readonly z.core.$ZodIssue[])[]): string {
+  const alternatives = branches.map((issues) => issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join(', '));
+  return alternatives.length ? `either ${[...new Set(alternatives)].join('; or ')}` : 'a value of another shape';
 }

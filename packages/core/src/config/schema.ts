@@ -13,17 +13,21 @@ export const pluginRefSchema = z.preprocess(
 );
 export type PluginRef = z.output<typeof pluginRefSchema>;
 
+/** A slot with a default plugin: omitted, or given without `use`, it means `defaultUse`. */
+const slotWithDefault = (defaultUse: string) =>
+  z.preprocess((v) => (v === undefined ? { use: defaultUse } : v !== null && typeof v === 'object' && !('use' in v) ? { use: defaultUse, ...v } : v), pluginRefSchema);
+
 /** The search config file (JSON or YAML). */
 export const searchConfigSchema = z
   .object({
     $schema: z.string().optional(),
     seed: z.number().int().min(0).default(1).describe('seed of every random draw; same seed + backend ⇒ same run'),
-    backend: pluginRefSchema.default({ use: 'cpu', options: {} }),
+    backend: slotWithDefault('cpu'),
     data: pluginRefSchema,
     space: pluginRefSchema,
     strategy: pluginRefSchema,
     latency: pluginRefSchema.optional(),
-    trainer: pluginRefSchema.default({ use: 'search', options: {} }),
+    trainer: slotWithDefault('search'),
     plugins: z.array(pluginRefSchema).default([]).describe('extra plugins that tap the search hooks'),
     output: z
       .object({

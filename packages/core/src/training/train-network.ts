@@ -1,0 +1,144 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import type { Batch, Dataset, Split } from '../data/dataset.js';
+import { countCorrect, softmaxCrossEntropy } from '../nn/loss.js';
+import { Rng } from '../random/rng.js';
+import type { Network } from '../spaces/search-space.js';
+import { cosineLr, MomentumSgd } from './sgd.js';
+
+/** Options for training a compact (derived) network from scratch. */
+export const trainNetworkOptions = z
+  .object({
+    epochs: z.number().int().min(1).default(10),
+    batchSize: z.number().int().min(1).default(64),
+    lr: z.number().positive().default(0.05),
+    lrSchedule: z.enum(['cosine', 'constant']).default('cosine'),
+    momentum: z.number().min(0).max(1).default(0.9),
+    nesterov: z.boolean().default(true),
+    weightDecay: z.number().min(0).default(4e-5),
+    labelSmoothing: z.number().min(0).max(1).default(0.1),
+    maxBatchesPerEpoch: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type TrainNetworkOptions = z.output<typeof trainNetworkOptions>;
+
+export interface TrainStepInfo {
+  readonly epoch: number;
+  readonly batch: number;
+  readonly batchesPerEpoch: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly lr: number;
+}
+
+export interface TrainEpochInfo {
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly trainLoss: number;
+  readonly trainAccuracy: number;
+  readonly validationLoss: number;
+  readonly validationAccuracy: number;
+  readonly seconds: number;
+}
+
+export interface Evaluation {
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly count: number;
+}
+
+/** Loss and accuracy of a network (inference mode) on a split. */
+export function evaluateNetwork(network: Network, split: Split, batchSize = 256): Evaluation {
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  for (const b of split.batches(batchSize)) {
+    const n = b.y.shape[0];
+    tf.tidy(() => {
+      const logits = network.apply(b.x, { training: false });
+      lossSum += softmaxCrossEntropy(logits, b.y).dataSync()[0]! * n;
+      correct += countCorrect(logits, b.y);
+    });
+    count += n;
+    disposeBatch(b);
+  }
+  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, count };
+}
+
+/**
+ * Trains every weight of a network (a compact one: it has no mixed ops) on the training split with
+ * SGD + Nesterov momentum, cosine LR, L2 on kernels and label smoothing; evaluates on the
+ * validation split after each epoch. The data order is seeded.
+ */
+export async function trainNetwork(
+  network: Network,
+  dataset: Dataset,
+  options: TrainNetworkOptions,
+  hooks: { seed: number; onStep?: (s: TrainStepInfo) => void | Promise<void>; onEpoch?: (e: TrainEpochInfo) => void | Promise<void> },
+): Promise<TrainEpochInfo> {
+  if (network.mixedOps.length > 0) throw new Error('trainNetwork: expected a compact network (it has mixed ops); derive an architecture first');
+  const weights = network.variables().filter((v) => v.trainable);
+  const decayed = weights.filter((v) => /(kernel|depthwise_kernel)$/.test(v.name));
+  const sgd = new MomentumSgd(options.momentum, options.nesterov);
+  const batchesPerEpoch = Math.min(dataset.train.numBatches(options.batchSize), options.maxBatchesPerEpoch ?? Infinity);
+  const total = batchesPerEpoch * options.epochs;
+  let step = 0;
+  let last: TrainEpochInfo | undefined;
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      const t0 = Date.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let b = 0;
+      for (const batch of dataset.train.batches(options.batchSize, { rng: new Rng(`${hooks.seed}:retrain-order:${epoch}`) })) {
+        if (b >= batchesPerEpoch) {
+          disposeBatch(batch);
+          break;
+        }
+        const lr = options.lrSchedule === 'cosine' ? cosineLr(options.lr, step, total) : options.lr;
+        let logits: tf.Tensor | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          const out = network.apply(batch.x, { training: true });
+          logits = tf.keep(out);
+          let l = softmaxCrossEntropy(out, batch.y, options.labelSmoothing);
+          if (options.weightDecay > 0 && decayed.length) {
+            l = tf.add(l, tf.mul(tf.addN(decayed.map((v) => tf.sum(tf.square(v.variable)))), options.weightDecay / 2));
+          }
+          return l as tf.Scalar;
+        }, weights.map((v) => v.variable));
+        sgd.apply(weights, grads, lr);
+        const loss = value.dataSync()[0]!;
+        const n = batch.y.shape[0];
+        const acc = countCorrect(logits!, batch.y) / n;
+        tf.dispose([value, logits!, ...Object.values(grads)]);
+        disposeBatch(batch);
+        lossSum += loss * n;
+        correct += acc * n;
+        seen += n;
+        await hooks.onStep?.({ epoch, batch: b, batchesPerEpoch, loss, accuracy: acc, lr });
+        b++;
+        step++;
+      }
+      const v = dataset.validation.size > 0 ? evaluateNetwork(network, dataset.validation, options.batchSize) : { loss: NaN, accuracy: NaN };
+      last = {
+        epoch,
+        epochs: options.epochs,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        validationLoss: v.loss,
+        validationAccuracy: v.accuracy,
+        seconds: (Date.now() - t0) / 1000,
+      };
+      await hooks.onEpoch?.(last);
+    }
+  } finally {
+    sgd.dispose();
+  }
+  return last!;
+}
+
+function disposeBatch(b: Batch): void {
+  b.x.dispose();
+  b.y.dispose();
+}
