@@ -1,3 +1,8 @@
-// @proxyless/backend-tfjs-node: Optional @tensorflow/tfjs-node(-gpu) backends for proxyless
-// backend plugin with clear errors when tfjs-node is absent: issue 2; measured GPU latency: issue 7.
-export {};
+// @proxyless/backend-tfjs-node: optional native TensorFlow backends (CPU and CUDA GPU).
+import { pluginModule } from '@proxyless/core';
+import { tfjsNodeBackendPlugin, tfjsNodeGpuBackendPlugin } from './tfjs-node-backend.js';
+
+export * from './tfjs-node-backend.js';
+
+/** Binds `tensorflow` and `tensorflow-gpu`; pick one with `backend: { use: "@proxyless/backend-tfjs-node", name: "tensorflow-gpu" }`. */
+export default pluginModule(tfjsNodeBackendPlugin, tfjsNodeGpuBackendPlugin);
