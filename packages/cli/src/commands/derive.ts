@@ -1,14 +1,20 @@
 import { deriveFromRun } from '@proxyless/core';
 import { resolve } from 'node:path';
 import { architectureTable, latency as fmtLatency } from '../format.js';
+import { ensureBackendForCheckpoint } from '../runtime.js';
 import type { CommandContext } from './common.js';
 
 /** `proxyless derive <run-dir>`: the architecture of a run's last checkpoint, written to architecture.json. */
 export async function deriveCommand(ctx: CommandContext, runDir: string): Promise<number> {
   const { out } = ctx;
   const dir = resolve(runDir);
+  await ensureBackendForCheckpoint();
   const d = await deriveFromRun(dir, { log: out.info });
-  if (d.checkpoint) out.info(`derived from the checkpoint at epoch ${d.checkpoint.epoch}, batch ${d.checkpoint.batch} (step ${d.checkpoint.step})`);
+  const c = d.checkpoint;
+  if (c) {
+    const where = c.batch === 0 ? `${c.epoch} epoch${c.epoch === 1 ? '' : 's'} done` : `epoch ${c.epoch + 1}, ${c.batch} batches done`;
+    out.info(`derived from the checkpoint at step ${c.step} (${where})`);
+  }
   for (const line of architectureTable(d.architecture, d.probabilities)) out.result(line);
   if (d.latency !== undefined) out.result(`latency: ${fmtLatency(d.latency, d.latencyUnit)}`);
   out.info(`wrote ${d.file}`);

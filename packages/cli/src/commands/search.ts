@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { architectureTable, duration, latency as fmtLatency, num } from '../format.js';
 import { ProgressPlugin } from '../progress-plugin.js';
+import { ensureBackendForCheckpoint } from '../runtime.js';
 import { EventLoopYieldPlugin, onSigint, shellWord, type CommandContext } from './common.js';
 
 export interface SearchOptions {
@@ -39,6 +40,7 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
     },
   );
   try {
+    if (opts.resume) await ensureBackendForCheckpoint();
     const composed = await composeSearch({
       ...(opts.resume ? { resume: opts.resume } : { config: config! }),
       ...(opts.out ? { runDir: opts.out } : {}),

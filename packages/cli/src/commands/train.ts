@@ -44,9 +44,9 @@ export function parseTrainOptions(flags: TrainFlagValues): TrainNetworkOptions {
       else raw[key] = n;
     } else raw[key] = v;
   }
-  if (problems.length === 0) {
-    const r = trainNetworkOptions.safeParse(raw);
-    if (r.success) return r.data;
+  const r = trainNetworkOptions.safeParse(raw);
+  if (r.success && problems.length === 0) return r.data;
+  if (!r.success) {
     for (const issue of r.error.issues) {
       const key = String(issue.path[0] ?? '') as keyof typeof TRAIN_FLAGS;
       const flag = TRAIN_FLAGS[key] ?? key;
