@@ -81,14 +81,19 @@ export function trainProgressCallbacks(
   epochs: number,
 ): { onStep: (s: TrainStepInfo) => void; onEpoch: (e: TrainEpochInfo) => void } {
   let current = -1;
+  // trainNetwork has no epoch-start callback: an epoch starts when the previous one ended.
+  let epochStartedAt = Date.now();
   return {
     onStep: (s) => {
       if (s.epoch !== current) {
         current = s.epoch;
-        progress.startEpoch({ epoch: s.epoch, epochs, total: s.batchesPerEpoch, startBatch: 0 });
+        progress.startEpoch({ epoch: s.epoch, epochs, total: s.batchesPerEpoch, startBatch: 0, startedAt: epochStartedAt });
       }
       progress.step({ batch: s.batch, loss: s.loss, accuracy: s.accuracy, lr: s.lr });
     },
-    onEpoch: (e) => progress.endEpoch(trainEpochLine(e)),
+    onEpoch: (e) => {
+      progress.endEpoch(trainEpochLine(e));
+      epochStartedAt = Date.now();
+    },
   };
 }

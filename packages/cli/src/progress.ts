@@ -21,6 +21,8 @@ export interface EpochStartInfo {
   readonly startBatch: number;
   /** `warmup` / `search`, shown after the epoch number. */
   readonly phase?: string;
+  /** When the epoch began (ms, default: now), for the ETA when it is started late. */
+  readonly startedAt?: number;
 }
 
 export interface StepStats {
@@ -59,7 +61,7 @@ export class EpochProgress {
   startEpoch(info: EpochStartInfo): void {
     this.finishBar();
     this.epoch = info;
-    this.epochStartedAt = this.now();
+    this.epochStartedAt = info.startedAt ?? this.now();
     this.lastDecile = Math.floor((10 * info.startBatch) / Math.max(1, info.total));
     this.last = undefined;
     if (this.tty) {
