@@ -1,5 +1,6 @@
-import { deriveFromRun } from '@proxyless/core';
-import { resolve } from 'node:path';
+import { deriveFromRun, RunFiles } from '@proxyless/core';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { architectureTable, latency as fmtLatency } from '../format.js';
 import { ensureBackendForCheckpoint } from '../runtime.js';
 import type { CommandContext } from './common.js';
@@ -8,6 +9,8 @@ import type { CommandContext } from './common.js';
 export async function deriveCommand(ctx: CommandContext, runDir: string): Promise<number> {
   const { out } = ctx;
   const dir = resolve(runDir);
+  if (!existsSync(join(dir, RunFiles.config))) throw new Error(`derive: ${dir} has no ${RunFiles.config} (is it a run directory written by \`proxyless search\`?)`);
+  if (!existsSync(join(dir, RunFiles.checkpoint))) throw new Error(`derive: ${dir} has no ${RunFiles.checkpoint} yet (the search stopped before its first checkpoint)`);
   await ensureBackendForCheckpoint();
   const d = await deriveFromRun(dir, { log: out.info });
   const c = d.checkpoint;
