@@ -1,3 +1,21 @@
-// @proxyless/backend-wasm: Trainable TensorFlow.js wasm backend: missing gradient kernels, conformance, measured CPU latency
-// the wasm backend plugin is registered by issue 2; training kernels, conformance suite and measured latency come with issue 3.
-export {};
+// @proxyless/backend-wasm: TensorFlow.js's wasm backend, trainable (the missing gradient kernels),
+// proven against the cpu backend, and a measured-latency provider for the `cpu` target.
+import './register.js';
+import { backendWasmModule } from './backend-wasm-module.js';
+
+export * from './kernels/register-all-kernels.js';
+export * from './kernels/kernel-scope.js';
+export * from './kernels/conv-geometry.js';
+export * from './kernels/conv-grads.js';
+export { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter.js';
+export { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input.js';
+export { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-conv2d-native-backprop-filter.js';
+export { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-conv2d-native-backprop-input.js';
+export * from './ops/dilated-conv.js';
+export * from './wasm-backend-plugin.js';
+export * from './timing.js';
+export * from './device.js';
+export * from './measured-latency-provider.js';
+export * from './cpu-latency-plugin.js';
+export { backendWasmModule };
+export default backendWasmModule;

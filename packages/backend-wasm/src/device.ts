@@ -1,0 +1,28 @@
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import type { DeviceDescription } from '@proxyless/core';
+
+function flag(name: string): boolean | undefined {
+  const v = (tf.env().features as Record<string, unknown>)[name];
+  return typeof v === 'boolean' ? v : undefined;
+}
+
+/** Describes the hardware under a TensorFlow.js backend (defaults to the active one). */
+export function describeDevice(backendName: string = tf.getBackend()): DeviceDescription {
+  const cpus = os.cpus();
+  const model = (cpus[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim();
+  const details: Record<string, string | number | boolean> = {
+    cpuModel: model,
+    cores: cpus.length,
+    platform: `${os.platform()} ${os.arch()}`,
+    tfjs: tf.version_core,
+    node: process.versions.node,
+  };
+  if (backendName === 'wasm') {
+    const simd = flag('WASM_HAS_SIMD_SUPPORT');
+    const threads = flag('WASM_HAS_MULTITHREAD_SUPPORT');
+    if (simd !== undefined) details['simd'] = simd;
+    if (threads !== undefined) details['threads'] = threads;
+  }
+  return { backend: backendName, device: `${model} ×${cpus.length} (${os.platform()} ${os.arch()})`, details };
+}

@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-native-backprop-filter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-native-backprop-input.js';
+
+/**
+ * The training kernels this package adds to tfjs-backend-wasm 4.22.0. The first three are missing
+ * there (any conv net's gradient throws); Conv2DBackpropInput exists but is a scalar loop, so ours
+ * replaces it.
+ */
+export const trainingKernelConfigs: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+];
+
+/** Kernels of tfjs-backend-wasm that `registerTrainingKernels` replaces rather than adds. */
+export const replacedKernels: readonly string[] = [tf.Conv2DBackpropInput];
+
+const REGISTERED = Symbol.for('proxyless.backend-wasm.trainingKernels');
+
+/** Registers the training kernels for `wasm` (idempotent; replaces tfjs's own where listed). */
+export function registerTrainingKernels(): void {
+  const g = globalThis as { [REGISTERED]?: Set<KernelConfig> };
+  const done = (g[REGISTERED] ??= new Set());
+  for (const config of trainingKernelConfigs) {
+    const existing = tf.getKernel(config.kernelName, config.backendName);
+    if (existing === config || done.has(existing as KernelConfig)) continue;
+    if (existing) tf.unregisterKernel(config.kernelName, config.backendName);
+    tf.registerKernel(config);
+    done.add(config);
+  }
+}

@@ -1,0 +1,112 @@
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, z, type DeviceDescription, type LatencyProvider, type OpFeatures, type OpSpec } from '@proxyless/core';
+import { describeDevice } from './device.js';
+import { TimingTable, time, timingKey, type TimingResult } from './timing.js';
+
+export const MeasuredLatencyOptionsSchema = z.object({
+  /** Latency target these measurements stand for. */
+  target: z.string().min(1).default('cpu'),
+  /** Batch size of the timed forward passes. */
+  batchSize: z.number().int().positive().default(1),
+  warmup: z.number().int().min(0).default(3),
+  minRuns: z.number().int().min(1).default(10),
+  minDurationMs: z.number().min(0).default(100),
+  /** JSON file caching measurements across runs (keyed by backend, device, batch and op features). */
+  cacheFile: z.string().optional(),
+}).strict();
+export type MeasuredLatencyOptions = z.input<typeof MeasuredLatencyOptionsSchema>;
+
+/**
+ * Latency measured on this machine: `prepare` builds each distinct op (`op.build`) and times its
+ * forward pass (inference mode) at `batchSize` on the active TensorFlow.js backend; `latency`
+ * returns the median in ms. The `zero` op costs 0.
+ */
+export class MeasuredLatencyProvider implements LatencyProvider {
+  readonly unit = 'ms';
+  readonly target: string;
+  readonly table: TimingTable;
+  private readonly options: z.output<typeof MeasuredLatencyOptionsSchema>;
+  private device: DeviceDescription | undefined;
+
+  constructor(
+    options: MeasuredLatencyOptions = {},
+    private readonly deps: { rng?: Rng; log?: (message: string) => void; table?: TimingTable; device?: () => DeviceDescription } = {},
+  ) {
+    this.options = MeasuredLatencyOptionsSchema.parse(options);
+    this.target = this.options.target;
+    this.table = deps.table ?? this.loadCache();
+  }
+
+  private describe(): DeviceDescription {
+    this.device ??= (this.deps.device ?? (() => describeDevice()))();
+    return this.device;
+  }
+
+  private loadCache(): TimingTable {
+    const file = this.options.cacheFile;
+    if (!file || !existsSync(file)) return new TimingTable();
+    return TimingTable.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
+  }
+
+  private key(features: OpFeatures): string {
+    return timingKey(this.describe(), this.options.batchSize, features);
+  }
+
+  async prepare(ops: readonly OpSpec[]): Promise<void> {
+    this.device = undefined; // the backend may have changed since construction
+    const todo = new Map<string, OpSpec>();
+    const unbuildable: string[] = [];
+    for (const op of ops) {
+      if (op.features.type === 'zero') continue;
+      const key = this.key(op.features);
+      if (this.table.has(key) || todo.has(key)) continue;
+      if (!op.build) unbuildable.push(op.name);
+      else todo.set(key, op);
+    }
+    if (unbuildable.length > 0) {
+      throw new Error(`measured latency: cannot build ${unbuildable.length} op(s) to time them: ${unbuildable.join(', ')}`);
+    }
+    const rng = this.deps.rng ?? new Rng('measured-latency');
+    let i = 0;
+    for (const [key, op] of todo) {
+      const result = await this.measure(op, rng.fork(op.name));
+      this.table.set(key, result);
+      i++;
+      this.deps.log?.(`measured latency ${i}/${todo.size}: ${op.name} ${op.features.input.join('×')} → ${result.medianMs.toFixed(3)} ms (±${result.stdMs.toFixed(3)}, n=${result.runs})`);
+    }
+    if (this.options.cacheFile && todo.size > 0) {
+      mkdirSync(dirname(this.options.cacheFile), { recursive: true });
+      writeFileSync(this.options.cacheFile, `${JSON.stringify(this.table.toJSON(), null, 1)}\n`);
+    }
+  }
+
+  /** Times one op's forward pass (fresh weights, random input) at the configured batch size. */
+  async measure(op: OpSpec, rng: Rng): Promise<TimingResult> {
+    if (!op.build) throw new Error(`measured latency: op ${op.name} has no build()`);
+    const module = op.build(rng);
+    const input = tf.randomUniform([this.options.batchSize, ...op.features.input], -1, 1, 'float32', rng.nextUint32());
+    try {
+      return await time({ module, input }, {
+        warmup: this.options.warmup,
+        minRuns: this.options.minRuns,
+        minDurationMs: this.options.minDurationMs,
+      });
+    } finally {
+      input.dispose();
+      for (const v of module.variables()) v.variable.dispose();
+    }
+  }
+
+  latency(op: OpFeatures): number {
+    if (op.type === 'zero') return 0;
+    const hit = this.table.get(this.key(op));
+    if (!hit) throw new Error(`measured latency: op ${stable(op)} was not measured; list it in prepare()`);
+    return hit.medianMs;
+  }
+}
+
+function stable(f: OpFeatures): string {
+  return `${f.type} ${f.input.join('×')}→${f.output.join('×')}${f.kernel ? ` k${f.kernel}` : ''}${f.stride ? ` s${f.stride}` : ''}`;
+}
