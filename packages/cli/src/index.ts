@@ -3,7 +3,6 @@ export { createProgram, runCli, VERSION } from './cli.js';
 export { ProgressPlugin, searchEpochLine, trainEpochLine, trainProgressCallbacks, type ProgressPluginOptions } from './progress-plugin.js';
 export { EpochProgress, type EpochProgressOptions, type EpochStartInfo, type StepStats } from './progress.js';
 export { Output, processIo, type CliIo, type OutputOptions, type WritableText } from './output.js';
-export { EventLoopYieldPlugin } from './commands/common.js';
 export { parseTrainOptions, TRAIN_FLAGS } from './commands/train.js';
 export { UsageError, ExitError, exitCodeOf } from './errors.js';
 export { prepareRuntime } from './runtime.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { CpuBackend, ensureGradients } from '@proxyless/core';
+import { ensureGradients } from '@proxyless/core';
 
 let prepared: Promise<void> | undefined;
 
@@ -21,15 +21,4 @@ export function prepareRuntime(env: Readonly<Record<string, string | undefined>>
 /** Resolves after pending I/O and timers had a turn (signal handlers, progress redraws). */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/**
- * Workaround: `composeSearch({ resume })` (and so `deriveFromRun`) loads the checkpoint's tensors
- * before it initializes the configured backend, and tfjs throws "No backend found in registry"
- * when no backend exists yet. Initializing the reference cpu backend first gives those tensors a
- * home; the configured backend then takes over in `composeSearch` (tfjs moves tensors on use).
- * Harmless once core loads the checkpoint after `backend.init()`.
- */
-export async function ensureBackendForCheckpoint(): Promise<void> {
-  if (Object.keys(tf.engine().registryFactory).length === 0) await new CpuBackend().init();
 }

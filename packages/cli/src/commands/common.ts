@@ -1,6 +1,4 @@
-import type { SearchPlugin, SearchSession } from '@proxyless/core';
 import type { CliIo, Output } from '../output.js';
-import { yieldToEventLoop } from '../runtime.js';
 
 /** What every command gets: the streams and the output policy of this run. */
 export interface CommandContext {
@@ -11,21 +9,6 @@ export interface CommandContext {
 /** A path as a shell word (quoted only when needed), for commands printed to copy. */
 export function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-const YIELD_PLUGIN = 'EventLoopYieldPlugin';
-
-/**
- * Gives the event loop a turn after every weight and architecture step. The search loop itself
- * only awaits already-settled promises, so without this a SIGINT handler (and a progress bar's
- * redraw timer) would not run until the search ended.
- */
-export class EventLoopYieldPlugin implements SearchPlugin {
-  readonly name = YIELD_PLUGIN;
-  apply(session: SearchSession): void {
-    session.hooks.afterWeightStep.tapPromise(YIELD_PLUGIN, yieldToEventLoop);
-    session.hooks.afterArchStep.tapPromise(YIELD_PLUGIN, yieldToEventLoop);
-  }
 }
 
 /**

@@ -2,7 +2,6 @@ import { deriveFromRun, RunFiles } from '@proxyless/core';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { architectureTable, latency as fmtLatency } from '../format.js';
-import { ensureBackendForCheckpoint } from '../runtime.js';
 import type { CommandContext } from './common.js';
 
 /** `proxyless derive <run-dir>`: the architecture of a run's last checkpoint, written to architecture.json. */
@@ -11,7 +10,6 @@ export async function deriveCommand(ctx: CommandContext, runDir: string): Promis
   const dir = resolve(runDir);
   if (!existsSync(join(dir, RunFiles.config))) throw new Error(`derive: ${dir} has no ${RunFiles.config} (is it a run directory written by \`proxyless search\`?)`);
   if (!existsSync(join(dir, RunFiles.checkpoint))) throw new Error(`derive: ${dir} has no ${RunFiles.checkpoint} yet (the search stopped before its first checkpoint)`);
-  await ensureBackendForCheckpoint();
   const d = await deriveFromRun(dir, { log: out.info });
   const c = d.checkpoint;
   if (c) {

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { architectureTable, duration, latency as fmtLatency, num } from '../format.js';
 import { ProgressPlugin } from '../progress-plugin.js';
-import { ensureBackendForCheckpoint } from '../runtime.js';
-import { EventLoopYieldPlugin, onSigint, shellWord, type CommandContext } from './common.js';
+import { onSigint, shellWord, type CommandContext } from './common.js';
 
 export interface SearchOptions {
   readonly out?: string;
@@ -40,12 +39,11 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
     },
   );
   try {
-    if (opts.resume) await ensureBackendForCheckpoint();
     const composed = await composeSearch({
       ...(opts.resume ? { resume: opts.resume } : { config: config! }),
       ...(opts.out ? { runDir: opts.out } : {}),
       log,
-      plugins: [new EventLoopYieldPlugin(), ...(progress ? [progress] : [])],
+      plugins: progress ? [progress] : [],
     });
     session = composed.session;
     const runDir = composed.runDir!;

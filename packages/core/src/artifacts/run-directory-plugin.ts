@@ -67,10 +67,10 @@ export class RunDirectoryPlugin implements SearchPlugin {
       }
     });
     session.hooks.architectureDerived.tapPromise(PLUGIN_NAME, async (d) => {
-      const config = session.components.config as { space?: unknown; data?: unknown; backend?: unknown; seed?: unknown };
+      const config = session.components.config as { space?: unknown; data?: unknown; backend?: unknown; seed?: unknown; $source?: unknown };
       writeFileAtomic(
         join(dir, RunFiles.architecture),
-        JSON.stringify({ space: config.space, data: config.data, backend: config.backend, seed: config.seed, ...d }, null, 2) + '\n',
+        JSON.stringify({ space: config.space, data: config.data, backend: config.backend, seed: config.seed, $source: config.$source, ...d }, null, 2) + '\n',
       );
     });
     session.hooks.done.tapPromise(PLUGIN_NAME, async (result) => {

@@ -97,6 +97,7 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
   let loaded: LoadedConfig;
   let runDir: string | undefined;
   let checkpoint: CheckpointData | undefined;
+  let checkpointPath: string | undefined;
   if (opts.resume) {
     runDir = resolve(opts.resume);
     const stored = join(runDir, RunFiles.config);
@@ -106,7 +107,7 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
     const raw = JSON.parse(readFileSync(stored, 'utf8')) as StoredConfig;
     const { $source, ...rest } = raw;
     loaded = { file: stored, dir: $source?.dir ?? runDir, raw: rest, config: parseConfig(rest, stored) };
-    checkpoint = loadCheckpoint(ckpt);
+    checkpointPath = ckpt;
   } else {
     if (!opts.config) throw new Error('composeSearch: give `config` or `resume`');
     loaded = loadConfigFile(opts.config);
@@ -141,10 +142,11 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
   await backend.init();
   log(`backend: ${backend.name} on ${backend.describe().device}`);
   container.bind<Backend>(Backend).toConstantValue(backend);
+  // Tensors (the checkpoint's too) can only exist once a backend is active.
+  if (checkpointPath) checkpoint = loadCheckpoint(checkpointPath);
 
   const data = await create<DataProvider>('data');
   const dataset = await data.load();
-  log(`data: ${dataset.source} — train ${dataset.train.size}, validation ${dataset.validation.size}${dataset.test ? `, test ${dataset.test.size}` : ''}`);
   container.bind<DataProvider>(DataProvider).toConstantValue(data);
 
   const space = await create<SearchSpace>('space', { input: dataset.input });

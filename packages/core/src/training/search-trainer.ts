@@ -58,6 +58,9 @@ export class SearchTrainer implements Trainer {
   private readonly sgd: MomentumSgd;
   private pos: Position;
   private rng: Rng;
+  private startedAt = Date.now();
+  /** Search time spent before this process (resumed runs). */
+  private secondsBefore = 0;
 
   constructor(readonly options: SearchTrainerOptions, rng: Rng) {
     this.sgd = new MomentumSgd(options.momentum, options.nesterov);
@@ -74,12 +77,14 @@ export class SearchTrainer implements Trainer {
     const { network, strategy, dataset, latency, seed } = session.components;
     const hooks = session.hooks;
     const t0 = Date.now();
+    this.startedAt = t0;
     if (resume) {
       session.restoreModelState(resume);
       this.sgd.loadSlots(pick(resume.tensors, 'trainer/'));
       this.pos = { ...(resume.json.trainer as Position) };
       this.rng = new Rng(this.pos.rng);
     }
+    this.secondsBefore = this.pos.metricsSeconds;
     const alphaNames = new Set(network.mixedOps.map((op) => `${op.label}/alpha`));
     const weights = network.variables().filter((v) => v.trainable && !alphaNames.has(v.name));
     const decayed = weights.filter((v) => /(kernel|depthwise_kernel)$/.test(v.name));
@@ -131,6 +136,8 @@ export class SearchTrainer implements Trainer {
         b++;
         this.pos.batch = b;
         await hooks.afterWeightStep.promise({ ...info, loss: lossValue, accuracy: acc, lr, gates: sample });
+        // Let signal handlers and progress timers run between steps (every await above resolves at once).
+        await yieldToEventLoop();
 
         if (phase === 'search' && this.pos.step % o.archUpdateEvery === 0) {
           for (let m = 0; m < o.archStepsPerUpdate; m++) {
@@ -197,7 +204,7 @@ export class SearchTrainer implements Trainer {
       ...derived,
       epochs: o.epochs,
       steps: this.pos.step,
-      seconds: (Date.now() - t0) / 1000,
+      seconds: this.secondsBefore + (Date.now() - t0) / 1000,
       ...(lastSummary && !Number.isNaN(lastSummary.validationAccuracy) ? { validationAccuracy: lastSummary.validationAccuracy } : {}),
     };
     await hooks.done.promise(result);
@@ -205,6 +212,7 @@ export class SearchTrainer implements Trainer {
   }
 
   private syncValid(valid: ValidationStream): void {
+    this.pos.metricsSeconds = this.secondsBefore + (Date.now() - this.startedAt) / 1000;
     this.pos.validPass = valid.pass;
     this.pos.validBatch = valid.batch;
     this.pos.rng = this.rng.state();
@@ -286,6 +294,8 @@ class ValidationStream {
     }
   }
 }
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function disposeBatch(b: Batch): void {
   b.x.dispose();

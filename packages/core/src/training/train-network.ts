@@ -117,6 +117,7 @@ export async function trainNetwork(
         correct += acc * n;
         seen += n;
         await hooks.onStep?.({ epoch, batch: b, batchesPerEpoch, loss, accuracy: acc, lr });
+        await new Promise<void>((resolve) => setImmediate(resolve)); // let signal handlers and progress timers run
         b++;
         step++;
       }
