@@ -12,6 +12,7 @@ export { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input.js';
 export { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-conv2d-native-backprop-filter.js';
 export { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-conv2d-native-backprop-input.js';
 export * from './ops/dilated-conv.js';
+export * from './ops/avg-pool.js';
 export * from './wasm-backend-plugin.js';
 export * from './timing.js';
 export * from './device.js';

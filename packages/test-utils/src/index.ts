@@ -2,3 +2,4 @@
 export * from './tiny-space.js';
 export * from './weighted-strategy.js';
 export { default } from './test-utils-module.js';
+export * from './conformance/index.js';
