@@ -25,7 +25,8 @@ describe('config validation', () => {
     const resolved = await validateConfig(loadConfigFile(writeConfig(dir, smallConfig())));
     expect([...resolved.keys()].sort()).toEqual(['backend', 'data', 'space', 'strategy', 'trainer']);
     expect(resolved.get('strategy')!.from).toMatch(/strategy-uniform/);
-    expect(resolved.get('backend')!.from).toBe('builtin');
+    expect(resolved.get('data')!.from).toBe('builtin');
+    expect(resolved.get('backend')!.from).toMatch(/backend-wasm/);
   });
 
   it('names the field, the bad value and what was expected for a bad plugin option', async () => {
@@ -102,5 +103,17 @@ describe('config validation', () => {
     await expect(composeSearch({ config: writeConfig(dir, cfg), runDir, log: () => {} })).rejects.toThrow(/trainer\.options\.batchSize: got 0/);
     const { existsSync } = await import('node:fs');
     expect(existsSync(runDir)).toBe(false);
+  });
+});
+
+describe('optional native backends', () => {
+  it('selecting @proxyless/backend-tfjs-node without @tensorflow/tfjs-node fails before training with the install command', async () => {
+    const { isInstalled } = await import('@proxyless/backend-tfjs-node');
+    if (isInstalled('@tensorflow/tfjs-node')) return; // the package is present: nothing to check here
+    const dir = tempDir();
+    const cfg = smallConfig({ backend: { use: '@proxyless/backend-tfjs-node', name: 'tensorflow' } });
+    await expect(composeSearch({ config: writeConfig(dir, cfg), runDir: join(dir, 'run'), log: () => {} })).rejects.toThrow(
+      'npm install @tensorflow/tfjs-node@4.22.0',
+    );
   });
 });

@@ -10,11 +10,11 @@ export function tempDir(prefix = 'proxyless-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** A small but real search config: cpu backend, Fashion-MNIST subset, tiny space, the example uniform strategy. */
+/** A small but real search config: wasm backend (trainable, via @proxyless/backend-wasm), Fashion-MNIST subset, tiny space, the example uniform strategy. */
 export function smallConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     seed: 7,
-    backend: { use: 'cpu' },
+    backend: { use: '@proxyless/backend-wasm' },
     data: {
       use: 'fashion-mnist',
       options: { dir: subsetDir, limit: { train: 320, test: 64 }, validation: 64 },

@@ -33,7 +33,7 @@ describe('a search composed from a config file with a third-party strategy packa
     const runDir = join(dir, 'run');
     const { session } = await composeSearch({ config, runDir, plugins: [recorder], log: () => {} });
     expect(session.components.strategy.name).toBe('uniform');
-    expect(tf.getBackend()).toBe('cpu');
+    expect(tf.getBackend()).toBe('wasm');
     const result = await session.run();
 
     // 320 train − 64 validation = 256 examples = 8 batches of 32 per epoch.

@@ -40,7 +40,7 @@ export class RunDirectoryPlugin implements SearchPlugin {
     session.hooks.beforeSearch.tapPromise(PLUGIN_NAME, async (start) => {
       mkdirSync(dir, { recursive: true });
       const configPath = join(dir, RunFiles.config);
-      if (!existsSync(configPath)) writeFileAtomic(configPath, JSON.stringify(session.components.config, null, 2) + '\n');
+      if (!start.resumedFrom || !existsSync(configPath)) writeFileAtomic(configPath, JSON.stringify(session.components.config, null, 2) + '\n');
       if (start.resumedFrom && this.options.resumeMetricsBytes !== undefined && existsSync(metrics)) {
         if (statSync(metrics).size > this.options.resumeMetricsBytes) truncateSync(metrics, this.options.resumeMetricsBytes);
       } else if (!start.resumedFrom) {
