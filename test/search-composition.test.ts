@@ -60,3 +60,26 @@ describe('a search composed from a config file with a third-party strategy packa
     expect(arch.space.use).toBe('@proxyless/test-utils');
   });
 });
+
+describe('a search with a measured latency provider', () => {
+  it('prices every candidate, reports E[lat] after arch steps and can measure an architecture', async () => {
+    const dir = tempDir();
+    const cfg = smallConfig({
+      latency: { use: '@proxyless/backend-wasm', name: 'measured', options: { minRuns: 3, minDurationMs: 5, warmup: 1 } },
+      strategy: { use: '@proxyless/test-utils', options: { lr: 0.5 } },
+    });
+    const { session } = await composeSearch({ config: writeConfig(dir, cfg), noRunDir: true, log: () => {} });
+    const { latency, measureLatency } = session.components;
+    expect(latency!.unit).toBe('ms');
+    expect(latency!.table['b0']!.every((ms) => ms > 0)).toBe(true);
+    expect(latency!.table['b1']![2]).toBe(0); // zero
+    const seen: number[] = [];
+    session.hooks.afterArchStep.tap('t', (s) => void seen.push(s.expectedLatency!));
+    const result = await session.run();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((v) => v > latency!.fixed)).toBe(true);
+    expect(result.latency).toBeCloseTo(latency!.ofArchitecture(result.architecture), 6);
+    const measured = await measureLatency!(result.architecture);
+    expect(measured).toBeGreaterThan(0);
+  });
+});

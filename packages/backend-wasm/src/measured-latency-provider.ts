@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, z, type DeviceDescription, type LatencyProvider, type OpFeatures, type OpSpec } from '@proxyless/core';
+import { Rng, z, type DeviceDescription, type InputSpec, type LatencyProvider, type Module, type OpFeatures, type OpSpec } from '@proxyless/core';
 import { describeDevice } from './device.js';
 import { TimingTable, time, timingKey, type TimingResult } from './timing.js';
 
@@ -96,6 +96,17 @@ export class MeasuredLatencyProvider implements LatencyProvider {
     } finally {
       input.dispose();
       for (const v of module.variables()) v.variable.dispose();
+    }
+  }
+
+  /** Median forward time (inference mode) of a whole network at the configured batch size, in ms. */
+  async measureNetwork(network: Module, input: InputSpec): Promise<number> {
+    const x = tf.randomUniform([this.options.batchSize, ...input.shape], -1, 1, 'float32', 1);
+    try {
+      const r = await time({ module: network, input: x }, { warmup: this.options.warmup, minRuns: this.options.minRuns, minDurationMs: this.options.minDurationMs });
+      return r.medianMs;
+    } finally {
+      x.dispose();
     }
   }
 

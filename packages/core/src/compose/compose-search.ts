@@ -15,6 +15,7 @@ import type { PluginContext, PluginDescriptor, PluginKind } from '../di/plugin.j
 import { createExpectedLatency } from '../latency/expected-latency.js';
 import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provider.js';
 import { Rng } from '../random/rng.js';
+import type { Architecture } from '../spaces/architecture.js';
 import { SearchPlugin, SearchSession, type SessionSnapshot } from '../session/search-session.js';
 import { SearchSpace } from '../spaces/search-space.js';
 import { ArchitectureStrategy } from '../strategies/strategy.js';
@@ -157,11 +158,23 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
   container.bind<ArchitectureStrategy>(ArchitectureStrategy).toConstantValue(strategy);
 
   let latency: ExpectedLatency | undefined;
+  let measureLatency: ((a: Architecture) => Promise<number>) | undefined;
   if (resolved.has('latency')) {
     const provider = await create<LatencyProvider>('latency');
     await provider.prepare?.([...space.describe().flatMap((m) => m.candidates), ...network.fixedOps]);
     container.bind<LatencyProvider>(LatencyProvider).toConstantValue(provider);
     latency = createExpectedLatency(network, provider);
+    if (provider.measureNetwork) {
+      const measureRng = rng.fork('measure-latency');
+      measureLatency = async (architecture) => {
+        const compact = space.buildCompact(architecture, measureRng);
+        try {
+          return await provider.measureNetwork!(compact, space.input);
+        } finally {
+          for (const v of compact.variables()) v.variable.dispose();
+        }
+      };
+    }
   }
   const trainer = await create<Trainer>('trainer');
   container.bind<Trainer>(Trainer).toConstantValue(trainer);
@@ -188,6 +201,7 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
         strategy: c.container.get<ArchitectureStrategy>(ArchitectureStrategy),
         trainer: c.container.get<Trainer>(Trainer),
         ...(latency ? { latency } : {}),
+        ...(measureLatency ? { measureLatency } : {}),
         plugins: c.container.isBound(SearchPlugin) ? c.container.getAll<SearchPlugin>(SearchPlugin) : [],
         ...(runDir ? { runDir } : {}),
         config: stored,

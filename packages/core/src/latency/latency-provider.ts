@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { OpFeatures } from '../spaces/op-features.js';
-import type { OpSpec } from '../spaces/search-space.js';
+import type { InputSpec, OpSpec } from '../spaces/search-space.js';
+import type { Module } from '../nn/module.js';
 
 export const LatencyProvider = Symbol.for('proxyless.LatencyProvider');
 
@@ -19,6 +20,12 @@ export interface LatencyProvider {
   prepare?(ops: readonly OpSpec[]): Promise<void>;
   /** Latency of one op. A `zero` op must cost 0. */
   latency(op: OpFeatures): number;
+  /**
+   * Optional: latency of a whole network's forward pass, measured on the active backend (inference
+   * mode). Providers that measure implement it; it lets strategies reward the true latency of a
+   * sampled architecture rather than a sum over a table.
+   */
+  measureNetwork?(network: Module, input: InputSpec): Promise<number>;
 }
 
 /** Expected latency of the network for the current α: Σ over mixed ops of Σ_i p_i·lat_i plus fixed layers. */

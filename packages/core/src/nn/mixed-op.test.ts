@@ -101,3 +101,28 @@ describe('MixedOp', () => {
     expect(() => op.indexOf('7x7')).toThrow(/unknown candidate "7x7"/);
   });
 });
+
+describe('MixedOp gate gradients by recompute (exact mode)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    await ensureGradients();
+  });
+
+  it('equals the all-paths gradient on the same gates while running only the active path forward', () => {
+    const { op, paths } = makeOp();
+    const x = tf.randomNormal([2, 6, 6, 2], 0, 1, 'float32', 5);
+    const values = tf.tensor1d([0, 1, 0, 0]);
+    const lossOf = (active: number[], gateGradients?: 'recompute') =>
+      tf.grad((v: tf.Tensor) => tf.sum(tf.square(op.apply(x, { training: false, gates: { s0_b0: { active, values: v as tf.Tensor1D } }, ...(gateGradients ? { gateGradients } : {}) }))))(values);
+    const full = Array.from(lossOf([0, 1, 2, 3]).dataSync());
+    paths.forEach((p) => (p.calls = 0));
+    const before = tf.memory().numTensors;
+    const exact = Array.from(lossOf([1], 'recompute').dataSync());
+    // forward ran path 1 only; backward recomputed paths 0 and 2 once each
+    expect(paths.map((p) => p.calls)).toEqual([1, 1, 1]);
+    full.forEach((g, i) => expect(exact[i]).toBeCloseTo(g, 3));
+    expect(exact[0]).not.toBe(0);
+    expect(exact[3]).toBe(0); // the zero path
+    expect(tf.memory().numTensors).toBe(before + 1); // only the returned gradient is left
+  });
+});

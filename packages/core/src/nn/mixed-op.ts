@@ -92,8 +92,35 @@ export class MixedOp implements Module {
         const term = tf.mul(o, g);
         out = out ? tf.add(out, term) : term;
       }
+      if (ctx.gateGradients === 'recompute') out = tf.add(out!, this.recomputedGateTerm(x, gates, ctx));
       return out!;
     });
+  }
+
+  /**
+   * A term whose value is exactly zero (its forward computes nothing) and whose gradient with
+   * respect to the gate vector holds Σ(∇_y L ∘ o_j(x)) for every inactive, non-zero path j,
+   * each o_j(x) recomputed inside the backward pass and disposed right after use.
+   */
+  private recomputedGateTerm(x: tf.Tensor, gates: { active: readonly number[]; values: tf.Tensor1D }, ctx: ForwardContext): tf.Tensor {
+    const inactive = this.candidates.map((c, j) => (!c.isZero && !gates.active.includes(j) ? j : -1)).filter((j) => j >= 0);
+    const inner: ForwardContext = { training: ctx.training, mode: 'binarized' };
+    const f = tf.customGrad(((xIn: tf.Tensor, _g: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([xIn]);
+      const [h, w, c] = this.candidates[gates.active[0]!]!.features.output;
+      return {
+        value: tf.zeros([xIn.shape[0]!, h, w, c]),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const xs = saved[0]!;
+          const dg = new Float32Array(this.candidates.length);
+          for (const j of inactive) {
+            dg[j] = tf.tidy(() => tf.sum(tf.mul(dy, this.candidates[j]!.module.apply(xs, inner))).dataSync()[0]!);
+          }
+          return [tf.zerosLike(xs), tf.tensor1d(dg)];
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return f(x, gates.values);
   }
 
   variables(): NamedVariable[] {

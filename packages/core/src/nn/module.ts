@@ -12,6 +12,13 @@ export interface ForwardContext {
   readonly mode?: 'binarized' | 'weighted';
   /** Binary gates per mixed-op label, required in binarized mode for every mixed op that runs. */
   readonly gates?: GateAssignment;
+  /**
+   * Binarized mode only. `recompute` (ProxylessNAS Appendix D, exact gradient at compact memory):
+   * only the active paths run forward; in the backward pass every other non-zero path's output
+   * o_j(x) is recomputed, used for ∂L/∂g_j = Σ(∇_y L ∘ o_j(x)) and released at once. Gradients reach
+   * the gates and x, never the recomputed paths' weights (arch steps freeze weights anyway).
+   */
+  readonly gateGradients?: 'active' | 'recompute';
 }
 
 /** A variable with a stable, checkpoint-friendly name. */

@@ -3,6 +3,7 @@ import type { Backend } from '../backend/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ExpectedLatency } from '../latency/latency-provider.js';
 import type { Rng } from '../random/rng.js';
+import type { Architecture } from '../spaces/architecture.js';
 import type { Network, SearchSpace } from '../spaces/search-space.js';
 import type { ArchitectureStrategy } from '../strategies/strategy.js';
 import type { Trainer } from '../training/trainer.js';
@@ -37,6 +38,8 @@ export interface SearchComponents {
   readonly strategy: ArchitectureStrategy;
   readonly trainer: Trainer;
   readonly latency?: ExpectedLatency;
+  /** Measured latency of an architecture's compact network, when the latency provider can measure. */
+  readonly measureLatency?: (architecture: Architecture) => Promise<number>;
   readonly plugins: readonly SearchPlugin[];
   /** Run directory for artifacts, when the search writes them. */
   readonly runDir?: string;

@@ -16,6 +16,11 @@ export interface StrategySetup {
   readonly latency?: ExpectedLatency;
   /** Loss of logits against labels (cross-entropy with the trainer's label smoothing). */
   readonly loss: (logits: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar;
+  /**
+   * Measured latency of a concrete architecture's compact network on the active backend, when the
+   * configured latency provider can measure (`LatencyProvider.measureNetwork`).
+   */
+  readonly measureLatency?: (architecture: Architecture) => Promise<number>;
 }
 
 /** One architecture update on a validation batch (weights frozen). */

@@ -89,7 +89,8 @@ export class SearchTrainer implements Trainer {
     const weights = network.variables().filter((v) => v.trainable && !alphaNames.has(v.name));
     const decayed = weights.filter((v) => /(kernel|depthwise_kernel)$/.test(v.name));
     const loss = (logits: tf.Tensor, labels: tf.Tensor1D) => softmaxCrossEntropy(logits, labels, o.labelSmoothing);
-    await strategy.setup({ network, space: session.components.space, latency, loss });
+    const { measureLatency } = session.components;
+    await strategy.setup({ network, space: session.components.space, ...(latency ? { latency } : {}), loss, ...(measureLatency ? { measureLatency } : {}) });
 
     const batchesPerEpoch = Math.min(dataset.train.numBatches(o.batchSize), o.maxBatchesPerEpoch ?? Infinity);
     const totalSteps = batchesPerEpoch * o.epochs;
