@@ -30,6 +30,7 @@ export * from './di/plugin.js';
 // Built-ins
 export * from './backend/cpu-backend.js';
 export * from './training/sgd.js';
+export * from './training/adam.js';
 export * from './training/search-trainer.js';
 export * from './training/train-network.js';
 export * from './builtin-plugins.js';
