@@ -19,11 +19,6 @@ const PACKAGE_OP_CASES: readonly OpCase[] = [
  * Exclusions per backend, each with its reason (the tensorflow project skips as a whole where
  * @tensorflow/tfjs-node is not installed).
  */
-export const EXCLUSIONS: Exclusions = {
-  wasm: {
-    'maxPool 3x3 s2 same odd':
-      "tfjs-backend-wasm 4.22's own MaxPoolGrad loses gradient at the bottom/right border when a stride-2 'same' window overhangs the input (odd size); cpu is confirmed by finite differences. Not yet replaced.",
-  },
-};
+export const EXCLUSIONS: Exclusions = {};
 
 runConformanceSuite('search-space ops', { cases: [...SEARCH_SPACE_OP_CASES, ...PACKAGE_OP_CASES], exclusions: EXCLUSIONS });

@@ -4,21 +4,24 @@ import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-native-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-native-backprop-input.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
 
 /**
- * The training kernels this package adds to tfjs-backend-wasm 4.22.0. The first three are missing
- * there (any conv net's gradient throws); Conv2DBackpropInput exists but is a scalar loop, so ours
- * replaces it.
+ * The training kernels this package adds to tfjs-backend-wasm 4.22.0. Conv2DBackpropFilter and the
+ * two depthwise gradients are missing there (any conv net's gradient throws); Conv2DBackpropInput
+ * exists but is a scalar loop, and MaxPoolGrad loses the gradient of border-overhanging windows, so
+ * ours replace them.
  */
 export const trainingKernelConfigs: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
+  maxPoolGradConfig,
 ];
 
 /** Kernels of tfjs-backend-wasm that `registerTrainingKernels` replaces rather than adds. */
-export const replacedKernels: readonly string[] = [tf.Conv2DBackpropInput];
+export const replacedKernels: readonly string[] = [tf.Conv2DBackpropInput, tf.MaxPoolGrad];
 
 const REGISTERED = Symbol.for('proxyless.backend-wasm.trainingKernels');
 

@@ -116,6 +116,8 @@ export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
   { name: 'avgPool 3x3 s2 valid odd', inputs: [{ shape: [2, 7, 7, 2] }], fn: (x) => tf.avgPool(s4(x), 3, 2, 'valid') },
   { name: 'maxPool 3x3 s1 same', inputs: [{ shape: [1, 5, 5, 2], kind: 'distinct' }], fn: (x) => tf.maxPool(s4(x), 3, 1, 'same') },
   { name: 'maxPool 3x3 s2 same odd', inputs: [{ shape: [2, 7, 7, 2], kind: 'distinct' }], fn: (x) => tf.maxPool(s4(x), 3, 2, 'same') },
+  { name: 'maxPool 3x3 s2 same even', inputs: [{ shape: [1, 8, 6, 3], kind: 'distinct' }], fn: (x) => tf.maxPool(s4(x), 3, 2, 'same') },
+  { name: 'maxPool 2x2 s2 valid', inputs: [{ shape: [1, 6, 6, 2], kind: 'distinct' }], fn: (x) => tf.maxPool(s4(x), 2, 2, 'valid') },
   { name: 'global average pool (mean over axes 1,2)', inputs: [{ shape: [2, 3, 5, 4] }], fn: (x) => tf.mean(x, [1, 2]) },
   { name: 'dense (matMul + add)', inputs: [{ shape: [3, 5] }, { shape: [5, 4] }, { shape: [4] }], fn: (x, w, b) => tf.add(tf.matMul(x, w), b) },
   {
