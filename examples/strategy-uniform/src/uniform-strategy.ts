@@ -1,5 +1,6 @@
 import {
   argmaxArchitecture,
+  probabilitiesOf,
   definePlugin,
   Rng,
   sampleUniform,
@@ -50,7 +51,7 @@ export class UniformStrategy implements ArchitectureStrategy {
   }
 
   probabilities(): Record<string, number[]> {
-    return Object.fromEntries(this.ops.map((op) => [op.label, op.probsSync()]));
+    return probabilitiesOf(this.ops);
   }
 
   getState(): StrategyState {

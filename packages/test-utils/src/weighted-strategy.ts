@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   argmaxArchitecture,
+  probabilitiesOf,
   definePlugin,
   Rng,
   sampleFromProbs,
@@ -60,7 +61,7 @@ export class WeightedFixtureStrategy implements ArchitectureStrategy {
   }
 
   probabilities(): Record<string, number[]> {
-    return Object.fromEntries(this.ops.map((op) => [op.label, op.probsSync()]));
+    return probabilitiesOf(this.ops);
   }
 
   getState(): StrategyState {

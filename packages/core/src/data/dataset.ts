@@ -41,3 +41,9 @@ export interface Dataset {
 export interface DataProvider {
   load(): Promise<Dataset>;
 }
+
+/** Frees both tensors of a batch. */
+export function disposeBatch(b: Batch): void {
+  b.x.dispose();
+  b.y.dispose();
+}

@@ -36,6 +36,11 @@ export function gatesForArchitecture(ops: readonly MixedOp[], arch: Architecture
   return out;
 }
 
+/** p = softmax(α) of every mixed op, by label, as plain numbers (for logs and hooks). */
+export function probabilitiesOf(ops: readonly MixedOp[]): Record<string, number[]> {
+  return Object.fromEntries(ops.map((op) => [op.label, op.probsSync()]));
+}
+
 /** The argmax-p architecture. */
 export function argmaxArchitecture(ops: readonly MixedOp[]): Architecture {
   const arch: Architecture = {};

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { Batch, Split } from '../data/dataset.js';
+import { disposeBatch, type Batch, type Split } from '../data/dataset.js';
 import { definePlugin } from '../di/plugin.js';
 import { disposeGates, gatesForArchitecture, sampleFromProbs, sampleUniform, toGateTensors } from '../nn/gate-sampling.js';
 import { countCorrect, softmaxCrossEntropy } from '../nn/loss.js';
@@ -11,6 +11,7 @@ import type { Network } from '../spaces/search-space.js';
 import type { EpochSummary, SearchResult, StepInfo } from '../session/hooks.js';
 import { pick, type SearchSession, type SessionSnapshot } from '../session/search-session.js';
 import { cosineLr, MomentumSgd } from './sgd.js';
+import { evaluateNetwork } from './train-network.js';
 import type { Trainer } from './trainer.js';
 
 export const searchTrainerOptions = z
@@ -298,10 +299,6 @@ class ValidationStream {
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function disposeBatch(b: Batch): void {
-  b.x.dispose();
-  b.y.dispose();
-}
 
 /** Loss and accuracy of one architecture, run through the supernet in inference mode. */
 export function evaluateArchitecture(
@@ -309,27 +306,15 @@ export function evaluateArchitecture(
   split: Split,
   arch: Architecture,
   batchSize: number,
-  loss: (logits: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar = (l, y) => softmaxCrossEntropy(l, y),
+  loss?: (logits: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar,
 ): { loss: number; accuracy: number } {
   const gates = network.mixedOps.length ? toGateTensors(network.mixedOps, gatesForArchitecture(network.mixedOps, arch)) : {};
-  let lossSum = 0;
-  let correct = 0;
-  let n = 0;
   try {
-    for (const b of split.batches(batchSize)) {
-      const k = b.y.shape[0];
-      tf.tidy(() => {
-        const logits = network.apply(b.x, { training: false, mode: 'binarized', gates });
-        lossSum += loss(logits, b.y).dataSync()[0]! * k;
-        correct += countCorrect(logits, b.y);
-      });
-      n += k;
-      disposeBatch(b);
-    }
+    const e = evaluateNetwork(network, split, batchSize, { mode: 'binarized', gates }, loss);
+    return { loss: e.loss, accuracy: e.accuracy };
   } finally {
     disposeGates(gates);
   }
-  return { loss: n ? lossSum / n : NaN, accuracy: n ? correct / n : NaN };
 }
 
 export const searchTrainerPlugin = definePlugin({

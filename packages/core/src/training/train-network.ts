@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import type { Batch, Dataset, Split } from '../data/dataset.js';
+import { disposeBatch, type Dataset, type Split } from '../data/dataset.js';
+import type { ForwardContext } from '../nn/module.js';
 import { countCorrect, softmaxCrossEntropy } from '../nn/loss.js';
 import { Rng } from '../random/rng.js';
 import type { Network } from '../spaces/search-space.js';
@@ -47,16 +48,26 @@ export interface Evaluation {
   readonly count: number;
 }
 
-/** Loss and accuracy of a network (inference mode) on a split. */
-export function evaluateNetwork(network: Network, split: Split, batchSize = 256): Evaluation {
+/**
+ * Loss and accuracy of a network (inference mode) on a split. `forward` adds to the forward context
+ * (e.g. the gates that select one architecture through a supernet); `loss` defaults to plain
+ * cross-entropy.
+ */
+export function evaluateNetwork(
+  network: Network,
+  split: Split,
+  batchSize = 256,
+  forward: Omit<ForwardContext, 'training'> = {},
+  loss: (logits: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar = (l, y) => softmaxCrossEntropy(l, y),
+): Evaluation {
   let lossSum = 0;
   let correct = 0;
   let count = 0;
   for (const b of split.batches(batchSize)) {
     const n = b.y.shape[0];
     tf.tidy(() => {
-      const logits = network.apply(b.x, { training: false });
-      lossSum += softmaxCrossEntropy(logits, b.y).dataSync()[0]! * n;
+      const logits = network.apply(b.x, { ...forward, training: false });
+      lossSum += loss(logits, b.y).dataSync()[0]! * n;
       correct += countCorrect(logits, b.y);
     });
     count += n;
@@ -137,9 +148,4 @@ export async function trainNetwork(
     sgd.dispose();
   }
   return last!;
-}
-
-function disposeBatch(b: Batch): void {
-  b.x.dispose();
-  b.y.dispose();
 }
