@@ -128,7 +128,15 @@ export class SearchTrainer implements Trainer {
               : sampleFromProbs(network.mixedOps, this.rng)
             : strategy.sampleGates('search');
         const sample = hooks.sampleGates.call(proposed, info);
-        const { lossValue, acc } = this.weightStep(network, weights, decayed, batch, sample, lr, loss);
+        let stepResult;
+        try {
+          stepResult = this.weightStep(network, weights, decayed, batch, sample, lr, loss);
+        } catch (err) {
+          disposeBatch(batch);
+          if (err instanceof SearchDiverged) err.at(info);
+          throw err;
+        }
+        const { lossValue, acc } = stepResult;
         const n = batch.y.shape[0];
         disposeBatch(batch);
         lossSum += lossValue * n;
@@ -150,6 +158,9 @@ export class SearchTrainer implements Trainer {
             } finally {
               disposeBatch(vb);
             }
+            if (!network.mixedOps.every((op) => op.probsSync().every(Number.isFinite))) {
+              throw new SearchDiverged('the architecture parameters α became non-finite in an architecture step').at({ ...info, step: this.pos.step });
+            }
             const expectedLatency = latency ? tf.tidy(() => latency.expected().dataSync()[0]!) : undefined;
             await hooks.afterArchStep.promise({
               ...info,
@@ -167,6 +178,7 @@ export class SearchTrainer implements Trainer {
           throw new SearchInterrupted(stop);
         }
         if (o.checkpointEvery > 0 && this.pos.step % o.checkpointEvery === 0 && b < batchesPerEpoch) {
+          assertFiniteState(network, info);
           this.syncValid(valid);
           await hooks.checkpoint.promise({ reason: 'interval', epoch, batch: b, step: this.pos.step });
         }
@@ -187,6 +199,7 @@ export class SearchTrainer implements Trainer {
         seconds: (Date.now() - epochStart) / 1000,
         ...(expectedLatency !== undefined ? { expectedLatency } : {}),
       };
+      assertFiniteState(network, { epoch, batch: b - 1, batchesPerEpoch, step: this.pos.step, phase });
       this.pos.epoch = epoch + 1;
       this.pos.batch = 0;
       this.syncValid(valid);
@@ -247,8 +260,14 @@ export class SearchTrainer implements Trainer {
         }
         return l as tf.Scalar;
       }, weights.map((v) => v.variable));
-      this.sgd.apply(weights, grads, lr);
       const lossValue = value.dataSync()[0]!;
+      if (!Number.isFinite(lossValue)) {
+        // Stop before the bad step touches any weight: the last checkpoint stays the last good state.
+        value.dispose();
+        tf.dispose(grads);
+        throw new SearchDiverged(`the training loss became ${lossValue}`);
+      }
+      this.sgd.apply(weights, grads, lr);
       value.dispose();
       tf.dispose(grads);
       const acc = countCorrect(logits!, batch.y) / batch.y.shape[0];
@@ -257,6 +276,24 @@ export class SearchTrainer implements Trainer {
       logits?.dispose();
       disposeGates(gates);
     }
+  }
+}
+
+/**
+ * Thrown when the loss (or α) stops being finite. The offending step is not applied and no
+ * checkpoint is written after it, so the run directory keeps the last good state.
+ */
+export class SearchDiverged extends Error {
+  where?: StepInfo;
+  constructor(readonly what: string) {
+    super(`search diverged: ${what}`);
+    this.name = 'SearchDiverged';
+  }
+
+  at(info: StepInfo): this {
+    this.where = info;
+    this.message = `search diverged: ${this.what} at epoch ${info.epoch + 1}, batch ${info.batch + 1} (step ${info.step}); the last good checkpoint is kept — lower the learning rate and resume, or start again`;
+    return this;
   }
 }
 
@@ -295,6 +332,15 @@ class ValidationStream {
       this.batch = 0;
     }
   }
+}
+
+/**
+ * Refuses to checkpoint a state with a non-finite variable (e.g. a batch-norm variance that
+ * overflowed while the loss still looked fine): the previous checkpoint stays the last good one.
+ */
+function assertFiniteState(network: Network, info: StepInfo): void {
+  const bad = network.variables().find((v) => tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(v.variable))).dataSync()[0] === 1));
+  if (bad) throw new SearchDiverged(`${bad.name} became non-finite`).at(info);
 }
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
