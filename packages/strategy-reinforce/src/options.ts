@@ -1,0 +1,86 @@
+import { z } from '@proxyless/core';
+
+/** Names of the rewards this package computes itself; any other name must be provided by a plugin. */
+export const BUILTIN_REWARDS = ['accuracy', 'latency'] as const;
+
+/** `reward: { use: accuracy }`: R(m) = ACC(m) on the arch step's validation batch. */
+export const accuracyRewardOptions = z.object({ use: z.literal('accuracy') }).strict();
+
+/**
+ * `reward: { use: latency, target, w }`: R(m) = ACC(m) × [LAT(m)/T]^w (paper, w < 0).
+ * LAT(m) is measured on the active backend (`measured`), or summed from the latency provider's
+ * per-op table / FLOPs (`table`); `auto` measures when the configured provider can.
+ */
+export const latencyRewardOptions = z
+  .object({
+    use: z.literal('latency'),
+    target: z.number().positive().describe('T: the target latency, in the latency provider’s unit'),
+    w: z.number().max(0).default(-0.07).describe('exponent of LAT/T (w < 0 rewards faster networks)'),
+    latencySource: z.enum(['auto', 'measured', 'table']).default('auto').describe('where LAT(m) comes from'),
+  })
+  .strict();
+
+/**
+ * `reward: { use: <name>, options }`: a reward that a hook plugin taps into
+ * `strategy.hooks.rewards.for(<name>)` (see README, "Extension point").
+ */
+export const pluginRewardOptions = z
+  .object({
+    use: z
+      .string()
+      .min(1)
+      .refine((n) => !(BUILTIN_REWARDS as readonly string[]).includes(n), { message: 'built-in reward names take their own options' }),
+    options: z.record(z.string(), z.unknown()).default({}).describe('passed to the reward plugin as-is'),
+  })
+  .strict();
+
+export const rewardOptions = z.union([accuracyRewardOptions, latencyRewardOptions, pluginRewardOptions]);
+export type RewardOptions = z.output<typeof rewardOptions>;
+export type LatencyRewardOptions = z.output<typeof latencyRewardOptions>;
+
+/** The latency reward's options, when the configured reward is the built-in `latency`. */
+export function asLatencyReward(r: RewardOptions): LatencyRewardOptions | undefined {
+  return r.use === 'latency' && 'target' in r ? (r as LatencyRewardOptions) : undefined;
+}
+
+/**
+ * Baseline b of the advantages R_i − b: an exponential moving average of each step's mean reward,
+ * b ← decay·b + (1 − decay)·mean_i R_i. `initial: 'first-mean'` sets b to the first step's mean
+ * reward before that step's advantages are computed; a number starts b there instead.
+ */
+export const baselineOptions = z
+  .object({
+    decay: z.number().min(0).max(1).default(0.9).describe('EMA decay of the baseline (1: b never moves from its initial value)'),
+    initial: z.union([z.literal('first-mean'), z.number()]).default('first-mean').describe('b before the first step'),
+  })
+  .strict();
+
+export const reinforceStrategyOptions = z
+  .object({
+    mode: z.enum(['reinforce', 'combined']).default('reinforce').describe('REINFORCE alone, or REINFORCE plus the BinaryConnect gradient'),
+    samples: z.number().int().min(1).default(10).describe('M: architectures sampled per architecture step'),
+    lr: z.number().positive().default(0.01).describe('Adam learning rate of α (paper: 0.01 small images, 0.001 ImageNet)'),
+    beta1: z.number().min(0).max(1).default(0),
+    beta2: z.number().min(0).max(1).default(0.999),
+    eps: z.number().positive().default(1e-8),
+    reward: rewardOptions.default({ use: 'accuracy' }),
+    baseline: baselineOptions.default({ decay: 0.9, initial: 'first-mean' }),
+    combinedWeight: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('combined mode, λ: Adam is given λ·∇α L_BC + (1 − λ)·(−∇α J)'),
+    combinedPaths: z
+      .enum(['two', 'all'])
+      .default('two')
+      .describe('combined mode: the BinaryConnect gradient through two sampled paths per mixed op (paper) or through every path (exact, recomputed)'),
+    cacheLatency: z
+      .boolean()
+      .default(true)
+      .describe('measure each distinct architecture once per search (kept in checkpoints)'),
+  })
+  .strict();
+
+export type ReinforceStrategyOptions = z.output<typeof reinforceStrategyOptions>;
+export type ReinforceStrategyInput = z.input<typeof reinforceStrategyOptions>;

@@ -1,0 +1,344 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  Adam,
+  argmaxArchitecture,
+  countCorrect,
+  definePlugin,
+  Rng,
+  sampleFromProbs,
+  toGateTensors,
+  type Architecture,
+  type ArchitectureStrategy,
+  type ArchStepInput,
+  type GateSample,
+  type MixedOp,
+  type Network,
+  type RngState,
+  type StrategyMetrics,
+  type StrategySetup,
+  type StrategyState,
+} from '@proxyless/core';
+import { binaryConnectGradient } from './binaryconnect-gradient.js';
+import { asLatencyReward, reinforceStrategyOptions, type ReinforceStrategyOptions } from './options.js';
+import { gradientNorm, reinforceGradient, stats, type Choices } from './reinforce-gradient.js';
+import { createReinforceHooks, REINFORCE_HOOKS, type LatencySource, type ReinforceHooks, type RewardContext } from './reward.js';
+
+const PLUGIN_NAME = 'ReinforceStrategy';
+
+/** One REINFORCE estimate: what `archStep` computes before it moves the baseline and α. */
+export interface ReinforceEstimate {
+  /** p per label at sampling time. */
+  readonly probabilities: Record<string, number[]>;
+  readonly samples: readonly Choices[];
+  readonly architectures: readonly Architecture[];
+  readonly rewards: readonly number[];
+  /** The baseline the advantages were computed with (b before this step's EMA update). */
+  readonly baseline: number;
+  readonly advantages: readonly number[];
+  /** mean_i A_i·∇_α log p(g_i): the ascent direction of J, per label. */
+  readonly gradient: Record<string, number[]>;
+  /** Mean accuracy / LAT(m) over the samples whose reward asked for them. */
+  readonly accuracyMean?: number;
+  readonly latencyMean?: number;
+  readonly distinct: number;
+}
+
+interface JsonState {
+  rng: RngState;
+  bcRng: RngState;
+  baseline: number | null;
+  steps: number;
+  adam: Record<string, number>;
+  latencyCache: [string, number][];
+}
+
+/**
+ * ProxylessNAS's REINFORCE update of the architecture parameters (paper Eq. 8). Per arch step: M
+ * architectures are drawn from p = softmax(α), each is evaluated on the step's validation batch
+ * through the supernet with single-path gates (inference mode, no gradient), rewards R_i are
+ * computed, and α moves along mean_i (R_i − b)·∇_α log p(g_i) with Adam; b is an EMA of the mean
+ * reward. The objective never has to be differentiable: a reward may be a measured latency.
+ * In `combined` mode the BinaryConnect gate gradient of the loss joins it on the same α.
+ */
+export class ReinforceStrategy implements ArchitectureStrategy {
+  readonly name = 'reinforce';
+  readonly hooks: ReinforceHooks = createReinforceHooks();
+  readonly [REINFORCE_HOOKS]: ReinforceHooks = this.hooks;
+  private ops: readonly MixedOp[] = [];
+  private network: Network | undefined;
+  private setupCtx: StrategySetup | undefined;
+  private readonly adam: Adam;
+  private rng: Rng;
+  /** Draws of the combined mode's BinaryConnect paths: separate, so both modes sample the same architectures. */
+  private bcRng: Rng;
+  private baseline: number | undefined;
+  private steps = 0;
+  private readonly latencyCache = new Map<string, number>();
+  private defaultLatencySource: LatencySource | undefined;
+
+  constructor(readonly options: ReinforceStrategyOptions, rng: Rng) {
+    this.rng = rng;
+    this.bcRng = rng.fork('binaryconnect');
+    this.adam = new Adam({ lr: options.lr, beta1: options.beta1, beta2: options.beta2, eps: options.eps, weightDecay: 0 });
+    // Built-in rewards are taps like any plugin's.
+    this.hooks.rewards.for('accuracy').tapPromise(PLUGIN_NAME, async (ctx) => (await ctx.evaluate()).accuracy);
+    this.hooks.rewards.for('latency').tapPromise(PLUGIN_NAME, async (ctx) => {
+      const o = ctx.options as { target: number; w: number; latencySource: 'auto' | LatencySource };
+      const { accuracy } = await ctx.evaluate();
+      const lat = await ctx.latency(o.latencySource === 'auto' ? undefined : o.latencySource);
+      return accuracy * (lat / o.target) ** o.w;
+    });
+  }
+
+  setup(ctx: StrategySetup): void {
+    this.setupCtx = ctx;
+    this.network = ctx.network;
+    this.ops = ctx.network.mixedOps;
+    if (this.ops.length === 0) throw new Error('reinforce strategy: the network has no mixed ops to search');
+    this.defaultLatencySource = ctx.measureLatency ? 'measured' : ctx.latency ? 'table' : undefined;
+    const r = this.options.reward;
+    const lr = asLatencyReward(r);
+    if (lr) {
+      if (lr.latencySource === 'measured' && !ctx.measureLatency) {
+        throw new Error(
+          'reinforce strategy: reward.latencySource "measured" needs a latency provider that measures whole networks, e.g. latency: { use: "@proxyless/backend-wasm", name: "measured" }',
+        );
+      }
+      if (lr.latencySource === 'table' && !ctx.latency) throw new Error('reinforce strategy: reward.latencySource "table" needs a latency provider (config `latency`)');
+      if (lr.latencySource === 'auto' && !this.defaultLatencySource) throw new Error('reinforce strategy: the latency reward needs a latency provider (config `latency`)');
+    }
+    if (!this.hooks.rewards.get(r.use)?.isUsed()) {
+      throw new Error(
+        `reinforce strategy: no reward called "${r.use}" is registered; built-in rewards are accuracy and latency, others come from a hook plugin that taps strategy.hooks.rewards.for("${r.use}") (see @proxyless/strategy-reinforce's README)`,
+      );
+    }
+  }
+
+  sampleGates(): GateSample {
+    return sampleFromProbs(this.ops, this.rng);
+  }
+
+  /**
+   * Draws M architectures, computes their rewards and the REINFORCE gradient with the current
+   * baseline. Moves the rng only: neither the baseline nor α changes (`archStep` does that).
+   */
+  async estimate(input: ArchStepInput): Promise<ReinforceEstimate> {
+    const ops = this.ops;
+    const probabilities = this.probabilities();
+    const samples: Choices[] = [];
+    for (let i = 0; i < this.options.samples; i++) {
+      samples.push(Object.fromEntries(ops.map((op) => [op.label, this.rng.categorical(probabilities[op.label]!)])));
+    }
+    const evaluations = new Map<string, Promise<{ accuracy: number; loss: number }>>();
+    const accuracies: number[] = [];
+    const latencies: number[] = [];
+    const rewardOptions = this.rewardOptions();
+    const rewards: number[] = [];
+    const architectures: Architecture[] = [];
+    const named = this.hooks.rewards.get(this.options.reward.use);
+    if (!named) throw new Error(`reinforce strategy: no reward called "${this.options.reward.use}" is registered`);
+    for (const [index, choices] of samples.entries()) {
+      const key = archKey(ops, choices);
+      const architecture = Object.fromEntries(ops.map((op) => [op.label, op.candidates[choices[op.label]!]!.name]));
+      const gates: GateSample = Object.fromEntries(ops.map((op) => [op.label, { active: [choices[op.label]!], chosen: choices[op.label]! }]));
+      let seenEval = false;
+      let seenLat = false;
+      const ctx: RewardContext = {
+        architecture,
+        gates,
+        index,
+        epoch: input.epoch,
+        step: input.step,
+        options: rewardOptions,
+        evaluate: async () => {
+          let e = evaluations.get(key);
+          if (!e) {
+            e = Promise.resolve(this.evaluate(gates, input));
+            evaluations.set(key, e);
+          }
+          const r = await e;
+          if (!seenEval) accuracies.push(r.accuracy);
+          seenEval = true;
+          return r;
+        },
+        latency: async (source) => {
+          const lat = await this.latencyOf(architecture, key, source);
+          if (!seenLat) latencies.push(lat);
+          seenLat = true;
+          return lat;
+        },
+      };
+      const raw = await named.promise(ctx);
+      if (typeof raw !== 'number' || !Number.isFinite(raw)) {
+        throw new Error(`reinforce strategy: reward "${this.options.reward.use}" gave ${String(raw)} for ${JSON.stringify(architecture)}; expected a finite number`);
+      }
+      const shaped = await this.hooks.reward.promise(raw, ctx);
+      if (!Number.isFinite(shaped)) throw new Error(`reinforce strategy: the reward hook made ${String(shaped)} of ${raw}; expected a finite number`);
+      rewards.push(shaped);
+      architectures.push(architecture);
+    }
+    const mean = stats(rewards).mean;
+    const baseline = this.baseline ?? (this.options.baseline.initial === 'first-mean' ? mean : this.options.baseline.initial);
+    const advantages = rewards.map((r) => r - baseline);
+    const gradient = reinforceGradient(probabilities, samples, advantages);
+    return {
+      probabilities,
+      samples,
+      architectures,
+      rewards,
+      baseline,
+      advantages,
+      gradient,
+      ...(accuracies.length ? { accuracyMean: stats(accuracies).mean } : {}),
+      ...(latencies.length ? { latencyMean: stats(latencies).mean } : {}),
+      distinct: new Set(samples.map((s) => archKey(ops, s))).size,
+    };
+  }
+
+  /**
+   * One architecture step: estimate (rewards and advantages with the baseline *before* this step),
+   * then the baseline's EMA update with this step's mean reward, then one Adam step on α with the
+   * negative ascent direction (combined mode: mixed with the BinaryConnect loss gradient).
+   */
+  async archStep(input: ArchStepInput): Promise<StrategyMetrics> {
+    const est = await this.estimate(input);
+    const r = stats(est.rewards);
+    const a = stats(est.advantages);
+    await this.hooks.afterRewards.promise({ epoch: input.epoch, step: input.step, architectures: est.architectures, rewards: est.rewards, baseline: est.baseline, advantages: est.advantages });
+    const decay = this.options.baseline.decay;
+    this.baseline = decay * est.baseline + (1 - decay) * r.mean;
+
+    const metrics: StrategyMetrics = {
+      'reward/mean': r.mean,
+      'reward/min': r.min,
+      'reward/max': r.max,
+      baseline: est.baseline,
+      'baseline/next': this.baseline,
+      'advantage/mean': a.mean,
+      'advantage/std': a.std,
+      'samples/distinct': est.distinct,
+      'grad/reinforce': gradientNorm(est.gradient),
+      ...(est.accuracyMean !== undefined ? { 'accuracy/mean': est.accuracyMean } : {}),
+      ...(est.latencyMean !== undefined ? { 'latency/mean': est.latencyMean } : {}),
+    };
+    // Adam minimizes: REINFORCE ascends J, so its descent direction is −∇J.
+    let direction: Record<string, number[]> = Object.fromEntries(Object.entries(est.gradient).map(([l, g]) => [l, g.map((v) => -v)]));
+    if (this.options.mode === 'combined') {
+      const bc = binaryConnectGradient(this.network!, input, this.setupCtx!.loss, est.probabilities, this.bcRng, this.options.combinedPaths);
+      const w = this.options.combinedWeight;
+      direction = Object.fromEntries(Object.entries(direction).map(([l, d]) => [l, d.map((v, i) => w * bc.gradient[l]![i]! + (1 - w) * v)]));
+      metrics['bc/loss'] = bc.loss;
+      metrics['grad/binaryconnect'] = gradientNorm(bc.gradient);
+    }
+    this.applyDirection(direction);
+    this.steps++;
+    for (const [label, p] of Object.entries(this.probabilities())) {
+      const op = this.ops.find((o) => o.label === label)!;
+      p.forEach((v, i) => (metrics[`p/${label}/${op.candidates[i]!.name}`] = v));
+    }
+    return metrics;
+  }
+
+  /** One Adam step on every α along `direction` (a descent gradient per label). */
+  private applyDirection(direction: Record<string, number[]>): void {
+    const vars = Object.fromEntries(this.ops.map((op) => [op.label, op.alpha as tf.Variable]));
+    const grads = Object.fromEntries(this.ops.map((op) => [op.label, tf.tensor1d(direction[op.label]!)]));
+    try {
+      this.adam.apply(vars, grads);
+    } finally {
+      tf.dispose(Object.values(grads));
+    }
+  }
+
+  /** Accuracy and loss of single-path gates on the step's validation batch, inference mode, no gradient. */
+  private evaluate(gates: GateSample, input: ArchStepInput): { accuracy: number; loss: number } {
+    const { x, y } = input.batch;
+    return tf.tidy(() => {
+      const g = toGateTensors(this.ops, gates);
+      const logits = this.network!.apply(x, { training: false, mode: 'binarized', gates: g });
+      const loss = this.setupCtx!.loss(logits, y).dataSync()[0]!;
+      return { accuracy: countCorrect(logits, y) / y.shape[0], loss };
+    });
+  }
+
+  private async latencyOf(architecture: Architecture, key: string, source: LatencySource | undefined): Promise<number> {
+    const ctx = this.setupCtx!;
+    const s = source ?? this.defaultLatencySource;
+    if (s === 'table') {
+      if (!ctx.latency) throw new Error('reinforce strategy: a reward asked for table latency, but no latency provider is configured');
+      return ctx.latency.ofArchitecture(architecture);
+    }
+    if (s === 'measured') {
+      if (!ctx.measureLatency) throw new Error('reinforce strategy: a reward asked for measured latency, but the latency provider cannot measure networks');
+      if (!this.options.cacheLatency) return ctx.measureLatency(architecture);
+      let lat = this.latencyCache.get(key);
+      if (lat === undefined) {
+        lat = await ctx.measureLatency(architecture);
+        this.latencyCache.set(key, lat);
+      }
+      return lat;
+    }
+    throw new Error('reinforce strategy: a reward asked for latency, but no latency provider is configured');
+  }
+
+  private rewardOptions(): Record<string, unknown> {
+    const r = this.options.reward;
+    const lr = asLatencyReward(r);
+    if (lr) return { target: lr.target, w: lr.w, latencySource: lr.latencySource };
+    return 'options' in r ? r.options : {};
+  }
+
+  derive(): Architecture {
+    return argmaxArchitecture(this.ops);
+  }
+
+  probabilities(): Record<string, number[]> {
+    return Object.fromEntries(this.ops.map((op) => [op.label, op.probsSync()]));
+  }
+
+  /** The baseline b that the next step's advantages use (undefined before the first step). */
+  get currentBaseline(): number | undefined {
+    return this.baseline;
+  }
+
+  getState(): StrategyState {
+    const slots = this.adam.slots();
+    const json: JsonState = {
+      rng: this.rng.state(),
+      bcRng: this.bcRng.state(),
+      baseline: this.baseline ?? null,
+      steps: this.steps,
+      adam: slots.json,
+      latencyCache: [...this.latencyCache],
+    };
+    return { json, tensors: Object.fromEntries(Object.entries(slots.tensors).map(([k, t]) => [`adam/${k}`, t])) };
+  }
+
+  setState(state: StrategyState): void {
+    const s = state.json as Partial<JsonState>;
+    if (s.rng) this.rng = new Rng(s.rng);
+    if (s.bcRng) this.bcRng = new Rng(s.bcRng);
+    this.baseline = s.baseline ?? undefined;
+    this.steps = s.steps ?? 0;
+    this.latencyCache.clear();
+    for (const [k, v] of s.latencyCache ?? []) this.latencyCache.set(k, v);
+    const tensors = Object.fromEntries(Object.entries(state.tensors).filter(([k]) => k.startsWith('adam/')).map(([k, t]) => [k.slice('adam/'.length), t]));
+    this.adam.loadSlots({ json: s.adam ?? {}, tensors });
+  }
+
+  dispose(): void {
+    this.adam.dispose();
+  }
+}
+
+function archKey(ops: readonly MixedOp[], choices: Choices): string {
+  return ops.map((op) => choices[op.label]).join(',');
+}
+
+export const reinforceStrategyPlugin = definePlugin({
+  kind: 'strategy',
+  name: 'reinforce',
+  description: 'REINFORCE updates of α (paper Eq. 8): sampled architectures, rewards (accuracy, ACC·(LAT/T)^w, or a plugin’s), EMA baseline, Adam',
+  options: reinforceStrategyOptions,
+  create: (options, ctx) => new ReinforceStrategy(options, ctx.rng),
+});
