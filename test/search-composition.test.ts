@@ -58,6 +58,7 @@ describe('a search composed from a config file with a third-party strategy packa
     const arch = JSON.parse(readFileSync(join(runDir, RunFiles.architecture), 'utf8'));
     expect(arch.architecture).toEqual(result.architecture);
     expect(arch.space.use).toBe('@proxyless/test-utils');
+    expect(JSON.parse(readFileSync(join(runDir, RunFiles.candidates), 'utf8'))).toEqual({ b0: ['3x3_conv', '5x5_conv'], b1: ['3x3_conv', '5x5_conv', 'zero'] });
   });
 });
 

@@ -13,6 +13,7 @@ export const RunFiles = Object.freeze({
   checkpoint: 'checkpoint.ckpt',
   metrics: 'metrics.jsonl',
   architecture: 'architecture.json',
+  candidates: 'candidates.json',
   result: 'result.json',
 });
 
@@ -23,7 +24,8 @@ export interface RunDirectoryOptions {
 }
 
 /**
- * Writes the artifacts of a search into its run directory: the resolved config, `metrics.jsonl`
+ * Writes the artifacts of a search into its run directory: the resolved config, `candidates.json`
+ * (candidate names per mixed op, in the order of α and of every probability vector), `metrics.jsonl`
  * (one JSON record per weight step, arch step and epoch), the checkpoint (atomically, on every
  * `checkpoint` request), `architecture.json` and `result.json`.
  */
@@ -41,6 +43,9 @@ export class RunDirectoryPlugin implements SearchPlugin {
       mkdirSync(dir, { recursive: true });
       const configPath = join(dir, RunFiles.config);
       if (!start.resumedFrom || !existsSync(configPath)) writeFileAtomic(configPath, JSON.stringify(session.components.config, null, 2) + '\n');
+      // Candidate names per mixed op, in α order: what the probabilities in metrics.jsonl refer to.
+      const candidates = Object.fromEntries(session.network.mixedOps.map((op) => [op.label, op.candidates.map((c) => c.name)]));
+      writeFileAtomic(join(dir, RunFiles.candidates), JSON.stringify(candidates, null, 2) + '\n');
       if (start.resumedFrom && this.options.resumeMetricsBytes !== undefined && existsSync(metrics)) {
         if (statSync(metrics).size > this.options.resumeMetricsBytes) truncateSync(metrics, this.options.resumeMetricsBytes);
       } else if (!start.resumedFrom) {
