@@ -1,0 +1,145 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { disposeNetwork, randomBatch, setupOf, stepInput, strategyOn, tinySpace, useWasm } from '../test/helpers.js';
+import { reinforceStrategyOptions } from './options.js';
+import { reinforceHooksOf } from './reward.js';
+
+beforeAll(useWasm);
+
+describe('ReinforceStrategy', () => {
+  it('converges to the best architecture when each candidate has a known reward', async () => {
+    const space = tinySpace();
+    const { network, strategy } = await strategyOn(space, { samples: 10, lr: 0.1, reward: { use: 'score', options: { scale: 1 } } }, 5);
+    // best: b0 = 3x3_conv (0.9), b1 = zero (0.6); the 1×1 of b1 is a close second
+    const score: Record<string, Record<string, number>> = {
+      b0: { '1x1_conv': 0.2, '3x3_conv': 0.9, zero: 0.5 },
+      b1: { '1x1_conv': 0.5, '3x3_conv': 0.1, zero: 0.6 },
+    };
+    reinforceHooksOf(strategy)!.rewards.for('score').tap('test', (ctx) => {
+      expect(ctx.options).toEqual({ scale: 1 });
+      return Object.entries(ctx.architecture).reduce((s, [l, c]) => s + score[l]![c]!, 0);
+    });
+    strategy.setup(setupOf(space, network));
+    const batch = randomBatch(space, 4, 2);
+    let last: Record<string, number> = {};
+    for (let i = 0; i < 150; i++) last = await strategy.archStep(stepInput(batch, i));
+    expect(strategy.derive()).toEqual({ b0: '3x3_conv', b1: 'zero' });
+    const p = strategy.probabilities();
+    expect(p.b0![1]).toBeGreaterThan(0.9);
+    expect(p.b1![2]).toBeGreaterThan(0.8);
+    // the metrics say so too
+    expect(last['p/b0/3x3_conv']).toBeCloseTo(p.b0![1]!, 6);
+    expect(last['reward/mean']).toBeGreaterThan(1.3);
+    for (const k of ['reward/min', 'reward/max', 'baseline', 'advantage/mean', 'advantage/std', 'samples/distinct']) expect(Number.isFinite(last[k])).toBe(true);
+    tf.dispose([batch.x, batch.y]);
+    strategy.dispose();
+    disposeNetwork(network);
+  });
+
+  it('initializes the baseline to the first mean reward, computes advantages before the EMA update', async () => {
+    const space = tinySpace();
+    const { network, strategy } = await strategyOn(space, { samples: 4, reward: { use: 'constant' }, baseline: { decay: 0.9 } }, 6);
+    // every sample of step s gets reward c[s]
+    const c = [1, 3, 2];
+    strategy.hooks.rewards.for('constant').tap('test', (ctx) => c[ctx.step]!);
+    strategy.setup(setupOf(space, network));
+    const batch = randomBatch(space, 2, 3);
+    const alpha0 = strategy.probabilities();
+    const m0 = await strategy.archStep(stepInput(batch, 0));
+    // step 0: b := mean R = 1 (first-mean), A = R − b = 0, then b ← 0.9·1 + 0.1·1 = 1
+    expect(m0.baseline).toBe(1);
+    expect(m0['advantage/mean']).toBe(0);
+    expect(m0['advantage/std']).toBe(0);
+    expect(m0['baseline/next']).toBeCloseTo(1, 12);
+    // zero advantages: α does not move
+    expect(strategy.probabilities()).toEqual(alpha0);
+    const m1 = await strategy.archStep(stepInput(batch, 1));
+    // step 1: A = 3 − 1 = 2 with the old baseline, then b ← 0.9·1 + 0.1·3 = 1.2
+    expect(m1.baseline).toBeCloseTo(1, 12);
+    expect(m1['advantage/mean']).toBeCloseTo(2, 12);
+    expect(m1['baseline/next']).toBeCloseTo(1.2, 12);
+    const m2 = await strategy.archStep(stepInput(batch, 2));
+    expect(m2.baseline).toBeCloseTo(1.2, 12);
+    expect(m2['advantage/mean']).toBeCloseTo(0.8, 12);
+    expect(m2['baseline/next']).toBeCloseTo(0.9 * 1.2 + 0.1 * 2, 12);
+    expect(strategy.currentBaseline).toBeCloseTo(1.28, 12);
+    tf.dispose([batch.x, batch.y]);
+    strategy.dispose();
+    disposeNetwork(network);
+  });
+
+  it('a numeric initial baseline is used from the first step', async () => {
+    const space = tinySpace();
+    const { network, strategy } = await strategyOn(space, { samples: 3, reward: { use: 'constant' }, baseline: { decay: 0.5, initial: 0.25 } }, 6);
+    strategy.hooks.rewards.for('constant').tap('test', () => 1);
+    strategy.setup(setupOf(space, network));
+    const batch = randomBatch(space, 2, 3);
+    const m = await strategy.archStep(stepInput(batch, 0));
+    expect(m.baseline).toBe(0.25);
+    expect(m['advantage/mean']).toBe(0.75);
+    expect(m['baseline/next']).toBeCloseTo(0.625, 12);
+    tf.dispose([batch.x, batch.y]);
+    strategy.dispose();
+    disposeNetwork(network);
+  });
+
+  it('the accuracy reward runs each distinct architecture once per step in inference mode, leaking no tensors', async () => {
+    const space = tinySpace();
+    const { network, strategy } = await strategyOn(space, { samples: 10 }, 7);
+    strategy.setup(setupOf(space, network));
+    let evaluated = 0;
+    let shaped = 0;
+    strategy.hooks.reward.tap('count', (r) => {
+      shaped++;
+      return r;
+    });
+    const batch = randomBatch(space, 8, 4);
+    // running statistics must not change (inference mode): snapshot them
+    const stats = () => network.variables().filter((v) => !v.trainable).map((v) => Array.from(v.variable.dataSync()));
+    const before = stats();
+    const apply = network.apply.bind(network);
+    (network as { apply: typeof network.apply }).apply = (x, ctx) => {
+      evaluated++;
+      expect(ctx.training).toBe(false);
+      return apply(x, ctx);
+    };
+    const counts: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const m = await strategy.archStep(stepInput(batch, i, true));
+      expect(m['accuracy/mean']).toBeGreaterThanOrEqual(0);
+      expect(m['accuracy/mean']).toBeLessThanOrEqual(1);
+      expect(m['reward/max']).toBeLessThanOrEqual(1);
+      counts.push(tf.memory().numTensors);
+      expect(evaluated).toBeLessThanOrEqual(10 * (i + 1));
+    }
+    expect(shaped).toBe(40);
+    expect(evaluated).toBeLessThan(40); // 9 architectures: repeats within a step are not re-run
+    expect(stats()).toEqual(before);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    tf.dispose([batch.x, batch.y]);
+    strategy.dispose();
+    disposeNetwork(network);
+  });
+
+  it('rejects unknown rewards and latency rewards without a provider, naming what is missing', async () => {
+    const space = tinySpace();
+    const a = await strategyOn(space, { reward: { use: 'nope' } });
+    expect(() => a.strategy.setup(setupOf(space, a.network))).toThrow(/no reward called "nope".*hooks\.rewards\.for\("nope"\)/);
+    const b = await strategyOn(space, { reward: { use: 'latency', target: 1, latencySource: 'measured' } });
+    expect(() => b.strategy.setup(setupOf(space, b.network))).toThrow(/measures whole networks/);
+    const c = await strategyOn(space, { reward: { use: 'latency', target: 1 } });
+    expect(() => c.strategy.setup(setupOf(space, c.network))).toThrow(/needs a latency provider/);
+    for (const s of [a, b, c]) disposeNetwork(s.network);
+  });
+
+  it('validates options: w ≤ 0, built-in reward names take their own options', () => {
+    expect(reinforceStrategyOptions.safeParse({ reward: { use: 'latency', target: 2, w: 0.1 } }).success).toBe(false);
+    expect(reinforceStrategyOptions.safeParse({ reward: { use: 'latency' } }).success).toBe(false);
+    expect(reinforceStrategyOptions.safeParse({ reward: { use: 'latency', options: {} } }).success).toBe(false);
+    expect(reinforceStrategyOptions.safeParse({ samples: 0 }).success).toBe(false);
+    expect(reinforceStrategyOptions.safeParse({ bogus: 1 }).success).toBe(false);
+    const o = reinforceStrategyOptions.parse({});
+    expect(o).toMatchObject({ mode: 'reinforce', samples: 10, lr: 0.01, beta1: 0, reward: { use: 'accuracy' }, baseline: { decay: 0.9, initial: 'first-mean' } });
+    expect(reinforceStrategyOptions.parse({ reward: { use: 'latency', target: 2 } }).reward).toEqual({ use: 'latency', target: 2, w: -0.07, latencySource: 'auto' });
+  });
+});
