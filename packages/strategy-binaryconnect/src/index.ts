@@ -1,3 +1,13 @@
-// @proxyless/strategy-binaryconnect: BinaryConnect-style gradient updates of binarized architecture gates with a latency-aware loss
-// stub; filled by issue 5.
-export {};
+// @proxyless/strategy-binaryconnect: ProxylessNAS architecture updates through binarized gates
+// (BinaryConnect-style gradient, Eq. 4) with the latency-aware loss and a hard latency budget.
+import { pluginModule } from '@proxyless/core';
+import { binaryConnectStrategyPlugin } from './binaryconnect-plugin.js';
+
+export * from './options.js';
+export * from './estimator.js';
+export * from './budget-derive.js';
+export * from './binaryconnect-strategy.js';
+export * from './binaryconnect-plugin.js';
+
+/** The plugin contract: a default-exported ContainerModule binding the `binaryconnect` strategy. */
+export default pluginModule(binaryConnectStrategyPlugin);

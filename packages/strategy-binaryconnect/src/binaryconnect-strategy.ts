@@ -1,0 +1,388 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  Adam,
+  argmaxArchitecture,
+  disposeGates,
+  Rng,
+  sampleFromProbs,
+  toGateTensors,
+  type Architecture,
+  type ArchitectureStrategy,
+  type ArchStepInput,
+  type Batch,
+  type ExpectedLatency,
+  type ForwardContext,
+  type GateSample,
+  type MixedOp,
+  type Network,
+  type RngState,
+  type StrategyMetrics,
+  type StrategySetup,
+  type StrategyState,
+} from '@proxyless/core';
+import { mostProbableWithin } from './budget-derive.js';
+import { binaryConnectGradient, rescalePair, sampleTwoPaths } from './estimator.js';
+import { deriveRule, latencyLossForm, type BinaryConnectOptions, type LatencyLossForm } from './options.js';
+
+export type GradientMode = BinaryConnectOptions['mode'];
+
+/**
+ * The paths of one mixed op in one arch step: `active` are computed in the forward pass, `chosen`
+ * is the one whose gate is 1 (the sampled binary gate), `paths` are those over which Eq. 4 sums
+ * (and whose α the step may change).
+ */
+export interface ArchPaths {
+  readonly active: readonly number[];
+  readonly chosen: number;
+  readonly paths: readonly number[];
+}
+export type ArchSample = Readonly<Record<string, ArchPaths>>;
+
+/** The α gradient of one arch step and the values it came from (nothing applied yet). */
+export interface ArchGradients {
+  /** ∂L/∂α per mixed-op label: Eq. 4 over the gate gradients plus the direct latency term. */
+  readonly alpha: Record<string, Float64Array>;
+  /** ∂L/∂g per label (0 for paths not computed, and for `zero`, whose output is 0). */
+  readonly gates: Record<string, Float32Array>;
+  readonly ce: number;
+  readonly loss: number;
+  /** Value of the latency term in the loss (0 without one). */
+  readonly latencyTerm: number;
+  /** E[lat] under the current α, when a latency provider is configured. */
+  readonly expectedLatency?: number;
+}
+
+/** What the derive step found, against the target when one is set. */
+export interface DeriveReport {
+  readonly rule: 'argmax' | 'within-budget';
+  readonly architecture: Architecture;
+  /** Table latency (fixed layers + chosen candidates) of `architecture`, provider units. */
+  readonly latency?: number;
+  readonly unit?: string;
+  readonly target?: number;
+  /** `latency ≤ target`, when both are known. */
+  readonly fits?: boolean;
+  /** The argmax architecture and its latency (equal to the above when the rule is argmax or argmax fits). */
+  readonly argmax: { readonly architecture: Architecture; readonly latency?: number };
+}
+
+interface SavedState {
+  readonly rng: RngState;
+  readonly dual: number;
+  readonly adam: unknown;
+}
+
+/**
+ * ProxylessNAS architecture updates with binarized paths (Cai et al., ICLR 2019, §3.2).
+ *
+ * Weight steps: one active path per mixed op drawn from p = softmax(α) (Eq. 2); α frozen.
+ * Arch steps (weights frozen, validation batch): gates one-hot on a sampled path; ∂L/∂g comes from
+ * back-propagating through Σ_j g_j·o_j(x) and is turned into ∂L/∂α by Eq. 4; E[lat] is
+ * differentiated directly in α; Adam (β1 = 0) updates α.
+ *
+ * The `zero` path: its output is identically 0, so ∂L/∂g_zero = Σ(∇_y L ∘ 0) = 0 exactly — that is
+ * what the mixed op gives whether zero is active, computed in `full`, or inactive in `exact` (the
+ * recompute skips it). Eq. 4 still moves α_zero, through the −p_zero·Σ_j ∂L/∂g_j·p_j term (the other
+ * paths' gradients say whether adding their output would lower the loss) and through E[lat], in which
+ * zero costs 0. With `zeroActive: 'skip'` an op whose sampled active path is zero is left out of
+ * the update entirely, as the authors' code does (`set_arch_param_grad` returns early).
+ */
+export class BinaryConnectStrategy implements ArchitectureStrategy {
+  readonly name = 'binaryconnect';
+  private ops: readonly MixedOp[] = [];
+  private network: Network | undefined;
+  private latency: ExpectedLatency | undefined;
+  private loss: StrategySetup['loss'] | undefined;
+  private kernels: tf.Variable[] = [];
+  private readonly adam: Adam;
+  /** μ of the hard budget (dual variable of E[lat] ≤ T). */
+  private dual: number;
+  private lastReport: DeriveReport | undefined;
+
+  constructor(
+    readonly options: BinaryConnectOptions,
+    private rng: Rng,
+    private readonly log: (message: string) => void = () => {},
+  ) {
+    const { lr, beta1, beta2, eps } = options;
+    this.adam = new Adam({ lr, beta1, beta2, eps, weightDecay: 0 });
+    this.dual = options.dualInit;
+  }
+
+  /** The resolved latency-loss form. */
+  get latencyLoss(): LatencyLossForm {
+    return latencyLossForm(this.options);
+  }
+
+  /** Current μ of the hard budget. */
+  get dualLambda(): number {
+    return this.dual;
+  }
+
+  setup(ctx: StrategySetup): void {
+    this.network = ctx.network;
+    this.ops = ctx.network.mixedOps;
+    this.latency = ctx.latency;
+    this.loss = ctx.loss;
+    const needs = [
+      this.latencyLoss !== 'none' ? `latencyLoss "${this.latencyLoss}"` : undefined,
+      this.options.hardBudget ? 'hardBudget' : undefined,
+      deriveRule(this.options) === 'within-budget' ? 'derive "within-budget"' : undefined,
+    ].filter(Boolean);
+    if (needs.length && !ctx.latency) {
+      throw new Error(`strategy binaryconnect: ${needs.join(', ')} needs a latency provider; add \`latency: { use: … }\` to the config`);
+    }
+    if (this.options.l2 > 0) {
+      const alphas = new Set(this.ops.map((op) => op.alpha));
+      this.kernels = ctx.network
+        .variables()
+        .filter((v) => v.trainable && !alphas.has(v.variable as tf.Variable<tf.Rank.R1>) && /(kernel|depthwise_kernel)$/.test(v.name))
+        .map((v) => v.variable);
+    }
+  }
+
+  /** Gates of a weight step: one active path per mixed op drawn from p (Eq. 2). */
+  sampleGates(): GateSample {
+    return sampleFromProbs(this.ops, this.rng);
+  }
+
+  /**
+   * The paths of one arch step, drawn from the strategy's rng:
+   * `two`: a pair by multinomial over p without replacement, the chosen one of the pair by
+   * softmax(α over the pair), both computed; `full`: chosen ~ p, all paths computed; `exact`:
+   * chosen ~ p, only it computed (the others are recomputed in the backward pass).
+   */
+  sampleArchPaths(mode: GradientMode = this.options.mode): ArchSample {
+    const out: Record<string, ArchPaths> = {};
+    for (const op of this.ops) {
+      const all = [...Array(op.size).keys()];
+      if (op.size === 1) {
+        out[op.label] = { active: [0], chosen: 0, paths: [0] };
+      } else if (mode === 'two') {
+        const { pair, active } = sampleTwoPaths(op.alpha.dataSync(), this.rng);
+        out[op.label] = { active: pair, chosen: active, paths: pair };
+      } else {
+        const chosen = this.rng.categorical(op.probsSync());
+        out[op.label] = { active: mode === 'full' ? all : [chosen], chosen, paths: all };
+      }
+    }
+    return out;
+  }
+
+  /**
+   * ∂L/∂α for one batch and one arch sample, without applying it. `mode` picks how gate gradients of
+   * paths that are not the chosen one are obtained: computed in the forward pass (`two`, `full`:
+   * the sample's `active` paths run) or recomputed in the backward pass (`exact`).
+   */
+  archGradients(batch: Batch, sample: ArchSample, forward: Pick<ForwardContext, 'training'>, mode: GradientMode = this.options.mode): ArchGradients {
+    const network = this.requireSetup();
+    const o = this.options;
+    const form = this.latencyLoss;
+    const latency = this.latency;
+    const useLatency = latency !== undefined && (form !== 'none' || o.hardBudget);
+    const gates = toGateTensors(this.ops, sample);
+    const kept: tf.Tensor[] = [];
+    let ceT: tf.Scalar | undefined;
+    let latT: tf.Scalar | undefined;
+    let termT: tf.Scalar | undefined;
+    try {
+      const gateValues = this.ops.map((op) => gates[op.label]!.values);
+      const xs: tf.Tensor[] = [...gateValues, ...(useLatency ? this.ops.map((op) => op.alpha) : [])];
+      const ctx: ForwardContext = { training: forward.training, mode: 'binarized', gates, ...(mode === 'exact' ? { gateGradients: 'recompute' as const } : {}) };
+      const f = (): tf.Scalar => {
+        const logits = network.apply(batch.x, ctx);
+        const ce = this.loss!(logits, batch.y);
+        ceT = tf.keep(ce);
+        kept.push(ceT);
+        if (!useLatency) return ce;
+        const e = latency!.expected();
+        latT = tf.keep(e);
+        kept.push(latT);
+        const T = o.target;
+        let total: tf.Scalar;
+        let term: tf.Scalar;
+        switch (form) {
+          case 'additive':
+            term = tf.mul(e, o.lambda!);
+            total = tf.add(ce, term);
+            break;
+          case 'normalized':
+            term = tf.mul(tf.div(tf.sub(e, T!), T!), o.lambda ?? 0.2);
+            total = tf.add(ce, term);
+            break;
+          case 'multiplicative': {
+            // α_r·CE·(log E[lat] / log T)^β; the ratio is floored at 1e-6 (E[lat] ≤ 1 has no log ratio).
+            const ratio = tf.maximum(tf.div(tf.log(e), Math.log(T!)), 1e-6);
+            const factor = tf.pow(ratio, o.beta);
+            total = tf.mul(tf.mul(ce, factor), o.alphaR);
+            term = tf.sub(total, ce);
+            break;
+          }
+          default:
+            term = tf.scalar(0);
+            total = ce;
+        }
+        if (o.hardBudget) {
+          const constraint = tf.mul(tf.div(tf.sub(e, T!), T!), this.dual);
+          term = tf.add(term, constraint);
+          total = tf.add(total, constraint);
+        }
+        termT = tf.keep(term);
+        kept.push(termT);
+        return total;
+      };
+      const { value, grads } = tf.valueAndGrads(f)(xs);
+      const loss = value.dataSync()[0]!;
+      const ce = ceT!.dataSync()[0]!;
+      const latencyTerm = termT ? termT.dataSync()[0]! : 0;
+      const expectedLatency = latT ? latT.dataSync()[0]! : latency ? tf.tidy(() => latency.expected().dataSync()[0]!) : undefined;
+      const alpha: Record<string, Float64Array> = {};
+      const gateGrads: Record<string, Float32Array> = {};
+      this.ops.forEach((op, i) => {
+        const s = sample[op.label]!;
+        const dg = grads[i]!.dataSync() as Float32Array;
+        const a = op.alpha.dataSync();
+        const g = binaryConnectGradient(a, dg, s.paths);
+        if (useLatency) {
+          const direct = grads[this.ops.length + i]!.dataSync();
+          // only the α of `paths` may move (in `two` mode the others must keep their p)
+          for (const j of s.paths) g[j]! += direct[j]!;
+        }
+        alpha[op.label] = g;
+        gateGrads[op.label] = Float32Array.from(dg);
+      });
+      tf.dispose([value, ...grads]);
+      return { alpha, gates: gateGrads, loss, ce, latencyTerm, ...(expectedLatency !== undefined ? { expectedLatency } : {}) };
+    } finally {
+      // `value` may be one of the kept tensors (no latency term): dispose each once
+      tf.dispose(kept.filter((t) => !t.isDisposed));
+      disposeGates(gates);
+    }
+  }
+
+  async archStep(input: ArchStepInput): Promise<StrategyMetrics> {
+    const o = this.options;
+    const sample = this.sampleArchPaths();
+    const r = this.archGradients(input.batch, sample, input.forward);
+    const vars: Record<string, tf.Variable> = {};
+    const grads: Record<string, tf.Tensor> = {};
+    const before: Record<string, Float32Array> = {};
+    for (const op of this.ops) {
+      const s = sample[op.label]!;
+      if (s.paths.length < 2) continue;
+      if (o.zeroActive === 'skip' && op.candidates[s.chosen]!.isZero) continue;
+      vars[op.label] = op.alpha;
+      grads[op.label] = tf.tensor1d(Float32Array.from(r.alpha[op.label]!));
+      before[op.label] = Float32Array.from(op.alpha.dataSync());
+    }
+    try {
+      this.adam.apply(vars, grads);
+    } finally {
+      tf.dispose(Object.values(grads));
+    }
+    // Only the α of the paths Eq. 4 summed over move (Adam with β1 > 0 would otherwise carry
+    // momentum into the others); in `two` mode the pair is then shifted so that the unsampled
+    // paths keep their p exactly.
+    for (const op of this.ops) {
+      const old = before[op.label];
+      if (!old) continue;
+      const s = sample[op.label]!;
+      const now = op.alpha.dataSync();
+      const next = o.mode === 'two' ? rescalePair(old, now, s.paths) : Float64Array.from(old, (v, j) => (s.paths.includes(j) ? now[j]! : v));
+      tf.tidy(() => op.alpha.assign(tf.tensor1d(Float32Array.from(next))));
+    }
+    const metrics: StrategyMetrics = { loss: r.loss, ce: r.ce };
+    if (r.expectedLatency !== undefined) metrics['expectedLatency'] = r.expectedLatency;
+    if (this.latencyLoss !== 'none' || o.hardBudget) metrics['latencyTerm'] = r.latencyTerm;
+    if (this.latencyLoss === 'additive' && o.l2 > 0) {
+      const l2 = o.l2 * tf.tidy(() => (this.kernels.length ? tf.addN(this.kernels.map((k) => tf.sum(tf.square(k)))).dataSync()[0]! : 0));
+      metrics['l2Term'] = l2;
+      metrics['loss'] = r.loss + l2;
+    }
+    if (o.hardBudget && r.expectedLatency !== undefined) {
+      // dual ascent on the constraint E[lat] − T ≤ 0 (normalized by T), at the E[lat] of this step
+      this.dual = Math.max(0, this.dual + o.dualLr * ((r.expectedLatency - o.target!) / o.target!));
+      metrics['dualLambda'] = this.dual;
+    }
+    if (this.latency) metrics['argmaxLatency'] = this.latency.ofArchitecture(argmaxArchitecture(this.ops));
+    for (const op of this.ops) {
+      op.probsSync().forEach((p, i) => (metrics[`p/${op.label}/${op.candidates[i]!.name}`] = p));
+    }
+    return metrics;
+  }
+
+  derive(): Architecture {
+    const report = this.deriveReport();
+    return report.architecture;
+  }
+
+  /** The derived architecture with its table latency against the target (and the argmax one). */
+  deriveReport(): DeriveReport {
+    const o = this.options;
+    const argmax = argmaxArchitecture(this.ops);
+    const lat = this.latency;
+    const argmaxLatency = lat?.ofArchitecture(argmax);
+    const rule = deriveRule(o);
+    let architecture = argmax;
+    let latency = argmaxLatency;
+    if (rule === 'within-budget' && lat && o.target !== undefined) {
+      const best = mostProbableWithin(
+        this.ops.map((op) => ({ label: op.label, names: op.candidates.map((c) => c.name), probs: op.probsSync(), latency: lat.table[op.label]! })),
+        lat.fixed,
+        o.target,
+        o.beamWidth,
+      );
+      architecture = Object.fromEntries(this.ops.map((op, i) => [op.label, op.candidates[best.choice[i]!]!.name]));
+      latency = lat.ofArchitecture(architecture);
+      if (!best.fits) this.log(`binaryconnect: no architecture fits the target ${o.target} ${lat.unit}; the fastest (${fmt(latency)} ${lat.unit}) is derived`);
+    }
+    const report: DeriveReport = {
+      rule,
+      architecture,
+      argmax: { architecture: argmax, ...(argmaxLatency !== undefined ? { latency: argmaxLatency } : {}) },
+      ...(latency !== undefined ? { latency, unit: lat!.unit } : {}),
+      ...(o.target !== undefined ? { target: o.target } : {}),
+      ...(latency !== undefined && o.target !== undefined ? { fits: latency <= o.target } : {}),
+    };
+    if (lat && o.target !== undefined && !sameReport(this.lastReport, report)) {
+      const within = rule === 'within-budget' && argmaxLatency! > o.target ? ` (argmax ${fmt(argmaxLatency!)} exceeds it)` : '';
+      this.log(`binaryconnect: derived architecture ${fmt(latency!)} ${lat.unit} vs target ${o.target} ${lat.unit}: ${report.fits ? 'fits' : 'over budget'}${within}`);
+    }
+    this.lastReport = report;
+    return report;
+  }
+
+  probabilities(): Record<string, number[]> {
+    return Object.fromEntries(this.ops.map((op) => [op.label, op.probsSync()]));
+  }
+
+  getState(): StrategyState {
+    const slots = this.adam.slots();
+    const state: SavedState = { rng: this.rng.state(), dual: this.dual, adam: slots.json };
+    return { json: state, tensors: Object.fromEntries(Object.entries(slots.tensors).map(([k, t]) => [`adam/${k}`, t])) };
+  }
+
+  setState(state: StrategyState): void {
+    const s = state.json as Partial<SavedState>;
+    if (s.rng) this.rng = new Rng(s.rng);
+    if (typeof s.dual === 'number') this.dual = s.dual;
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [k, t] of Object.entries(state.tensors)) if (k.startsWith('adam/')) tensors[k.slice('adam/'.length)] = t;
+    this.adam.loadSlots({ json: s.adam ?? {}, tensors });
+  }
+
+  dispose(): void {
+    this.adam.dispose();
+  }
+
+  private requireSetup(): Network {
+    if (!this.network || !this.loss) throw new Error('strategy binaryconnect: setup() has not run');
+    return this.network;
+  }
+}
+
+const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4));
+
+function sameReport(a: DeriveReport | undefined, b: DeriveReport): boolean {
+  return !!a && a.fits === b.fits && JSON.stringify(a.architecture) === JSON.stringify(b.architecture);
+}

@@ -1,0 +1,67 @@
+/** One mixed op as the budgeted derive sees it: p and the latency of each candidate. */
+export interface BudgetChoice {
+  readonly label: string;
+  readonly names: readonly string[];
+  readonly probs: readonly number[];
+  readonly latency: readonly number[];
+}
+
+export interface BudgetedArchitecture {
+  /** Chosen candidate index per mixed op, in the order given. */
+  readonly choice: number[];
+  /** Σ log p of the choice. */
+  readonly logProb: number;
+  /** fixed + Σ latency of the choice. */
+  readonly latency: number;
+  /** Whether `latency ≤ target`. False only when no architecture fits (then the fastest is returned). */
+  readonly fits: boolean;
+}
+
+/**
+ * The most probable architecture (max Σ log p over mixed ops) whose table latency
+ * `fixed + Σ lat` stays within `target`: a beam search over the mixed ops in order, keeping the
+ * `beamWidth` most probable partial choices that can still be completed within the target (the
+ * cheapest completion is known per suffix). Exact when the beam holds every feasible partial
+ * choice; the argmax architecture is returned whenever it fits. When even the fastest
+ * architecture exceeds the target, that one is returned with `fits: false`.
+ */
+export function mostProbableWithin(ops: readonly BudgetChoice[], fixed: number, target: number, beamWidth: number): BudgetedArchitecture {
+  const minLat = ops.map((op) => Math.min(...op.latency));
+  // cheapest latency of ops[i..]
+  const suffix = new Array<number>(ops.length + 1).fill(0);
+  for (let i = ops.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + minLat[i]!;
+  const fastest = ops.map((op, i) => op.latency.indexOf(minLat[i]!));
+  const fastestLatency = fixed + suffix[0]!;
+  const logp = (i: number, j: number) => Math.log(Math.max(ops[i]!.probs[j]!, 1e-300));
+  if (fastestLatency > target) {
+    return { choice: fastest, logProb: fastest.reduce((s, j, i) => s + logp(i, j), 0), latency: fastestLatency, fits: false };
+  }
+  // argmax first: when it fits it is the answer.
+  const argmax = ops.map((op) => op.probs.indexOf(Math.max(...op.probs)));
+  const argmaxLatency = fixed + argmax.reduce((s, j, i) => s + ops[i]!.latency[j]!, 0);
+  if (argmaxLatency <= target) {
+    return { choice: argmax, logProb: argmax.reduce((s, j, i) => s + logp(i, j), 0), latency: argmaxLatency, fits: true };
+  }
+  type Partial = { choice: number[]; logProb: number; latency: number };
+  let beam: Partial[] = [{ choice: [], logProb: 0, latency: fixed }];
+  for (let i = 0; i < ops.length; i++) {
+    const next: Partial[] = [];
+    for (const b of beam) {
+      ops[i]!.latency.forEach((lat, j) => {
+        const latency = b.latency + lat;
+        if (latency + suffix[i + 1]! > target) return; // cannot be completed within the target
+        next.push({ choice: [...b.choice, j], logProb: b.logProb + logp(i, j), latency });
+      });
+    }
+    // ties broken by lower latency, then by earlier candidate indices (deterministic)
+    next.sort((x, y) => y.logProb - x.logProb || x.latency - y.latency || compareChoices(x.choice, y.choice));
+    beam = next.slice(0, beamWidth);
+  }
+  const best = beam[0]!; // non-empty: the fastest completion of any kept partial fits
+  return { ...best, fits: true };
+}
+
+function compareChoices(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}

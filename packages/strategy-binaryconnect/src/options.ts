@@ -1,0 +1,91 @@
+import { z } from '@proxyless/core';
+
+/**
+ * Options of the binaryconnect strategy: the single source of its option types. Core validates a
+ * config's `strategy.options` against this schema before anything runs.
+ */
+export const binaryConnectOptionsShape = {
+  mode: z
+    .enum(['two', 'full', 'exact'])
+    .default('two')
+    .describe(
+      'how ∂L/∂g reaches α in an arch step: `two` (two sampled paths, memory 2×), `full` (all N paths, memory N×), `exact` (Appendix D: active path forward, the others recomputed in backward)',
+    ),
+  lr: z.number().positive().default(0.006).describe('Adam learning rate of α (paper: 0.006 for small images, 0.001 for ImageNet)'),
+  beta1: z.number().min(0).max(1).default(0).describe('Adam β1 of α (paper: 0)'),
+  beta2: z.number().min(0).max(1).default(0.999).describe('Adam β2 of α'),
+  eps: z.number().positive().default(1e-8).describe('Adam ε of α'),
+  latencyLoss: z
+    .enum(['none', 'additive', 'normalized', 'multiplicative'])
+    .optional()
+    .describe(
+      'form of the latency term: `additive` CE + λ1‖w‖² + λ2·E[lat]; `normalized` CE + λ·(E[lat] − T)/T; `multiplicative` α_r·CE·(log E[lat] / log T)^β. Default: `multiplicative` when `target` is set, else `none`',
+    ),
+  target: z.number().positive().optional().describe('T: the latency target in the latency provider’s unit (ms, or MFLOPs for flops)'),
+  lambda: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('λ2 of `additive` (per provider unit; required there) or λ of `normalized` (default 0.2)'),
+  l2: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe('λ1 of `additive`: ‖w‖² of the weight kernels; independent of α, so it only changes the reported loss'),
+  alphaR: z.number().positive().default(0.2).describe('α_r of `multiplicative`'),
+  beta: z.number().positive().default(0.3).describe('β of `multiplicative`'),
+  hardBudget: z
+    .boolean()
+    .default(false)
+    .describe('treat T as a constraint: adds μ·(E[lat] − T)/T with μ ≥ 0 adapted by dual ascent, and derives within T'),
+  dualLr: z.number().positive().default(0.5).describe('step of the dual ascent on μ: μ ← max(0, μ + dualLr·(E[lat] − T)/T)'),
+  dualInit: z.number().min(0).default(0).describe('initial μ of the hard budget'),
+  derive: z
+    .enum(['argmax', 'within-budget'])
+    .optional()
+    .describe('`argmax` p per mixed op, or the most probable architecture whose table latency ≤ T. Default: `within-budget` with `hardBudget`, else `argmax`'),
+  beamWidth: z.number().int().min(1).default(64).describe('beam width of the within-budget derive'),
+  zeroActive: z
+    .enum(['estimate', 'skip'])
+    .default('estimate')
+    .describe('arch step where the active path is `zero`: apply Eq. 4 with ∂L/∂g_zero = 0 (`estimate`), or leave that mixed op’s α alone as the authors’ code does (`skip`)'),
+} as const;
+
+export const binaryConnectOptions = z
+  .object(binaryConnectOptionsShape)
+  .strict()
+  .superRefine((o, ctx) => {
+    const form = o.latencyLoss ?? (o.target !== undefined ? 'multiplicative' : 'none');
+    if (form === 'additive' && o.lambda === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['lambda'], message: 'latencyLoss "additive" needs lambda (λ2, the weight of E[lat] per provider unit)' });
+    }
+    for (const [need, why] of [
+      [form === 'normalized', 'latencyLoss "normalized"'],
+      [form === 'multiplicative', 'latencyLoss "multiplicative"'],
+      [o.hardBudget, 'hardBudget'],
+      [o.derive === 'within-budget', 'derive "within-budget"'],
+    ] as const) {
+      if (need && o.target === undefined) ctx.addIssue({ code: 'custom', path: ['target'], message: `${why} needs target (T in the latency provider’s unit)` });
+    }
+    if (form === 'multiplicative' && o.target !== undefined && o.target <= 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message: `latencyLoss "multiplicative" uses log E[lat] / log T, so T must exceed 1 (got ${o.target}); use "normalized" or a provider unit in which T > 1`,
+      });
+    }
+  });
+
+export type BinaryConnectOptionsInput = z.input<typeof binaryConnectOptions>;
+export type BinaryConnectOptions = z.output<typeof binaryConnectOptions>;
+export type LatencyLossForm = NonNullable<BinaryConnectOptions['latencyLoss']>;
+
+/** The latency-loss form an options object means once defaults are resolved. */
+export function latencyLossForm(o: BinaryConnectOptions): LatencyLossForm {
+  return o.latencyLoss ?? (o.target !== undefined ? 'multiplicative' : 'none');
+}
+
+/** The derive rule an options object means once defaults are resolved. */
+export function deriveRule(o: BinaryConnectOptions): 'argmax' | 'within-budget' {
+  return o.derive ?? (o.hardBudget ? 'within-budget' : 'argmax');
+}
