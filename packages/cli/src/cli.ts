@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { trainNetworkOptions } from '@proxyless/core';
 import { deriveCommand } from './commands/derive.js';
 import { EVAL_SPLITS, evalCommand, type EvalOptions } from './commands/eval.js';
+import { inspectCommand, type InspectOptions } from './commands/inspect.js';
 import { latencyPlaceholder } from './commands/latency.js';
 import { searchCommand, type SearchOptions } from './commands/search.js';
 import { trainCommand, type TrainFlagValues } from './commands/train.js';
@@ -152,6 +153,20 @@ Examples:
   $ proxyless eval runs/try1/model --split validation --json`,
     )
     .action(act((ctx, dir: string, opts: EvalOptions) => evalCommand(ctx, dir, opts)));
+
+  program
+    .command('inspect')
+    .description('print a network stage by stage (layers, output shapes, kernel/expand, skipped blocks), its parameters and MACs per image')
+    .argument('<file>', 'a ProxylessNASNets net config (JSON) or an architecture.json written by `proxyless search` or `proxyless derive`')
+    .option('--resolution <n>', 'input size of a net config (net configs carry none; default: 224)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ proxyless inspect proxyless_mobile.json
+  $ proxyless inspect runs/try1/architecture.json --json | jq .params`,
+    )
+    .action(act((ctx, file: string, opts: InspectOptions) => inspectCommand(ctx, file, opts)));
 
   const latency = program
     .command('latency')

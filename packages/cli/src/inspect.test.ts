@@ -1,0 +1,103 @@
+// `proxyless inspect`: net configs (read by @proxyless/space-mbconv) and architecture files, in
+// process and once through the built executable.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { subsetDir, tempDir } from '../../../test/helpers.js';
+import { runCliProcess } from '../test/run-cli.js';
+import { runCli } from './cli.js';
+
+const fixtures = fileURLToPath(new URL('../../space-mbconv/test-fixtures/', import.meta.url));
+
+function sink() {
+  let text = '';
+  return { write: (s: string) => void (text += s), get text() { return text; } };
+}
+
+async function inspect(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = sink();
+  const stderr = sink();
+  const code = await runCli(['node', 'proxyless', 'inspect', ...args], { stdout, stderr, env: {} });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+describe('proxyless inspect', () => {
+  it('prints a released net config stage by stage with parameters and MACs', async () => {
+    const r = await inspect([join(fixtures, 'proxyless_mobile.json')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('proxyless_mobile.json: input 224×224×3, 1000 classes');
+    expect(r.stdout).toMatch(/^stage 1: 32 channels, 4 blocks, stride 2$/m);
+    expect(r.stdout).toMatch(/^ {2}s1_b0\s+56×56×32\s+5x5_MBConv3\s+2\s+-/m);
+    expect(r.stdout).toMatch(/^ {2}s1_b2\s+56×56×32\s+zero \(skipped\)\s+1\s+identity/m);
+    expect(r.stdout).toMatch(/^params: 4,080,512 {3}MACs: \d+\.\dM per image {3}blocks: 19 of 21 \(2 skipped\)$/m);
+    expect(r.stdout).toMatch(/^stage 6  320 s1\s+\| MB6 7×7 \|$/m);
+  });
+
+  it('--json prints one object with params and macs', async () => {
+    const r = await inspect([join(fixtures, 'proxyless_gpu.json'), '--json']);
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.command).toBe('inspect');
+    expect(o.kind).toBe('net-config');
+    expect(o.params).toBe(7_119_848); // PyTorch count of the released GPU model
+    expect(o.macs).toBeGreaterThan(400e6);
+    expect(o.layers).toHaveLength(25);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--resolution sets the input size of a net config', async () => {
+    const r = await inspect([join(fixtures, 'proxyless_mobile.json'), '--resolution', '160', '--json']);
+    const o = JSON.parse(r.stdout);
+    expect(o.input.shape).toEqual([160, 160, 3]);
+    expect(o.layers[0].output).toEqual([80, 80, 32]);
+  });
+
+  it('inspects an architecture.json through its space plugin and data', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'architecture.json');
+    const options = { firstConv: { width: 8 }, firstBlock: { width: 8 }, stages: [{ width: 16, blocks: 2, stride: 2 }], featureMix: 32 };
+    writeFileSync(
+      file,
+      JSON.stringify({
+        space: { use: '@proxyless/space-mbconv', options },
+        data: { use: 'fashion-mnist', options: { dir: subsetDir, limit: { train: 64, test: 16 }, validation: 0 } },
+        seed: 1,
+        architecture: { s1_b0: '5x5_MBConv6', s1_b1: 'zero' },
+      }),
+    );
+    const r = await inspect([file, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o.kind).toBe('architecture');
+    expect(o.space).toBe('mbconv');
+    expect(o.input).toEqual({ shape: [28, 28, 1], numClasses: 10 });
+    expect(o.blocks).toEqual({ total: 2, skipped: 1 });
+    expect(o.params).toBeGreaterThan(0);
+    expect(o.macs).toBeGreaterThan(0);
+    const text = await inspect([file]);
+    expect(text.stdout).toMatch(/s1_b1\s+14×14×16\s+zero \(skipped\)/);
+  });
+
+  it('fails with exit code 2 on a file that is neither', async () => {
+    const dir = tempDir();
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{ not json');
+    const r = await inspect([bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^proxyless: inspect: .*bad\.json is not JSON/);
+    const cfg = JSON.parse(readFileSync(join(fixtures, 'proxyless_cpu.json'), 'utf8'));
+    cfg.blocks[2].mobile_inverted_conv.in_channels = 7;
+    writeFileSync(bad, JSON.stringify(cfg));
+    const r2 = await inspect([bad]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/blocks\[2\] takes 7 channels/);
+  });
+
+  it('runs as the built executable', async () => {
+    const r = await runCliProcess(['inspect', join(fixtures, 'proxyless_cpu.json'), '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).params).toBe(4_361_648);
+  });
+});
