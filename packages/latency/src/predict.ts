@@ -1,0 +1,102 @@
+import { Rng, type OpFeatures, type SearchSpace } from '@proxyless/core';
+import { measureArchitecture, sampleArchitecture, type MeasureOptions } from './build-table.js';
+import { LatencyTable } from './latency-table.js';
+import { LookupTableLatencyProvider } from './lookup-table-provider.js';
+import { LatencyPredictor, predictionMetrics, type PredictionMetrics } from './predictor.js';
+import { scatterSvg } from './scatter-svg.js';
+
+export interface LatencySample {
+  readonly architecture: Record<string, string>;
+  readonly measuredMs: number;
+  /** Coefficient of variation of the measurement. */
+  readonly spread: number;
+  readonly tableSumMs: number;
+  readonly split: 'fit' | 'test';
+  predictedMs?: number;
+}
+
+export interface PredictExperimentOptions extends MeasureOptions {
+  readonly space: SearchSpace;
+  readonly table: LatencyTable;
+  /** Architectures to fit the predictor on (paper: 4000). */
+  readonly fit: number;
+  /** Held-out architectures to evaluate on (paper: 1000). */
+  readonly test: number;
+  readonly rng?: Rng;
+  readonly target?: string;
+  readonly signal?: AbortSignal;
+  /** Called after every measured architecture. */
+  readonly onSample?: (done: number, total: number, s: LatencySample) => void;
+}
+
+export interface PredictExperiment {
+  readonly predictor: LatencyPredictor;
+  readonly samples: readonly LatencySample[];
+  /** On the held-out architectures. */
+  readonly metrics: { readonly tableSum: PredictionMetrics; readonly predictor: PredictionMetrics };
+  /** Predicted-vs-measured scatter of the held-out architectures (SVG text). */
+  readonly svg: string;
+  /** True when stopped early by the signal (metrics are over what was measured). */
+  readonly interrupted: boolean;
+}
+
+/**
+ * Samples architectures uniformly from a space, measures their whole-network latency on the active
+ * backend, fits the predictor (table sum + learned correction) on the first `fit` and reports RMSE,
+ * MAPE and R² of both the table sum and the predictor on the `test` held-out ones.
+ */
+export async function runPredictExperiment(o: PredictExperimentOptions): Promise<PredictExperiment> {
+  const rng = o.rng ?? new Rng('latency-predict');
+  const sampleRng = rng.fork('sample');
+  const buildRng = rng.fork('build');
+  const provider = new LookupTableLatencyProvider(o.table);
+  const total = o.fit + o.test;
+  const samples: LatencySample[] = [];
+  const layersOf: OpFeatures[][] = [];
+  // Every layer must be priced by the table (fixed ones included): checked on the first network.
+  let interrupted = false;
+  for (let i = 0; i < total; i++) {
+    if (o.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    const architecture = sampleArchitecture(o.space, sampleRng);
+    const { entry, fixed } = await measureArchitecture(o.space, architecture, o, buildRng);
+    const layers = [
+      ...o.space.describe().map((m) => m.candidates.find((c) => c.name === architecture[m.label])!.features),
+      ...fixed.map((f) => f.features),
+    ];
+    if (i === 0) provider.check([...o.space.describe().flatMap((m) => m.candidates.map((c) => c.features)), ...layers]);
+    const s: LatencySample = {
+      architecture,
+      measuredMs: entry.mean,
+      spread: entry.mean > 0 ? Math.sqrt(entry.var) / entry.mean : 0,
+      tableSumMs: layers.reduce((acc, f) => acc + provider.latency(f), 0),
+      split: i < o.fit ? 'fit' : 'test',
+    };
+    samples.push(s);
+    layersOf.push(layers);
+    o.onSample?.(i + 1, total, s);
+  }
+  const fitIdx = samples.map((s, i) => (s.split === 'fit' ? i : -1)).filter((i) => i >= 0);
+  const testIdx = samples.map((s, i) => (s.split === 'test' ? i : -1)).filter((i) => i >= 0);
+  const predictor = LatencyPredictor.fit(
+    o.table,
+    fitIdx.map((i) => ({ layers: layersOf[i]!, measuredMs: samples[i]!.measuredMs })),
+    o.target,
+  );
+  samples.forEach((s, i) => (s.predictedMs = predictor.predict(layersOf[i]!)));
+  const measured = testIdx.map((i) => samples[i]!.measuredMs);
+  const metrics = {
+    tableSum: predictionMetrics(testIdx.map((i) => samples[i]!.tableSumMs), measured),
+    predictor: predictionMetrics(testIdx.map((i) => samples[i]!.predictedMs!), measured),
+  };
+  const svg = scatterSvg(
+    [
+      { name: `table sum (MAPE ${metrics.tableSum.mapePct.toFixed(1)}%, R² ${metrics.tableSum.r2.toFixed(3)})`, color: '#e6820e', points: testIdx.map((i) => [samples[i]!.measuredMs, samples[i]!.tableSumMs] as const) },
+      { name: `predictor (MAPE ${metrics.predictor.mapePct.toFixed(1)}%, R² ${metrics.predictor.r2.toFixed(3)})`, color: '#1f63c6', points: testIdx.map((i) => [samples[i]!.measuredMs, samples[i]!.predictedMs!] as const) },
+    ],
+    { title: `predicted vs measured latency, ${testIdx.length} held-out architectures` },
+  );
+  return { predictor, samples, metrics, svg, interrupted };
+}
