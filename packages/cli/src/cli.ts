@@ -4,7 +4,7 @@ import { trainNetworkOptions } from '@proxyless/core';
 import { deriveCommand } from './commands/derive.js';
 import { EVAL_SPLITS, evalCommand, type EvalOptions } from './commands/eval.js';
 import { inspectCommand, type InspectOptions } from './commands/inspect.js';
-import { latencyPlaceholder } from './commands/latency.js';
+import { registerLatencyCommands } from './commands/latency.js';
 import { searchCommand, type SearchOptions } from './commands/search.js';
 import { trainCommand, type TrainFlagValues } from './commands/train.js';
 import type { CommandContext } from './commands/common.js';
@@ -168,22 +168,7 @@ Examples:
     )
     .action(act((ctx, file: string, opts: InspectOptions) => inspectCommand(ctx, file, opts)));
 
-  const latency = program
-    .command('latency')
-    .description('latency lookup tables and predictors (not available yet: arrives with the latency-providers work, issue 7)')
-    .addHelpText('after', '\nBoth subcommands exit with code 2 and say "not available yet" until latency providers exist.');
-  latency
-    .command('build')
-    .description('measure the ops of a search space and build a latency table (not available yet)')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => latencyPlaceholder('build'));
-  latency
-    .command('predict')
-    .description('predict the latency of an architecture (not available yet)')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => latencyPlaceholder('predict'));
+  registerLatencyCommands(program, act);
 
   return program;
 }

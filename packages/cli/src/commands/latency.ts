@@ -1,6 +1,294 @@
-import { ExitError } from '../errors.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
+import { Rng } from '@proxyless/core';
+import {
+  buildLatencyTable,
+  composeLatencySpace,
+  readLatencyTable,
+  runPredictExperiment,
+  spaceOps,
+  type MeasureOptions,
+  type PredictionMetrics,
+} from '@proxyless/latency';
+import { UsageError } from '../errors.js';
+import { duration } from '../format.js';
+import type { WritableText } from '../output.js';
+import { onSigint, shellWord, type CommandContext } from './common.js';
 
-/** `proxyless latency build|predict`: placeholders until latency providers exist (issue 7). */
-export function latencyPlaceholder(sub: 'build' | 'predict'): never {
-  throw new ExitError(`latency ${sub}: not available yet — it arrives with the latency-providers work (issue 7)`, 2);
+/** Flags shared by `latency build` and `latency predict` (all strings, as commander gives them). */
+interface MeasureFlags {
+  backend?: string;
+  batchSize?: string;
+  warmup?: string;
+  minRuns?: string;
+  minDurationMs?: string;
+}
+export interface LatencyBuildFlags extends MeasureFlags {
+  out: string;
+  maxSpread?: string;
+  retries?: string;
+  limit?: string;
+}
+export interface LatencyPredictFlags extends MeasureFlags {
+  table: string;
+  out?: string;
+  fit?: string;
+  test?: string;
+  seed?: string;
+}
+
+function int(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag}: got ${JSON.stringify(v)}; expected an integer ≥ ${min}`);
+  return n;
+}
+function real(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min) throw new UsageError(`${flag}: got ${JSON.stringify(v)}; expected a number ≥ ${min}`);
+  return n;
+}
+
+function measureOptions(f: MeasureFlags): MeasureOptions {
+  const o: { -readonly [K in keyof MeasureOptions]: MeasureOptions[K] } = {};
+  const b = int('--batch-size', f.batchSize, 1);
+  const w = int('--warmup', f.warmup, 0);
+  const r = int('--min-runs', f.minRuns, 1);
+  const d = real('--min-duration-ms', f.minDurationMs, 0);
+  if (b !== undefined) o.batchSize = b;
+  if (w !== undefined) o.warmup = w;
+  if (r !== undefined) o.minRuns = r;
+  if (d !== undefined) o.minDurationMs = d;
+  return o;
+}
+
+/**
+ * A count-based progress bar with ETA on stderr (cli-progress on a TTY; elsewhere a plain line about
+ * every 10% and at the end), like the epoch bars of `search`.
+ */
+class CountProgress {
+  private bar: cliProgress.SingleBar | undefined;
+  private lastDecile = -1;
+  private readonly t0 = Date.now();
+  constructor(
+    private readonly stream: WritableText & { isTTY?: boolean },
+    private readonly label: string,
+    private readonly total: number,
+    private readonly start: number,
+  ) {
+    if (stream.isTTY === true && total > start) {
+      this.bar = new cliProgress.SingleBar(
+        { stream: stream as NodeJS.WritableStream, format: `${label} |{bar}| {value}/{total} | ETA {eta_formatted} | {info}`, barsize: 24, hideCursor: true, clearOnComplete: true, etaBuffer: 20, fps: 10 },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(total, start, { info: '' });
+    }
+  }
+  update(done: number, info: string): void {
+    if (this.bar) return void this.bar.update(done, { info });
+    const decile = Math.floor((10 * done) / Math.max(1, this.total));
+    if (decile > this.lastDecile || done === this.total) {
+      this.lastDecile = decile;
+      const ran = done - this.start;
+      const eta = ran > 0 ? (((Date.now() - this.t0) / 1000) * (this.total - done)) / ran : NaN;
+      this.stream.write(`${this.label} ${done}/${this.total}  ETA ${duration(eta)}  ${info}\n`);
+    }
+  }
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** `proxyless latency build <config> --out <table>`: measures every distinct op of the space into a table. */
+export async function latencyBuildCommand(ctx: CommandContext, config: string, flags: LatencyBuildFlags): Promise<number> {
+  const { out, io } = ctx;
+  const measure = measureOptions(flags);
+  const maxSpread = real('--max-spread', flags.maxSpread, 0);
+  const retries = int('--retries', flags.retries, 0);
+  const limit = int('--limit', flags.limit, 0);
+  const file = resolve(flags.out);
+  const { space, backend } = await composeLatencySpace(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info });
+  out.info(`backend: ${backend.name} on ${backend.describe().device}`);
+  const controller = new AbortController();
+  let progress: CountProgress | undefined;
+  const removeSigint = onSigint(
+    () => {
+      progress?.stop();
+      out.error('proxyless: interrupted — stopping after the op being measured (every measured entry is already saved); Ctrl-C again to quit now');
+      controller.abort();
+      return true;
+    },
+    () => progress?.stop(),
+  );
+  try {
+    const t0 = Date.now();
+    const r = await buildLatencyTable({
+      file,
+      ops: spaceOps(space, new Rng('latency-build-ops')),
+      ...measure,
+      ...(maxSpread !== undefined ? { maxSpread } : {}),
+      ...(retries !== undefined ? { retries } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      signal: controller.signal,
+      onStart: ({ total, kept, todo }) => {
+        out.info(`${total} distinct ops in ${space.name}; ${kept ? `${kept} already in ${file} (kept), ` : ''}${todo} to measure`);
+        if (out.verbose) progress = new CountProgress(io.stderr, 'latency build', total, kept);
+      },
+      onEntry: (p) => {
+        const line = `${p.key}: ${p.entry.mean.toFixed(3)} ms ±${pct(p.spread)}${p.attempts > 1 ? ` (${p.attempts} measurements)` : ''}`;
+        progress?.update(p.done, line);
+      },
+    });
+    progress?.stop();
+    const seconds = (Date.now() - t0) / 1000;
+    const interrupted = controller.signal.aborted && r.remaining > 0;
+    out.result(`${r.measured.length} entr${r.measured.length === 1 ? 'y' : 'ies'} measured, ${r.kept} kept, ${r.remaining} left; table: ${r.file} (${r.table.size} entries) in ${duration(seconds)}`);
+    for (const m of r.measured) out.result(`  ${m.key}  ${m.mean.toFixed(4)} ms  spread ${pct(m.spread)}${m.attempts > 1 ? `  (${m.attempts} measurements)` : ''}`);
+    if (r.noisy.length) out.result(`still noisy after every retry (spread > ${pct(maxSpread ?? 0.1)}): ${r.noisy.map((n) => `${n.key} (${pct(n.spread)})`).join(', ')}`);
+    if (r.remaining > 0) out.result(`to continue: proxyless latency build ${shellWord(config)} --out ${shellWord(flags.out)}`);
+    out.emitJson({ command: 'latency build', file: r.file, total: r.total, kept: r.kept, measured: r.measured, noisy: r.noisy, remaining: r.remaining, interrupted, seconds });
+    return interrupted ? 130 : 0;
+  } finally {
+    removeSigint();
+    progress?.stop();
+  }
+}
+
+const metricLine = (name: string, m: PredictionMetrics) =>
+  `${name.padEnd(10)} RMSE ${m.rmseMs.toFixed(4)} ms   MAPE ${m.mapePct.toFixed(2)}%   R² ${m.r2.toFixed(4)}   r ${m.pearson.toFixed(4)}`;
+
+/**
+ * `proxyless latency predict <config> --table <file>`: samples architectures, measures them, fits
+ * the predictor and reports its accuracy on held-out ones (predictor.json, samples.jsonl,
+ * report.json, scatter.svg in --out).
+ */
+export async function latencyPredictCommand(ctx: CommandContext, config: string, flags: LatencyPredictFlags): Promise<number> {
+  const { out, io } = ctx;
+  const measure = measureOptions(flags);
+  const fit = int('--fit', flags.fit, 0) ?? 4000;
+  const test = int('--test', flags.test, 1) ?? 1000;
+  const seed = int('--seed', flags.seed, 0);
+  const table = readLatencyTable(flags.table);
+  const dir = resolve(flags.out ?? 'latency-predictor');
+  const composed = await composeLatencySpace(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info });
+  out.info(`backend: ${composed.backend.name} on ${composed.backend.describe().device}`);
+  out.info(`measuring ${fit} + ${test} sampled architectures of ${composed.space.name} (fit + held out)`);
+  const controller = new AbortController();
+  const progress = out.verbose ? new CountProgress(io.stderr, 'latency predict', fit + test, 0) : undefined;
+  const removeSigint = onSigint(
+    () => {
+      progress?.stop();
+      out.error('proxyless: interrupted — fitting on what was measured; Ctrl-C again to quit now');
+      controller.abort();
+      return true;
+    },
+    () => progress?.stop(),
+  );
+  try {
+    const t0 = Date.now();
+    const r = await runPredictExperiment({
+      space: composed.space,
+      table,
+      fit,
+      test,
+      ...measure,
+      rng: new Rng(seed ?? composed.seed).fork('latency-predict'),
+      target: composed.backend.name,
+      signal: controller.signal,
+      onSample: (done, total, s) => progress?.update(done, `${s.measuredMs.toFixed(3)} ms (table sum ${s.tableSumMs.toFixed(3)})`),
+    });
+    progress?.stop();
+    mkdirSync(dir, { recursive: true });
+    r.predictor.save(join(dir, 'predictor.json'));
+    writeFileSync(join(dir, 'samples.jsonl'), r.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
+    writeFileSync(join(dir, 'scatter.svg'), r.svg);
+    const seconds = (Date.now() - t0) / 1000;
+    const report = { command: 'latency predict', dir, fit, test, measured: r.samples.length, interrupted: r.interrupted, metrics: r.metrics, correction: r.predictor.model.correction, seconds };
+    writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    out.result(`held-out architectures: ${r.metrics.predictor.n}`);
+    out.result(metricLine('table sum', r.metrics.tableSum));
+    out.result(metricLine('predictor', r.metrics.predictor));
+    out.result(`predictor: ${join(dir, 'predictor.json')}   scatter: ${join(dir, 'scatter.svg')}   (${duration(seconds)})`);
+    out.emitJson(report);
+    return r.interrupted ? 130 : 0;
+  } finally {
+    removeSigint();
+    progress?.stop();
+  }
+}
+
+type Act = <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number>) => (...args: unknown[]) => Promise<void>;
+
+const MEASURE_HELP = (cmd: Command) =>
+  cmd
+    .option('--backend <name>', 'backend plugin to measure on (default: the config\'s backend, else cpu), e.g. @proxyless/backend-wasm')
+    .option('--batch-size <n>', 'batch size of the timed forward passes (default 1; the paper uses 8 for GPU)')
+    .option('--warmup <n>', 'untimed runs before timing (default 3)')
+    .option('--min-runs <n>', 'at least this many timed runs per measurement (default 10)')
+    .option('--min-duration-ms <ms>', 'and time for at least this long (default 100)');
+
+/** Registers `proxyless latency build|predict` on the program. */
+export function registerLatencyCommands(program: Command, act: Act): Command {
+  const latency = program
+    .command('latency')
+    .description('latency lookup tables for your device and a fitted latency predictor')
+    .addHelpText(
+      'after',
+      `
+The config is a search config (or any JSON/YAML file with \`space\`, and \`data\` or
+\`input: {shape: [H, W, C], numClasses: N}\`); its backend, data and space are used.
+
+Examples:
+  $ proxyless latency build search.yaml --out my-device.yaml --backend @proxyless/backend-wasm
+  $ proxyless latency predict search.yaml --table my-device.yaml --fit 4000 --test 1000 --out predictor/`,
+    );
+  MEASURE_HELP(
+    latency
+      .command('build')
+      .description('measure every distinct candidate op and fixed layer of a space and write a latency table (official ProxylessNAS YAML, or JSON)')
+      .argument('<config>', 'config file with the space (and backend, data or input) to measure')
+      .requiredOption('-o, --out <table>', 'table to write (.yaml official format, or .json); an existing one is resumed')
+      .option('--max-spread <x>', 're-measure an entry while std/mean is above this (default 0.1)')
+      .option('--retries <n>', 'extra measurements of a noisy entry; the least noisy is kept (default 2)')
+      .option('--limit <n>', 'measure at most n new entries in this run (the rest is left for a resumed run)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Every entry is written to the table as soon as it is measured; an interrupted build (Ctrl-C, a
+crash, --limit) continues where it stopped when run again with the same --out.
+
+Examples:
+  $ proxyless latency build search.yaml --out tables/wasm-laptop.yaml --backend @proxyless/backend-wasm
+  $ proxyless latency build search.yaml --out tables/gpu.json --backend @proxyless/backend-tfjs-node --batch-size 8`,
+    )
+    .action(act((ctx, config: string, opts: LatencyBuildFlags) => latencyBuildCommand(ctx, config, opts)));
+  MEASURE_HELP(
+    latency
+      .command('predict')
+      .description('sample architectures, measure their whole-network latency, fit a predictor (table sum + learned correction) and report RMSE, MAPE and R² on held-out ones')
+      .argument('<config>', 'config file with the space (and backend, data or input)')
+      .requiredOption('-t, --table <file>', 'latency table of the same backend (from `proxyless latency build`)')
+      .option('-o, --out <dir>', 'folder for predictor.json, samples.jsonl, report.json and scatter.svg (default: latency-predictor)')
+      .option('--fit <n>', 'architectures to fit on (default 4000)')
+      .option('--test <n>', 'held-out architectures to evaluate on (default 1000)')
+      .option('--seed <n>', 'seed of the sampled architectures (default: the config\'s seed)'),
+  )
+    .addHelpText(
+      'after',
+      `
+Use the predictor in a search with
+  latency: { use: "@proxyless/latency", name: predictor, options: { predictor: <dir>/predictor.json } }
+
+Examples:
+  $ proxyless latency predict search.yaml --table tables/wasm-laptop.yaml --fit 400 --test 100 --out pred/`,
+    )
+    .action(act((ctx, config: string, opts: LatencyPredictFlags) => latencyPredictCommand(ctx, config, opts)));
+  return latency;
 }

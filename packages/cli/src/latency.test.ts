@@ -1,0 +1,97 @@
+// `proxyless latency build|predict` as a user runs them: child processes on the built dist/bin.js.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runCliProcess } from '../test/run-cli.js';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const fast = ['--warmup', '1', '--min-runs', '3', '--min-duration-ms', '2'];
+
+function setup(): { dir: string; config: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'proxyless-latency-cli-'));
+  const config = join(dir, 'space.yaml');
+  writeFileSync(
+    config,
+    [
+      'seed: 3',
+      'backend: { use: "@proxyless/backend-wasm" }',
+      'input: { shape: [16, 16, 1], numClasses: 10 }',
+      'space: { use: "@proxyless/test-utils", options: { stem: 4, blocks: [{ width: 4, stride: 2 }, { width: 4, stride: 1 }, { width: 8, stride: 2 }], kernels: [3, 5] } }',
+      '',
+    ].join('\n'),
+  );
+  return { dir, config };
+}
+
+beforeAll(() => assertBuilt());
+
+describe('proxyless latency build', () => {
+  it('measures the space into an official-format table, and a limited (interrupted) build resumes without losing entries', async () => {
+    const { dir, config } = setup();
+    const table = join(dir, 'wasm.yaml');
+    const first = await runCliProcess(['latency', 'build', config, '--out', table, '--limit', '3', ...fast, '--json'], { cwd: repoRoot });
+    expect(first.code, first.stderr).toBe(0);
+    const r1 = JSON.parse(first.stdout) as { total: number; measured: { key: string }[]; remaining: number; kept: number };
+    expect(r1.measured.length).toBe(3);
+    expect(r1.total).toBe(8); // stem + 3 blocks × 2 kernels + Logits
+    expect(r1.remaining).toBe(5);
+    const saved = readFileSync(table, 'utf8');
+    expect(saved).toMatch(/^conv-input:\S+:\n {2}count: \d+\n {2}mean: [\d.e-]+\n {2}var: [\d.e-]+\n/m);
+
+    const second = await runCliProcess(['latency', 'build', config, '--out', table, ...fast], { cwd: repoRoot });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain('5 entries measured, 3 kept, 0 left');
+    expect(second.stderr).toContain('latency build 8/8');
+    const text = readFileSync(table, 'utf8');
+    // The three earlier entries are still there, byte for byte.
+    for (const block of saved.split(/\n(?=\S)/)) expect(text).toContain(block.trim());
+    expect(text).toContain('Logits-input:4x4x8-output:10:');
+    expect(text.match(/^\S.*:$/gm)!.length).toBe(8);
+  });
+
+  it('rejects a bad flag value and a config without an input shape (exit 2)', async () => {
+    const { dir, config } = setup();
+    const bad = await runCliProcess(['latency', 'build', config, '--out', join(dir, 't.yaml'), '--max-spread', 'x'], { cwd: repoRoot });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-spread: got "x"');
+    const noInput = join(dir, 'no-input.yaml');
+    writeFileSync(noInput, 'space: { use: "@proxyless/test-utils" }\n');
+    const r = await runCliProcess(['latency', 'build', noInput, '--out', join(dir, 't.yaml')], { cwd: repoRoot });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(noInput);
+    expect(r.stderr).toContain('input');
+  });
+});
+
+describe('proxyless latency predict', () => {
+  it('fits a predictor on measured networks and writes predictor.json, report.json, samples.jsonl and the scatter SVG', async () => {
+    const { dir, config } = setup();
+    const table = join(dir, 'wasm.json');
+    const b = await runCliProcess(['latency', 'build', config, '--out', table, ...fast, '-q'], { cwd: repoRoot });
+    expect(b.code, b.stderr).toBe(0);
+    const out = join(dir, 'pred');
+    const r = await runCliProcess(['latency', 'predict', config, '--table', table, '--fit', '6', '--test', '3', '--out', out, ...fast], { cwd: repoRoot });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/table sum\s+RMSE [\d.]+ ms\s+MAPE [\d.]+%\s+R² -?[\d.]+/);
+    expect(r.stdout).toMatch(/predictor\s+RMSE/);
+    for (const f of ['predictor.json', 'report.json', 'samples.jsonl', 'scatter.svg']) expect(existsSync(join(out, f))).toBe(true);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { measured: number; metrics: { predictor: { n: number } } };
+    expect(report.measured).toBe(9);
+    expect(report.metrics.predictor.n).toBe(3);
+    expect(readFileSync(join(out, 'samples.jsonl'), 'utf8').trim().split('\n').length).toBe(9);
+    expect(readFileSync(join(out, 'scatter.svg'), 'utf8')).toContain('y = x');
+  });
+
+  it('names every key the table lacks (exit 1)', async () => {
+    const { dir, config } = setup();
+    const table = join(dir, 'partial.yaml');
+    writeFileSync(table, 'Logits-input:4x4x8-output:10:\n  count: 3\n  mean: 0.01\n  var: 0.0\n');
+    const r = await runCliProcess(['latency', 'predict', config, '--table', table, '--fit', '2', '--test', '1', '--out', join(dir, 'p'), ...fast], { cwd: repoRoot });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('has no entry for 7 ops');
+    expect(r.stderr).toContain('conv-input:16x16x1-output:16x16x4-kernel:3-stride:1');
+    expect(r.stderr).toContain('conv-input:8x8x4-output:8x8x4-kernel:5-stride:1-idskip:1');
+  });
+});
