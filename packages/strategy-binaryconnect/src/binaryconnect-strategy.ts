@@ -98,6 +98,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
   /** μ of the hard budget (dual variable of E[lat] ≤ T). */
   private dual: number;
   private lastReport: DeriveReport | undefined;
+  private lastSample: ArchSample | undefined;
 
   constructor(
     readonly options: BinaryConnectOptions,
@@ -112,6 +113,11 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
   /** The resolved latency-loss form. */
   get latencyLoss(): LatencyLossForm {
     return latencyLossForm(this.options);
+  }
+
+  /** The paths of the latest arch step (which were sampled, computed and updated). */
+  get lastArchSample(): ArchSample | undefined {
+    return this.lastSample;
   }
 
   /** Current μ of the hard budget. */
@@ -263,6 +269,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
   async archStep(input: ArchStepInput): Promise<StrategyMetrics> {
     const o = this.options;
     const sample = this.sampleArchPaths();
+    this.lastSample = sample;
     const r = this.archGradients(input.batch, sample, input.forward);
     const vars: Record<string, tf.Variable> = {};
     const grads: Record<string, tf.Tensor> = {};
