@@ -5,6 +5,7 @@ import { deriveCommand } from './commands/derive.js';
 import { EVAL_SPLITS, evalCommand, type EvalOptions } from './commands/eval.js';
 import { inspectCommand, type InspectOptions } from './commands/inspect.js';
 import { registerLatencyCommands } from './commands/latency.js';
+import { reportCommand, type ReportOptions } from './commands/report.js';
 import { searchCommand, type SearchOptions } from './commands/search.js';
 import { trainCommand, type TrainFlagValues } from './commands/train.js';
 import type { CommandContext } from './commands/common.js';
@@ -167,6 +168,24 @@ Examples:
   $ proxyless inspect runs/try1/architecture.json --json | jq .params`,
     )
     .action(act((ctx, file: string, opts: InspectOptions) => inspectCommand(ctx, file, opts)));
+
+  program
+    .command('report')
+    .description('write a self-contained HTML report of a run (curves, path probabilities, architecture, latency, comparisons)')
+    .argument('<run-dir>', 'run directory written by `proxyless search` (finished or interrupted)')
+    .option('-o, --out <file>', 'HTML file to write (default: <run-dir>/report.html)')
+    .addHelpText(
+      'after',
+      `
+Prints the path of the report. \`proxyless search\` writes <run-dir>/report.html by itself when it
+finishes; optional comparisons.json and latency.json in the run directory add the accuracy-vs-latency
+scatter and measured latencies (see the @proxyless/report README).
+
+Examples:
+  $ proxyless report runs/try1
+  $ proxyless report runs/try1 --out /tmp/try1.html --json`,
+    )
+    .action(act((ctx, runDir: string, opts: ReportOptions) => reportCommand(ctx, runDir, opts)));
 
   registerLatencyCommands(program, act);
 

@@ -9,6 +9,8 @@ export interface ReportPluginOptions {
   readonly out?: string;
   /** Where to say that the report was written (default: nowhere). */
   readonly log?: (message: string) => void;
+  /** Called when the report cannot be written (default: a `report: not written (…)` log line). */
+  readonly onError?: (error: Error) => void;
 }
 
 /**
@@ -31,7 +33,9 @@ export class ReportPlugin implements SearchPlugin {
         this.file = writeReport(dir, this.options.out ? { out: this.options.out } : {}).file;
         this.options.log?.(`report: ${this.file}`);
       } catch (err) {
-        this.options.log?.(`report: not written (${(err as Error).message})`);
+        const e = err instanceof Error ? err : new Error(String(err));
+        if (this.options.onError) this.options.onError(e);
+        else this.options.log?.(`report: not written (${e.message})`);
       }
     });
   }

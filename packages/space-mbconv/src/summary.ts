@@ -176,7 +176,7 @@ export function formatInspection(x: Inspection, title?: string): string[] {
   const lines: string[] = [];
   const [h, w, c] = x.input.shape;
   lines.push(`${title ? `${title}: ` : ''}input ${h}×${w}×${c}, ${x.input.numClasses} classes`);
-  const header = `${pad('layer', 13)}${pad('output', 14)}${pad('op', 16)}${pad('stride', 8)}${pad('shortcut', 10)}${lpad('params', 11)}${lpad('MMACs', 10)}`;
+  const header = `${pad('layer', 15)}${pad('output', 14)}${pad('op', 16)}${pad('stride', 8)}${pad('shortcut', 10)}${lpad('params', 11)}${lpad('MMACs', 10)}`;
   lines.push(header);
   let stage: number | null | undefined;
   for (const l of x.layers) {
@@ -189,7 +189,7 @@ export function formatInspection(x: Inspection, title?: string): string[] {
     const out = l.name === 'classifier' ? String(l.output[2]) : shape(l.output);
     const op = l.skipped ? 'zero (skipped)' : l.op;
     lines.push(
-      `${pad(`  ${l.name}`, 13)}${pad(out, 14)}${pad(op, 16)}${pad(String(l.stride), 8)}${pad(l.shortcut ? 'identity' : '-', 10)}${lpad(l.skipped ? '-' : thousands(l.params), 11)}${lpad(l.skipped ? '-' : (l.macs / 1e6).toFixed(2), 10)}`,
+      `${pad(`  ${l.name}`, 15)}${pad(out, 14)}${pad(op, 16)}${pad(String(l.stride), 8)}${pad(l.shortcut ? 'identity' : '-', 10)}${lpad(l.skipped ? '-' : thousands(l.params), 11)}${lpad(l.skipped ? '-' : (l.macs / 1e6).toFixed(2), 10)}`,
     );
   }
   lines.push(`params: ${thousands(x.params)}   MACs: ${(x.macs / 1e6).toFixed(1)}M per image   blocks: ${x.blocks.total - x.blocks.skipped} of ${x.blocks.total} (${x.blocks.skipped} skipped)`);

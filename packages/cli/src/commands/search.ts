@@ -1,7 +1,8 @@
 import { composeSearch, RunFiles, SearchInterrupted, type SearchResult, type SearchSession } from '@proxyless/core';
 import { join } from 'node:path';
+import { ReportPlugin } from '@proxyless/report';
 import { UsageError } from '../errors.js';
-import { architectureTable, duration, latency as fmtLatency, num } from '../format.js';
+import { architectureTable, duration, latency as fmtLatency, num, oneLine } from '../format.js';
 import { ProgressPlugin } from '../progress-plugin.js';
 import { onSigint, shellWord, type CommandContext } from './common.js';
 
@@ -26,6 +27,7 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
   const progress = out.verbose ? new ProgressPlugin({ stream: io.stderr }) : undefined;
   const log = (m: string) => (progress ? progress.progress.log(m) : out.info(m));
   let session: SearchSession | undefined;
+  const report = new ReportPlugin({ onError: (e) => out.error(`proxyless: warning: the report was not written: ${oneLine(e.message)}`) });
   const removeSigint = onSigint(
     () => {
       if (!session) return false;
@@ -43,7 +45,7 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
       ...(opts.resume ? { resume: opts.resume } : { config: config! }),
       ...(opts.out ? { runDir: opts.out } : {}),
       log,
-      plugins: progress ? [progress] : [],
+      plugins: [...(progress ? [progress] : []), report],
     });
     session = composed.session;
     const runDir = composed.runDir!;
@@ -64,11 +66,12 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
     if (result.latency !== undefined) out.result(`latency: ${fmtLatency(result.latency, result.latencyUnit)}`);
     if (result.validationAccuracy !== undefined) out.result(`validation accuracy: ${num(result.validationAccuracy)}`);
     out.result(`run directory: ${runDir}`);
+    if (report.file) out.result(`report: ${report.file}`);
     out.emitJson({
       command: 'search',
       status: 'done',
       runDir,
-      files: { architecture: join(runDir, RunFiles.architecture), result: join(runDir, RunFiles.result), metrics: join(runDir, RunFiles.metrics) },
+      files: { architecture: join(runDir, RunFiles.architecture), result: join(runDir, RunFiles.result), metrics: join(runDir, RunFiles.metrics), ...(report.file ? { report: report.file } : {}) },
       ...result,
     });
     return 0;
