@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { Rng, softmaxCrossEntropy } from '@proxyless/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposeNetwork, randomBatch, setupOf, stepInput, strategyOn, tinySpace, useWasm } from '../test/helpers.js';
+import { binaryConnectGradient } from './binaryconnect-gradient.js';
 import type { ReinforceStrategyInput } from './options.js';
 
 beforeAll(useWasm);
@@ -59,8 +61,6 @@ describe('combined mode', () => {
 
 describe('binaryConnectGradient', () => {
   it('through all paths equals autodiff of the loss through straight-through gates g = onehot + p − p₀ (p₀ a constant)', async () => {
-    const { Rng, softmaxCrossEntropy } = await import('@proxyless/core');
-    const { binaryConnectGradient } = await import('./binaryconnect-gradient.js');
     const space = tinySpace({ stem: 3, blocks: [{ width: 3, stride: 1 }, { width: 3, stride: 1 }], zero: false, kernels: [1, 3, 5] });
     const network = space.buildSupernet(new Rng(4));
     network.mixedOps[0]!.alpha.assign(tf.tensor1d([0.3, -0.2, 0.5]));
