@@ -1,0 +1,93 @@
+import type { SearchPlugin } from '@proxyless/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { argmax, fashionMnist, FixtureSpace, kernelLatency, runSearch, TableLatencyProvider, useWasm } from '../test/fixtures.js';
+import { mostProbableWithin, type BinaryConnectOptionsInput } from './index.js';
+
+beforeAll(useWasm);
+
+/** Candidates of one block share one module (exactly equal quality); the table prices them 4, 1 and 9 ms. */
+const slotLatency = new TableLatencyProvider((op) => (op.extra?.['slot'] !== undefined ? [4, 1, 9][op.extra['slot'] as number]! : 1));
+
+async function equalQualitySearch(strategy: BinaryConnectOptionsInput) {
+  const dataset = await fashionMnist(600, 120);
+  const space = new FixtureSpace(dataset.input, [
+    { width: 8, stride: 2, kernels: [3, 3, 3], shared: true },
+    { width: 8, stride: 1, kernels: [3, 3, 3], shared: true },
+  ]);
+  const elat: number[] = [];
+  const rec: SearchPlugin = { name: 'Rec', apply: (s) => s.hooks.afterArchStep.tapPromise('Rec', async (i) => void elat.push(i.expectedLatency!)) };
+  const run = await runSearch({
+    seed: 2,
+    dataset,
+    space,
+    strategy,
+    latency: slotLatency,
+    trainer: { epochs: 2, warmupEpochs: 1, lr: 0.1, batchSize: 32, archUpdateEvery: 1, archStepsPerUpdate: 2, evaluateEachEpoch: false, checkpointEvery: 0 },
+    plugins: [rec],
+  });
+  return { ...run, elat };
+}
+
+describe('latency-aware loss with equal-quality candidates', () => {
+  const cases: [string, BinaryConnectOptionsInput][] = [
+    ['additive λ2·E[lat], two mode', { mode: 'two', latencyLoss: 'additive', lambda: 0.05, lr: 0.05 }],
+    ['additive λ2·E[lat], full mode', { mode: 'full', latencyLoss: 'additive', lambda: 0.05, lr: 0.05 }],
+    ['additive λ2·E[lat], exact mode', { mode: 'exact', latencyLoss: 'additive', lambda: 0.05, lr: 0.05 }],
+    ['normalized λ·(E[lat] − T)/T', { latencyLoss: 'normalized', target: 8, lr: 0.05 }],
+    ['multiplicative α_r·CE·(log E[lat] / log T)^β', { target: 8, lr: 0.05 }],
+  ];
+  for (const [name, options] of cases) {
+    it(`${name}: p moves to the lowest-latency candidate`, async () => {
+      const { result, elat, strategy } = await equalQualitySearch(options);
+      for (const [label, p] of Object.entries(result.probabilities)) {
+        expect(argmax(p), `${label}: p = ${p}`).toBe(1);
+        expect(p[1]).toBeGreaterThan(0.5);
+      }
+      expect(result.latency).toBe(2 + 1 + 1);
+      expect(elat.at(-1)!).toBeLessThan(elat[0]! - 2);
+      expect(strategy.latencyLoss).toBe(options.latencyLoss ?? 'multiplicative');
+    });
+  }
+});
+
+describe('hard budget', () => {
+  it('adapts μ by dual ascent and derives an architecture within T where the soft search would not', async () => {
+    const dataset = await fashionMnist(1200, 240);
+    const space = new FixtureSpace(dataset.input, [
+      { width: 8, stride: 2, kernels: [1, 5] },
+      { width: 8, stride: 1, kernels: [1, 5] },
+    ]);
+    const target = 30; // fixed 2 + (1 or 25) + (1 or 25): the 5×5 conv fits in one block only
+    const trace: { mu: number; elat: number }[] = [];
+    const logs: string[] = [];
+    const rec: SearchPlugin = {
+      name: 'Rec',
+      apply: (s) => s.hooks.afterArchStep.tapPromise('Rec', async (i) => void trace.push({ mu: i.metrics['dualLambda']!, elat: i.metrics['expectedLatency']! })),
+    };
+    const { result, strategy } = await runSearch({
+      seed: 1,
+      dataset,
+      space,
+      latency: kernelLatency,
+      strategy: { mode: 'two', lr: 0.03, hardBudget: true, target, latencyLoss: 'none' },
+      trainer: { epochs: 4, warmupEpochs: 2, lr: 0.1, batchSize: 32, archUpdateEvery: 1, evaluateEachEpoch: false, checkpointEvery: 0 },
+      plugins: [rec],
+      log: (m) => logs.push(m),
+    });
+    const report = strategy.deriveReport();
+    expect(report.rule).toBe('within-budget');
+    expect(report.latency).toBeLessThanOrEqual(target);
+    expect(report.fits).toBe(true);
+    expect(result.latency).toBe(report.latency);
+    expect(result.architecture).toEqual(report.architecture);
+    // it is the most probable architecture that fits (enumerated)
+    const ops = Object.entries(result.probabilities).map(([label, probs]) => ({ label, names: ['1x1', '5x5'], probs, latency: [1, 25] }));
+    expect(mostProbableWithin(ops, 2, target, 1).choice.map((j) => ['1x1', '5x5'][j])).toEqual(Object.values(result.architecture));
+    // μ rose while E[lat] exceeded T and E[lat] was pulled back towards T
+    const maxMu = Math.max(...trace.map((t) => t.mu));
+    expect(maxMu).toBeGreaterThan(0);
+    expect(trace.at(-1)!.elat).toBeLessThan(1.15 * target);
+    expect(logs.some((l) => /derived architecture .* vs target 30 ms: fits/.test(l))).toBe(true);
+    console.log(`hard budget: μ max ${maxMu.toFixed(3)}, last μ ${trace.at(-1)!.mu.toFixed(3)}, E[lat] first ${trace[0]!.elat.toFixed(2)} last ${trace.at(-1)!.elat.toFixed(2)}, argmax ${JSON.stringify(report.argmax)}, derived ${JSON.stringify(result.architecture)} ${report.latency} ms`);
+  });
+});
