@@ -121,15 +121,22 @@ describe('ReinforceStrategy', () => {
     disposeNetwork(network);
   });
 
-  it('rejects unknown rewards and latency rewards without a provider, naming what is missing', async () => {
+  it('rejects unknown rewards and latency rewards without a provider at the first arch step, naming what is missing; derive still works', async () => {
     const space = tinySpace();
-    const a = await strategyOn(space, { reward: { use: 'nope' } });
-    expect(() => a.strategy.setup(setupOf(space, a.network))).toThrow(/no reward called "nope".*hooks\.rewards\.for\("nope"\)/);
-    const b = await strategyOn(space, { reward: { use: 'latency', target: 1, latencySource: 'measured' } });
-    expect(() => b.strategy.setup(setupOf(space, b.network))).toThrow(/measures whole networks/);
-    const c = await strategyOn(space, { reward: { use: 'latency', target: 1 } });
-    expect(() => c.strategy.setup(setupOf(space, c.network))).toThrow(/needs a latency provider/);
-    for (const s of [a, b, c]) disposeNetwork(s.network);
+    const batch = randomBatch(space, 2, 3);
+    const cases: [Parameters<typeof strategyOn>[1], RegExp][] = [
+      [{ reward: { use: 'nope' } }, /no reward called "nope".*hooks\.rewards\.for\("nope"\)/],
+      [{ reward: { use: 'latency', target: 1, latencySource: 'measured' } }, /measures whole networks/],
+      [{ reward: { use: 'latency', target: 1 } }, /needs a latency provider/],
+    ];
+    for (const [options, message] of cases) {
+      const { network, strategy } = await strategyOn(space, options);
+      strategy.setup(setupOf(space, network)); // what `proxyless derive` does: no measureLatency, no plugins
+      expect(Object.keys(strategy.derive())).toEqual(['b0', 'b1']);
+      await expect(strategy.archStep(stepInput(batch))).rejects.toThrow(message);
+      disposeNetwork(network);
+    }
+    tf.dispose([batch.x, batch.y]);
   });
 
   it('validates options: w ≤ 0, built-in reward names take their own options', () => {

@@ -75,6 +75,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
   private steps = 0;
   private readonly latencyCache = new Map<string, number>();
   private defaultLatencySource: LatencySource | undefined;
+  private checked = false;
 
   constructor(readonly options: ReinforceStrategyOptions, rng: Rng) {
     this.rng = rng;
@@ -96,6 +97,18 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     this.ops = ctx.network.mixedOps;
     if (this.ops.length === 0) throw new Error('reinforce strategy: the network has no mixed ops to search');
     this.defaultLatencySource = ctx.measureLatency ? 'measured' : ctx.latency ? 'table' : undefined;
+    this.checked = false;
+  }
+
+  /**
+   * Checks that the configured reward can be computed. Runs before the first arch step rather than in
+   * `setup`, because `setup` also serves `derive` (core's `deriveFromRun`), which offers no
+   * `measureLatency` and may run without the reward plugins.
+   */
+  private checkReward(): void {
+    if (this.checked) return;
+    const ctx = this.setupCtx;
+    if (!ctx) throw new Error('reinforce strategy: archStep before setup');
     const r = this.options.reward;
     const lr = asLatencyReward(r);
     if (lr) {
@@ -112,6 +125,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
         `reinforce strategy: no reward called "${r.use}" is registered; built-in rewards are accuracy and latency, others come from a hook plugin that taps strategy.hooks.rewards.for("${r.use}") (see @proxyless/strategy-reinforce's README)`,
       );
     }
+    this.checked = true;
   }
 
   sampleGates(): GateSample {
@@ -123,6 +137,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
    * baseline. Moves the rng only: neither the baseline nor α changes (`archStep` does that).
    */
   async estimate(input: ArchStepInput): Promise<ReinforceEstimate> {
+    this.checkReward();
     const ops = this.ops;
     const probabilities = this.probabilities();
     const samples: Choices[] = [];
@@ -135,8 +150,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     const rewardOptions = this.rewardOptions();
     const rewards: number[] = [];
     const architectures: Architecture[] = [];
-    const named = this.hooks.rewards.get(this.options.reward.use);
-    if (!named) throw new Error(`reinforce strategy: no reward called "${this.options.reward.use}" is registered`);
+    const named = this.hooks.rewards.get(this.options.reward.use)!;
     for (const [index, choices] of samples.entries()) {
       const key = archKey(ops, choices);
       const architecture = Object.fromEntries(ops.map((op) => [op.label, op.candidates[choices[op.label]!]!.name]));
