@@ -8,21 +8,23 @@ import type { ReinforceStrategyInput } from './options.js';
 beforeAll(useWasm);
 
 /** α of every mixed op after each of `steps` arch steps, on a fresh supernet (same seed every call). */
-async function trajectory(options: ReinforceStrategyInput, steps = 6, training = true): Promise<{ alphas: number[][]; metrics: Record<string, number>[] }> {
+async function trajectory(options: ReinforceStrategyInput, steps = 6, training = true): Promise<{ alphas: number[][]; metrics: Record<string, number>[]; tensors: number[] }> {
   const space = tinySpace({ stem: 3, blocks: [{ width: 3, stride: 1 }, { width: 3, stride: 1 }] });
   const { network, strategy } = await strategyOn(space, { samples: 6, lr: 0.05, ...options }, 11);
   strategy.setup(setupOf(space, network));
   const alphas: number[][] = [];
   const metrics: Record<string, number>[] = [];
+  const tensors: number[] = [];
   for (let i = 0; i < steps; i++) {
     const batch = randomBatch(space, 8, 100 + i);
     metrics.push(await strategy.archStep(stepInput(batch, i, training)));
     alphas.push(network.mixedOps.flatMap((op) => Array.from(op.alpha.dataSync())));
     tf.dispose([batch.x, batch.y]);
+    tensors.push(tf.memory().numTensors);
   }
   strategy.dispose();
   disposeNetwork(network);
-  return { alphas, metrics };
+  return { alphas, metrics, tensors };
 }
 
 const distance = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
@@ -38,6 +40,8 @@ describe('combined mode', () => {
       expect(Number.isFinite(m['grad/reinforce'])).toBe(true);
     }
     expect(reinforce.metrics[0]!['bc/loss']).toBeUndefined();
+    // no tensor leaks once Adam's slots exist (after the first step)
+    for (const t of [reinforce, combined, binaryconnect]) expect(new Set(t.tensors.slice(1)).size).toBe(1);
     // every trajectory moves, and no two coincide
     for (const t of [reinforce, combined, binaryconnect]) expect(Math.max(...t.alphas.at(-1)!.map(Math.abs))).toBeGreaterThan(0.05);
     expect(distance(combined.alphas, reinforce.alphas)).toBeGreaterThan(0.02);
@@ -55,6 +59,7 @@ describe('combined mode', () => {
     const all = await trajectory({ mode: 'combined', combinedWeight: 0.5, combinedPaths: 'all' }, 3);
     const two = await trajectory({ mode: 'combined', combinedWeight: 0.5, combinedPaths: 'two' }, 3);
     expect(all.metrics.every((m) => m['grad/binaryconnect']! > 0)).toBe(true);
+    expect(new Set(all.tensors.slice(1)).size).toBe(1);
     expect(distance(all.alphas, two.alphas)).toBeGreaterThan(0);
   });
 });
