@@ -165,6 +165,12 @@ function probabilitiesSection(run: RunData, derived: DerivedFile | undefined, la
     return `<section id="probabilities"><h2 id="h-probabilities">Path probabilities</h2><p class="empty">No architecture probabilities recorded yet.</p></section>`;
   }
   const columns = cols.length ? cols : [final];
+  // colour scale [0, top]: top is a round number ≥ the largest probability shown, so early, spread-out
+  // distributions keep visible contrast while every cell stays comparable with every other
+  let pMax = 0;
+  for (const c of [...columns, final]) for (const p of Object.values(c)) for (const v of p) if (Number.isFinite(v)) pMax = Math.max(pMax, v);
+  const top = [0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1].find((t) => t >= pMax - 1e-9) ?? 1;
+  const color = (p: number) => heatColor(p / top);
   const W = 820;
   const left = 170;
   const right = 64;
@@ -190,7 +196,7 @@ function probabilitiesSection(run: RunData, derived: DerivedFile | undefined, la
       o.push(`<text x="${left - 6}" y="${ry + rh - 4}" text-anchor="end" class="cname">${isChosen ? '▶ ' : ''}${esc(name)}</text>`);
       columns.forEach((c, k) => {
         const p = c[label]?.[j] ?? 0;
-        o.push(`<rect x="${n2(left + k * cw)}" y="${ry}" width="${n2(cw + 0.3)}" height="${rh - 1}" fill="${heatColor(p)}"/>`);
+        o.push(`<rect x="${n2(left + k * cw)}" y="${ry}" width="${n2(cw + 0.3)}" height="${rh - 1}" fill="${color(p)}"/>`);
       });
       o.push(`<text x="${left + pw + 6}" y="${ry + rh - 4}" class="pval">${pf !== undefined ? pct(pf, 0) : '–'}</text>`);
       o.push('</g>');
@@ -213,11 +219,11 @@ function probabilitiesSection(run: RunData, derived: DerivedFile | undefined, la
   y += 44;
   o.push(`<g class="colorbar"><text x="${left - 6}" y="${y + 10}" text-anchor="end">p = 0</text>`);
   for (let i = 0; i < 20; i++) o.push(`<rect x="${left + i * 10}" y="${y}" width="10.3" height="12" fill="${heatColor(i / 19)}"/>`);
-  o.push(`<text x="${left + 206}" y="${y + 10}">1</text></g>`);
+  o.push(`<text x="${left + 206}" y="${y + 10}">${top === 1 ? '1' : `≥ ${fmt(top)}`}</text></g>`);
   y += 20;
   const svg = `<svg class="heatmap" viewBox="0 0 ${W} ${y}" role="img" aria-label="path probabilities over time">${o.join('')}</svg>`;
   return `<section id="probabilities"><h2 id="h-probabilities">Path probabilities over time</h2>
-<p class="note">One row per candidate path of each searchable block; colour is the softmax probability of that path (from α) at each ${esc(source)} record, left to right in time. ▶ marks the derived choice; the right column is the final probability.${run.candidates ? '' : ' No candidates.json in the run directory: candidates are shown by index.'}</p>${svg}</section>`;
+<p class="note">One row per candidate path of each searchable block; colour is the softmax probability of that path (from α) at each ${esc(source)} record, left to right in time${top < 1 ? ` (the colour scale ends at ${fmt(top)}, just above the largest probability shown)` : ''}. ▶ marks the derived choice; the right column is the final probability.${run.candidates ? '' : ' No candidates.json in the run directory: candidates are shown by index.'}</p>${svg}</section>`;
 }
 
 interface BlockView {
@@ -329,7 +335,7 @@ function architectureSection(run: RunData, derived: DerivedFile | undefined, lab
   const H = 30 + rows.length * rowH;
   const svg = `<svg class="archdiagram" viewBox="0 0 ${n2(W)} ${H}" style="max-width:${Math.max(320, Math.round(W * 1.25))}px" role="img" aria-label="derived architecture">${o.join('')}</svg>`;
   const kernels = [...new Set(blocks.map((b) => b.info.kernel).filter((k): k is number => k !== undefined))].sort((a, b) => a - b);
-  const legend = `<div class="archlegend">${kernels.map((k) => `<span><i style="background:${kernelColor(k)}"></i>${k}×${k} kernel (box height grows with the kernel)</span>`).join('')}<span>box width ∝ expand ratio</span><span><i class="dashed"></i>skipped block (zero op: identity)</span></div>`;
+  const legend = `<div class="archlegend">${kernels.map((k) => `<span><i style="background:${kernelColor(k)}"></i>${k}×${k} kernel</span>`).join('')}<span>box height grows with the kernel size, box width with the expand ratio</span><span><i class="dashed"></i>skipped block (zero op: identity)</span></div>`;
   const table = `<table class="num arch"><thead><tr><th>block</th><th>chosen op</th><th>kernel</th><th>expand</th><th>p</th><th>runner-up</th></tr></thead><tbody>${blocks
     .map((b) => {
       const probs = derived.probabilities[b.label] ?? [];
@@ -422,7 +428,7 @@ function comparisonsSection(run: RunData): string {
         tips: cs.map((c) => `${c.name}: ${pct(c.accuracy, 2)} at ${fmt(c.latency)} ${c.latencyUnit}${c.note ? ` — ${c.note}` : ''}`),
       });
     }
-    return chart({ id: 'scatter', title: `Accuracy vs latency (${u})`, xLabel: `latency (${u})`, yLabel: 'accuracy', series, yFormat: (v) => pct(v, 1), width: 760, height: 360 });
+    return chart({ id: 'scatter', title: `Accuracy vs latency (${u})`, xLabel: `latency (${u})`, yLabel: 'accuracy', series, yFormat: (v) => pct(v, 1), xPad: 0.08, width: 760, height: 360 });
   });
   const table = `<table class="num"><thead><tr><th>network</th><th>kind</th><th>latency</th><th>accuracy</th><th>note</th></tr></thead><tbody>${list
     .map((c) => `<tr><td>${esc(c.name)}</td><td>${esc(c.kind)}</td><td>${fmt(c.latency)} ${esc(c.latencyUnit)}</td><td>${pct(c.accuracy, 2)}</td><td>${esc(c.note ?? '')}</td></tr>`)

@@ -97,6 +97,8 @@ export interface ChartSpec {
   readonly vLines?: readonly RefLine[];
   readonly bands?: readonly Band[];
   readonly yZero?: boolean;
+  /** Fraction of the x range added on each side (default 0.02; scatters want room for labels). */
+  readonly xPad?: number;
   readonly yFormat?: (v: number) => string;
   readonly width?: number;
   readonly height?: number;
@@ -117,7 +119,7 @@ export function chart(spec: ChartSpec): string {
   if (pts.length === 0) {
     return `<svg class="${esc(cls)}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(spec.title)}"><text x="${W / 2}" y="16" class="ctitle" text-anchor="middle">${esc(spec.title)}</text><text x="${W / 2}" y="${H / 2}" class="empty" text-anchor="middle">no data</text></svg>`;
   }
-  const [x0, x1] = domain(xs, 0.02);
+  const [x0, x1] = domain(xs, spec.xPad ?? 0.02);
   const [y0, y1] = domain(ys, 0.08, spec.yZero);
   const X = (x: number) => m.l + ((x - x0) / (x1 - x0)) * pw;
   const Y = (y: number) => m.t + ph - ((y - y0) / (y1 - y0)) * ph;
@@ -172,7 +174,9 @@ export function chart(spec: ChartSpec): string {
         const tip = s.tips?.[i];
         o.push(`<circle cx="${n2(X(x))}" cy="${n2(Y(y))}" r="${s.width ?? 3.5}" fill="${s.color}" stroke="#fff" stroke-width="1">${tip ? `<title>${esc(tip)}</title>` : ''}</circle>`);
         const label = s.labels?.[i];
-        if (label) o.push(`<text x="${n2(X(x) + 6)}" y="${n2(Y(y) - 6)}" class="plabel">${esc(label)}</text>`);
+        // labels of points in the right third go to the left of the marker, so they stay inside the chart
+        const leftSide = X(x) > m.l + pw * 0.66;
+        if (label) o.push(`<text x="${n2(X(x) + (leftSide ? -7 : 7))}" y="${n2(Y(y) - 6)}" class="plabel"${leftSide ? ' text-anchor="end"' : ''}>${esc(label)}</text>`);
       });
     }
     o.push('</g>');
