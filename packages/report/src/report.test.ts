@@ -1,8 +1,9 @@
-import { RunFiles } from '@proxyless/core';
+import { composeSearch, RunFiles } from '@proxyless/core';
 import { XMLValidator } from 'fast-xml-parser';
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { smallConfig, tempDir, writeConfig } from '../../../test/helpers.js';
 import { copyRun, makeRun, type RealRun } from '../test/make-run.js';
 import { ReportFiles, readRun, RunReadError, ReportPlugin, renderReport, ReportSections, writeReport } from './index.js';
 
@@ -157,6 +158,16 @@ describe('a report of a real search', () => {
     expect(r.file).toBe(out);
     expect(readFileSync(out, 'utf8')).toContain('<section id="architecture">');
     expect(readdirSync(join(out, '..')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('the report plugin from a config file', () => {
+  it('`plugins: [{ use: "@proxyless/report" }]` writes the report where options.out says', async () => {
+    const root = tempDir('proxyless-report-plugin-');
+    const config = writeConfig(root, smallConfig({ plugins: [{ use: '@proxyless/report', options: { out: 'out/r.html' } }] }));
+    const { session } = await composeSearch({ config, runDir: join(root, 'run'), log: () => {} });
+    await session.run();
+    expect(readFileSync(join(root, 'out', 'r.html'), 'utf8')).toContain('<section id="latency">');
   });
 });
 
