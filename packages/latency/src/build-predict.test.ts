@@ -17,6 +17,7 @@ import {
   opMacs,
   predictionMetrics,
   readLatencyTable,
+  robustEntry,
   runPredictExperiment,
   spaceOps,
   type LatencyEntry,
@@ -114,6 +115,15 @@ describe('latency build', () => {
     expect(r.measured[1]!.spread).toBeCloseTo(0.3, 9);
     expect(r.noisy.length).toBe(1);
     expect(r.noisy[0]!.spread).toBeCloseTo(0.3, 9);
+  });
+});
+
+describe('robust entries', () => {
+  test('runs far above the median (GC pauses, preemption) are dropped before mean and variance', () => {
+    const e = robustEntry([1, 1.02, 0.98, 1.01, 0.99, 25, 1, 40]);
+    expect(e.count).toBe(6);
+    expect(e.mean).toBeCloseTo(1, 2);
+    expect(Math.sqrt(e.var)).toBeLessThan(0.02);
   });
 });
 

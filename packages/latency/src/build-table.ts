@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { time, type TimingOptions, type TimingResult } from '@proxyless/backend-wasm';
-import { Rng, type InputSpec, type Module, type OpSpec, type SearchSpace } from '@proxyless/core';
+import { time, type TimingResult } from '@proxyless/backend-wasm';
+import { Rng, type InputSpec, type Module, type OpFeatures, type OpSpec, type SearchSpace } from '@proxyless/core';
 import { isZeroOp, latencyKey } from './latency-key.js';
 import { LatencyTable, readLatencyTable, writeLatencyTable, type LatencyEntry } from './latency-table.js';
 
@@ -21,7 +21,7 @@ export interface MeasureOptions {
   readonly readback?: 'data' | 'none';
 }
 
-function timingOptions(o: MeasureOptions): TimingOptions {
+function timingOptions(o: MeasureOptions): { warmup: number; minRuns: number; minDurationMs: number; readback: 'data' | 'none' } {
   const eager = ['cpu', 'wasm', 'tensorflow'].includes(tf.getBackend());
   return {
     warmup: o.warmup ?? 3,
@@ -41,11 +41,43 @@ export function spreadOf(e: LatencyEntry): number {
   return e.mean > 0 ? Math.sqrt(e.var) / e.mean : 0;
 }
 
-/** Times a module's forward pass (inference mode) on a random input of one example's shape × batch. */
-export async function timeModule(module: Module, shape: readonly number[], options: MeasureOptions = {}, seed = 1): Promise<TimingResult> {
+/**
+ * Robust entry of timed runs: runs slower than median + max(4·1.4826·MAD, 5% of the median) are
+ * dropped as outliers (GC pauses, preemption by other processes), then `count`, `mean` and `var`
+ * are those of the runs kept.
+ */
+export function robustEntry(samples: readonly number[]): LatencyEntry {
+  if (samples.length === 0) throw new Error('latency: no timed runs');
+  const sorted = [...samples].sort((a, b) => a - b);
+  const med = (a: readonly number[]) => (a.length % 2 ? a[a.length >> 1]! : (a[(a.length >> 1) - 1]! + a[a.length >> 1]!) / 2);
+  const m = med(sorted);
+  const mad = med(sorted.map((v) => Math.abs(v - m)).sort((a, b) => a - b));
+  const limit = m + Math.max(4 * 1.4826 * mad, 0.05 * m);
+  const kept = sorted.filter((v) => v <= limit);
+  const mean = kept.reduce((a, b) => a + b, 0) / kept.length;
+  const variance = kept.length > 1 ? kept.reduce((a, b) => a + (b - mean) ** 2, 0) / (kept.length - 1) : 0;
+  return { count: kept.length, mean, var: variance };
+}
+
+/**
+ * Times a module's forward pass (inference mode) on a random input of one example's shape × batch:
+ * backend-wasm's \`time\` for the warm-up, then once per run (so that every run's time is known),
+ * until \`minRuns\` runs and \`minDurationMs\` are reached; summarized by \`robustEntry\`.
+ */
+export async function timeModule(module: Module, shape: readonly number[], options: MeasureOptions = {}, seed = 1): Promise<LatencyEntry> {
   const x = tf.randomUniform([options.batchSize ?? 1, ...shape], -1, 1, 'float32', seed);
+  const o = timingOptions(options);
   try {
-    return await time({ module, input: x }, timingOptions(options));
+    const target = { module, input: x };
+    if (o.warmup) await time(target, { ...o, minRuns: o.warmup, minDurationMs: 0, warmup: 0 });
+    const samples: number[] = [];
+    let spent = 0;
+    while ((samples.length < o.minRuns || spent < o.minDurationMs) && samples.length < 10_000) {
+      const r: TimingResult = await time(target, { readback: o.readback, warmup: 0, minRuns: 1, minDurationMs: 0 });
+      samples.push(r.medianMs);
+      spent += r.medianMs;
+    }
+    return robustEntry(samples);
   } finally {
     x.dispose();
   }
@@ -68,7 +100,7 @@ export async function measureOp(op: OpSpec, options: MeasureOptions = {}, rng: R
   if (!op.build) throw new Error(`latency: op ${op.name} has no build() to measure it`);
   const module = buildTidy(() => op.build!(rng));
   try {
-    return entryOf(await timeModule(module, op.features.input, options, rng.nextUint32()));
+    return await timeModule(module, op.features.input, options, rng.nextUint32());
   } finally {
     for (const v of module.variables()) v.variable.dispose();
   }
@@ -212,8 +244,16 @@ export async function measureArchitecture(
   const net = buildTidy(() => space.buildCompact(arch, rng));
   try {
     const input: InputSpec = space.input;
-    return { entry: entryOf(await timeModule(net, input.shape, options, rng.nextUint32())), fixed: [...net.fixedOps] };
+    return { entry: await timeModule(net, input.shape, options, rng.nextUint32()), fixed: [...net.fixedOps] };
   } finally {
     for (const v of net.variables()) v.variable.dispose();
   }
+}
+
+/** The layers of an architecture as latency features: chosen candidates in order, then the fixed layers. */
+export function architectureFeatures(space: SearchSpace, arch: Readonly<Record<string, string>>, rng: Rng = new Rng('architecture-features')): OpFeatures[] {
+  const net = buildTidy(() => space.buildCompact(arch, rng));
+  const fixed = net.fixedOps.map((o) => o.features);
+  for (const v of net.variables()) v.variable.dispose();
+  return [...architectureLayers(space, arch, []).map((o) => o.features), ...fixed];
 }

@@ -1,5 +1,5 @@
 import { Rng, type OpFeatures, type SearchSpace } from '@proxyless/core';
-import { measureArchitecture, sampleArchitecture, type MeasureOptions } from './build-table.js';
+import { measureArchitecture, sampleArchitecture, spreadOf, type MeasureOptions } from './build-table.js';
 import { LatencyTable } from './latency-table.js';
 import { LookupTableLatencyProvider } from './lookup-table-provider.js';
 import { LatencyPredictor, predictionMetrics, type PredictionMetrics } from './predictor.js';
@@ -25,6 +25,10 @@ export interface PredictExperimentOptions extends MeasureOptions {
   readonly rng?: Rng;
   readonly target?: string;
   readonly signal?: AbortSignal;
+  /** Re-measure a network while its spread (std/mean) is above this (default 0.1) … */
+  readonly maxSpread?: number;
+  /** … at most this many extra times (default 2); the least noisy measurement is kept. */
+  readonly retries?: number;
   /** Called after every measured architecture. */
   readonly onSample?: (done: number, total: number, s: LatencySample) => void;
 }
@@ -61,7 +65,11 @@ export async function runPredictExperiment(o: PredictExperimentOptions): Promise
       break;
     }
     const architecture = sampleArchitecture(o.space, sampleRng);
-    const { entry, fixed } = await measureArchitecture(o.space, architecture, o, buildRng);
+    let { entry, fixed } = await measureArchitecture(o.space, architecture, o, buildRng);
+    for (let retry = 0; retry < (o.retries ?? 2) && spreadOf(entry) > (o.maxSpread ?? 0.1); retry++) {
+      const again = await measureArchitecture(o.space, architecture, o, buildRng);
+      if (spreadOf(again.entry) < spreadOf(entry)) ({ entry, fixed } = again);
+    }
     const layers = [
       ...o.space.describe().map((m) => m.candidates.find((c) => c.name === architecture[m.label])!.features),
       ...fixed.map((f) => f.features),
@@ -70,7 +78,7 @@ export async function runPredictExperiment(o: PredictExperimentOptions): Promise
     const s: LatencySample = {
       architecture,
       measuredMs: entry.mean,
-      spread: entry.mean > 0 ? Math.sqrt(entry.var) / entry.mean : 0,
+      spread: spreadOf(entry),
       tableSumMs: layers.reduce((acc, f) => acc + provider.latency(f), 0),
       split: i < o.fit ? 'fit' : 'test',
     };
