@@ -121,6 +121,29 @@ describe('ReinforceStrategy', () => {
     disposeNetwork(network);
   });
 
+  it('the latency reward is ACC × (LAT/T)^w with LAT from the latency table (latencySource: table)', async () => {
+    const space = tinySpace();
+    const { network, strategy } = await strategyOn(space, { samples: 6, reward: { use: 'latency', target: 2, w: -0.5, latencySource: 'table' } }, 8);
+    const table: Record<string, number[]> = { b0: [1, 3, 0], b1: [2, 5, 0] };
+    const ofArchitecture = (a: Record<string, string>) =>
+      0.5 + network.mixedOps.reduce((s, op) => s + table[op.label]![op.indexOf(a[op.label]!)]!, 0);
+    const latency = { ofArchitecture, fixed: 0.5, table, unit: 'ms', target: 'test', expected: () => tf.scalar(0) };
+    strategy.setup({ ...setupOf(space, network), latency });
+    const seen: { reward: number; accuracy: number; lat: number }[] = [];
+    strategy.hooks.reward.tapPromise('check', async (reward, ctx) => {
+      seen.push({ reward, accuracy: (await ctx.evaluate()).accuracy, lat: ofArchitecture(ctx.architecture) });
+      return reward;
+    });
+    const batch = randomBatch(space, 8, 5);
+    const m = await strategy.archStep(stepInput(batch));
+    expect(seen).toHaveLength(6);
+    for (const s of seen) expect(s.reward).toBeCloseTo(s.accuracy * (s.lat / 2) ** -0.5, 12);
+    expect(m['latency/mean']).toBeGreaterThan(0.5);
+    tf.dispose([batch.x, batch.y]);
+    strategy.dispose();
+    disposeNetwork(network);
+  });
+
   it('rejects unknown rewards and latency rewards without a provider at the first arch step, naming what is missing; derive still works', async () => {
     const space = tinySpace();
     const batch = randomBatch(space, 2, 3);
