@@ -76,7 +76,7 @@ describe('two-path mode', () => {
         dataset,
         space,
         strategy: { mode: 'two', lr: 0.05, beta1 },
-        trainer: { epochs: 2, warmupEpochs: 1, lr: 0.1, batchSize: 32, archUpdateEvery: 1, evaluateEachEpoch: false, checkpointEvery: 0 },
+        trainer: { epochs: 1, warmupEpochs: 0, lr: 0.1, batchSize: 32, archUpdateEvery: 1, evaluateEachEpoch: false, checkpointEvery: 0 },
         plugins: [probe],
       });
       expect(checked).toBe(15 * (1 + 2)); // 15 arch steps; 1 unsampled path in b0, 2 in b1
