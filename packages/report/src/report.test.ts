@@ -47,6 +47,7 @@ describe('a report of a real search', () => {
     expect(html).toContain('<!DOCTYPE html>');
     // written after result.json: the summary has the final totals
     expect(html).toContain(`<dt>Weight steps</dt><dd>${run.result.steps}</dd>`);
+    expect(html).not.toContain('No result.json');
     expect(readdirSync(run.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
