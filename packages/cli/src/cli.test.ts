@@ -75,16 +75,6 @@ describe('proxyless errors', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^proxyless: unknown command 'serch'/);
   });
-
-  it('says latency build/predict are not available yet (exit 2)', async () => {
-    for (const sub of ['build', 'predict']) {
-      const r = await runCliProcess(['latency', sub]);
-      expect(r.code).toBe(2);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toContain('not available yet');
-      expect(r.stderr).toContain('issue 7');
-    }
-  });
 });
 
 describe('proxyless search → derive → train → eval', () => {

@@ -207,6 +207,9 @@ export async function runCli(argv: readonly string[] = process.argv, io: CliIo =
     if (err instanceof CommanderError) {
       // commander already printed its message (help, version, usage errors)
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      if (argv.includes('--json')) {
+        new Output(io, { json: true, quiet: false }).emitJson({ ok: false, exitCode: 2, error: { name: 'UsageError', message: err.message.replace(/^error: /, '') } });
+      }
       return 2;
     }
     const out = state.out ?? new Output(io, { json: argv.includes('--json'), quiet: false });

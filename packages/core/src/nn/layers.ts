@@ -15,7 +15,15 @@ export function heNormal(rng: Rng, size: number, fanIn: number): Float32Array {
  * automatic; the stable name used by checkpoints and exports lives in `NamedVariable.name`.
  */
 function weight(shape: number[], values: Float32Array, trainable = true): tf.Variable {
-  return tf.variable(tf.tensor(values, shape, 'float32'), trainable);
+  return newVariable(() => tf.tensor(values, shape, 'float32'), trainable);
+}
+
+/**
+ * A variable holding `init()`'s value, with the initializer tensor released (`tf.variable(t)` alone
+ * keeps `t` alive beside the variable: one leaked tensor per variable).
+ */
+export function newVariable(init: () => tf.Tensor, trainable = true): tf.Variable {
+  return tf.tidy(() => tf.variable(init(), trainable));
 }
 
 export interface Conv2dOptions {

@@ -126,3 +126,15 @@ describe('MixedOp gate gradients by recompute (exact mode)', () => {
     expect(tf.memory().numTensors).toBe(before + 1); // only the returned gradient is left
   });
 });
+
+describe('building blocks hold no stray tensors', () => {
+  it('a conv, a batch norm and a mixed op leave exactly their variables behind', async () => {
+    await tf.setBackend('cpu');
+    const before = tf.memory().numTensors;
+    const { op } = makeOp();
+    // makeOp builds 3 convs (1 kernel each) and one α
+    expect(tf.memory().numTensors - before).toBe(4);
+    op.variables().forEach((v) => v.variable.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

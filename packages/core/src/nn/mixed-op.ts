@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { OpFeatures } from '../spaces/op-features.js';
+import { newVariable } from './layers.js';
 import type { ForwardContext, Module, NamedVariable } from './module.js';
 
 /** One path of a mixed op. */
@@ -32,7 +33,7 @@ export class MixedOp implements Module {
     if (init.length !== candidates.length) {
       throw new Error(`mixed op ${name}: ${init.length} α values for ${candidates.length} candidates`);
     }
-    this.alpha = tf.variable(tf.tensor1d(init), true);
+    this.alpha = newVariable(() => tf.tensor1d(init), true) as tf.Variable<tf.Rank.R1>;
   }
 
   /** Stable label of this mixed op (same as `name`). */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { newVariable } from '../nn/layers.js';
 import { z } from 'zod';
 
 export const adamOptions = z
@@ -76,7 +77,7 @@ export class Adam {
       if (!map) continue;
       const existing = map.get(name);
       if (existing) existing.assign(t);
-      else map.set(name, tf.variable(t.clone(), false));
+      else map.set(name, newVariable(() => t.clone(), false));
     }
     this.t.clear();
     for (const [k, n] of Object.entries((state.json ?? {}) as Record<string, number>)) this.t.set(k, n);

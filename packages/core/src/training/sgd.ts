@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { newVariable } from '../nn/layers.js';
 import type { NamedVariable } from '../nn/module.js';
 
 /**
@@ -44,7 +45,7 @@ export class MomentumSgd {
     for (const [k, t] of Object.entries(slots)) {
       const existing = this.velocity.get(k);
       if (existing) existing.assign(t);
-      else this.velocity.set(k, tf.variable(t.clone(), false));
+      else this.velocity.set(k, newVariable(() => t.clone(), false));
     }
   }
 
