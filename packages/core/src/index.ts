@@ -47,3 +47,4 @@ export * from './artifacts/run-directory-plugin.js';
 // One copy of these for every plugin package
 export { z } from 'zod';
 export { ContainerModule, Container } from 'inversify';
+export * as tapable from 'tapable';

@@ -5,12 +5,13 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-native-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-native-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /**
  * The training kernels this package adds to tfjs-backend-wasm 4.22.0. Conv2DBackpropFilter and the
  * two depthwise gradients are missing there (any conv net's gradient throws); Conv2DBackpropInput
  * exists but is a scalar loop, and MaxPoolGrad loses the gradient of border-overhanging windows, so
- * ours replace them.
+ * ours replace them. UnsortedSegmentSum (the gradient of `tf.gather`) is missing too.
  */
 export const trainingKernelConfigs: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -18,6 +19,7 @@ export const trainingKernelConfigs: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   maxPoolGradConfig,
+  unsortedSegmentSumConfig,
 ];
 
 /** Kernels of tfjs-backend-wasm that `registerTrainingKernels` replaces rather than adds. */

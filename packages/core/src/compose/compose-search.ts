@@ -219,10 +219,16 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
 export async function deriveFromRun(runDir: string, opts: { log?: (m: string) => void } = {}): Promise<DerivedRecord> {
   const composed = await composeSearch({ resume: runDir, ...(opts.log ? { log: opts.log } : {}) });
   const { session } = composed;
-  const { network, space, strategy, latency } = session.components;
+  const { network, space, strategy, latency, measureLatency } = session.components;
   try {
     session.restoreModelState(composed.resume!);
-    await strategy.setup({ network, space, ...(latency ? { latency } : {}), loss: (l, y) => softmaxCrossEntropy(l, y) });
+    await strategy.setup({
+      network,
+      space,
+      ...(latency ? { latency } : {}),
+      ...(measureLatency ? { measureLatency } : {}),
+      loss: (l, y) => softmaxCrossEntropy(l, y),
+    });
     const architecture = strategy.derive();
     const derived = {
       architecture,

@@ -5,6 +5,7 @@ import { definePlugin } from '../di/plugin.js';
 import { disposeGates, gatesForArchitecture, sampleFromProbs, sampleUniform, toGateTensors } from '../nn/gate-sampling.js';
 import { countCorrect, softmaxCrossEntropy } from '../nn/loss.js';
 import type { NamedVariable } from '../nn/module.js';
+import type { GateSample } from '../nn/gates.js';
 import { Rng, type RngState } from '../random/rng.js';
 import type { Architecture } from '../spaces/architecture.js';
 import type { Network } from '../spaces/search-space.js';
@@ -87,8 +88,7 @@ export class SearchTrainer implements Trainer {
     }
     this.secondsBefore = this.pos.metricsSeconds;
     const alphaNames = new Set(network.mixedOps.map((op) => `${op.label}/alpha`));
-    const weights = network.variables().filter((v) => v.trainable && !alphaNames.has(v.name));
-    const decayed = weights.filter((v) => /(kernel|depthwise_kernel)$/.test(v.name));
+    const weights = new PathWeights(network, alphaNames);
     const loss = (logits: tf.Tensor, labels: tf.Tensor1D) => softmaxCrossEntropy(logits, labels, o.labelSmoothing);
     const { measureLatency } = session.components;
     await strategy.setup({ network, space: session.components.space, ...(latency ? { latency } : {}), loss, ...(measureLatency ? { measureLatency } : {}) });
@@ -130,7 +130,7 @@ export class SearchTrainer implements Trainer {
         const sample = hooks.sampleGates.call(proposed, info);
         let stepResult;
         try {
-          stepResult = this.weightStep(network, weights, decayed, batch, sample, lr, loss);
+          stepResult = this.weightStep(network, weights.forSample(sample), batch, sample, lr, loss);
         } catch (err) {
           disposeBatch(batch);
           if (err instanceof SearchDiverged) err.at(info);
@@ -240,8 +240,7 @@ export class SearchTrainer implements Trainer {
   /** One weight step with α frozen: only the weights of the computed paths receive gradients. */
   private weightStep(
     network: Network,
-    weights: NamedVariable[],
-    decayed: NamedVariable[],
+    weights: { readonly train: NamedVariable[]; readonly decayed: NamedVariable[] },
     batch: Batch,
     sample: Parameters<typeof toGateTensors>[1],
     lr: number,
@@ -254,12 +253,12 @@ export class SearchTrainer implements Trainer {
         const out = network.apply(batch.x, { training: true, mode: 'binarized', gates });
         logits = tf.keep(out);
         let l = loss(out, batch.y);
-        if (this.options.weightDecay > 0 && decayed.length) {
-          const l2 = tf.addN(decayed.map((v) => tf.sum(tf.square(v.variable))));
+        if (this.options.weightDecay > 0 && weights.decayed.length) {
+          const l2 = tf.addN(weights.decayed.map((v) => tf.sum(tf.square(v.variable))));
           l = tf.add(l, tf.mul(l2, this.options.weightDecay / 2));
         }
         return l as tf.Scalar;
-      }, weights.map((v) => v.variable));
+      }, weights.train.map((v) => v.variable));
       const lossValue = value.dataSync()[0]!;
       if (!Number.isFinite(lossValue)) {
         // Stop before the bad step touches any weight: the last checkpoint stays the last good state.
@@ -267,7 +266,7 @@ export class SearchTrainer implements Trainer {
         tf.dispose(grads);
         throw new SearchDiverged(`the training loss became ${lossValue}`);
       }
-      this.sgd.apply(weights, grads, lr);
+      this.sgd.apply(weights.train, grads, lr);
       value.dispose();
       tf.dispose(grads);
       const acc = countCorrect(logits!, batch.y) / batch.y.shape[0];
@@ -331,6 +330,44 @@ class ValidationStream {
       this.pass++;
       this.batch = 0;
     }
+  }
+}
+
+const isDecayed = (v: NamedVariable) => /(kernel|depthwise_kernel)$/.test(v.name);
+
+/**
+ * The weights a weight step trains: the fixed layers' plus those of the paths the gates compute.
+ * Unsampled paths get no gradient, no weight decay and no momentum step, so a step costs the
+ * memory of the compact network, not of the supernet.
+ */
+class PathWeights {
+  private readonly fixed: NamedVariable[];
+  private readonly paths = new Map<string, NamedVariable[][]>();
+
+  constructor(network: Network, alphaNames: ReadonlySet<string>) {
+    const inPath = new Set<string>();
+    for (const op of network.mixedOps) {
+      const perCandidate = op.candidates.map((c) => c.module.variables().filter((v) => v.trainable));
+      perCandidate.flat().forEach((v) => inPath.add(v.name));
+      this.paths.set(op.label, perCandidate);
+    }
+    this.fixed = network.variables().filter((v) => v.trainable && !alphaNames.has(v.name) && !inPath.has(v.name));
+  }
+
+  forSample(sample: GateSample): { train: NamedVariable[]; decayed: NamedVariable[] } {
+    const train = [...this.fixed];
+    for (const [label, perCandidate] of this.paths) {
+      const s = sample[label];
+      if (!s) throw new Error(`gate sample has no entry for mixed op ${label}`);
+      const seen = new Set<number>();
+      for (const j of s.active) {
+        if (seen.has(j)) continue;
+        seen.add(j);
+        // a candidate module shared by several paths (same weights) is trained once
+        for (const v of perCandidate[j] ?? []) if (!train.includes(v)) train.push(v);
+      }
+    }
+    return { train, decayed: train.filter(isDecayed) };
   }
 }
 

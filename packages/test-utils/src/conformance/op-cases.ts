@@ -129,4 +129,6 @@ export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
   { name: 'concat (channels)', inputs: [{ shape: [1, 3, 3, 2] }, { shape: [1, 3, 3, 3] }], fn: (a, b) => tf.concat([a, b], 3) },
   { name: 'pad (spatial)', inputs: [{ shape: [1, 3, 4, 2] }], fn: (x) => tf.pad(x, [[0, 0], [1, 2], [0, 1], [0, 0]]) },
   { name: 'slice', inputs: [{ shape: [2, 5, 5, 3] }], fn: (x) => tf.slice(x, [0, 1, 2, 1], [2, 3, 2, 2]) },
+  { name: 'gather (repeated rows)', inputs: [{ shape: [5, 3] }], fn: (x) => tf.gather(x, tf.tensor1d([4, 0, 4, 2], 'int32')) },
+  { name: 'gather axis 1', inputs: [{ shape: [2, 4, 3] }], fn: (x) => tf.gather(x, tf.tensor1d([3, 3, 1], 'int32'), 1) },
 ];
