@@ -1,7 +1,8 @@
 // Each training kernel of @proxyless/backend-wasm against its forward op on the same shapes (wasm).
 // Usage: npm run build && node bench/kernels.mjs [--batch=64] [--minDurationMs=300]
 import * as tf from '@tensorflow/tfjs-core';
-import { describeDevice, time } from '@proxyless/backend-wasm';
+import '@proxyless/backend-wasm';
+import { describeDevice, time } from '@proxyless/core';
 import { parseArgs, fmt } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { batch: 64, minDurationMs: 300, minRuns: 5 });

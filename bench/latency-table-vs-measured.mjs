@@ -4,7 +4,8 @@
 // Imports the built packages: run `npx tsc -b` first.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { WasmBackendImpl, describeDevice } from '@proxyless/backend-wasm';
+import { WasmBackendImpl } from '@proxyless/backend-wasm';
+import { describeDevice } from '@proxyless/core';
 import { Rng } from '@proxyless/core';
 import { MBConvSpace, mbconvSpaceOptions } from '@proxyless/space-mbconv';
 import { buildLatencyTable, runPredictExperiment, spaceOps } from '@proxyless/latency';

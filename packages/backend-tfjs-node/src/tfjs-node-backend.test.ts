@@ -23,3 +23,15 @@ describe('backend-tfjs-node', () => {
     expect(b.describe().backend).toBe('tensorflow');
   });
 });
+
+describe('backend-tfjs-node latency plugins', () => {
+  it('binds measured (cpu, batch 1) and measured-gpu (gpu, batch 8) with the paper defaults', async () => {
+    const { descriptorsOf } = await import('@proxyless/core');
+    const mod = (await import('./index.js')).default;
+    const latency = descriptorsOf(mod).get('latency')!;
+    expect(latency.map((d) => d.name)).toEqual(['measured', 'measured-gpu']);
+    const [cpu, gpu] = latency.map((d) => d.options.parse({}) as { target: string; batchSize: number });
+    expect(cpu).toMatchObject({ target: 'cpu', batchSize: 1 });
+    expect(gpu).toMatchObject({ target: 'gpu', batchSize: 8 });
+  });
+});

@@ -1,13 +1,11 @@
-import { definePlugin, type LatencyProvider } from '@proxyless/core';
-import { MeasuredLatencyOptionsSchema, MeasuredLatencyProvider } from './measured-latency-provider.js';
+import { measuredLatencyPlugin } from '@proxyless/core';
 
 export const MEASURED_LATENCY_PLUGIN = 'measured';
 
-/** `latency: { name: measured, target: cpu }`: op latencies timed on this machine's active backend. */
-export const cpuLatencyPlugin = definePlugin({
-  kind: 'latency',
+/** `latency: { use: "@proxyless/backend-wasm", name: measured }`: op latencies timed on this machine (target `cpu`, batch 1). */
+export const cpuLatencyPlugin = measuredLatencyPlugin({
   name: MEASURED_LATENCY_PLUGIN,
+  target: 'cpu',
+  batchSize: 1,
   description: 'Latency measured on this machine (median forward time of each op at batch 1 on the active TensorFlow.js backend)',
-  options: MeasuredLatencyOptionsSchema,
-  create: (options, ctx): LatencyProvider => new MeasuredLatencyProvider(options, { rng: ctx.rng.fork('measured-latency'), log: (m) => ctx.log(m) }),
 });

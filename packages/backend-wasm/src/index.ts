@@ -14,9 +14,6 @@ export { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-co
 export * from './ops/dilated-conv.js';
 export * from './ops/avg-pool.js';
 export * from './wasm-backend-plugin.js';
-export * from './timing.js';
-export * from './device.js';
-export * from './measured-latency-provider.js';
 export * from './cpu-latency-plugin.js';
 export { backendWasmModule };
 export default backendWasmModule;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { definePlugin, ensureGradients, z, type Backend, type DeviceDescription } from '@proxyless/core';
-import { describeDevice } from './device.js';
+import { definePlugin, describeDevice, ensureGradients, z, type Backend, type DeviceDescription } from '@proxyless/core';
+
 import { registerTrainingKernels } from './kernels/register-all-kernels.js';
 
 export const WASM_BACKEND_PLUGIN = 'wasm';

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { time, type TimingResult } from '@proxyless/backend-wasm';
+import { time, type TimingResult } from '@proxyless/core';
 import { Rng, type InputSpec, type Module, type OpFeatures, type OpSpec, type SearchSpace } from '@proxyless/core';
 import { isZeroOp, latencyKey } from './latency-key.js';
 import { LatencyTable, readLatencyTable, writeLatencyTable, type LatencyEntry } from './latency-table.js';
 
-/** How ops and networks are timed (backend-wasm's `time`, on the active TensorFlow.js backend). */
+/** How ops and networks are timed (core's `time`, on the active TensorFlow.js backend). */
 export interface MeasureOptions {
   /** Batch size of the timed forward passes (1 for CPU and mobile, 8 for GPU as in the paper). */
   readonly batchSize?: number;
@@ -61,7 +61,7 @@ export function robustEntry(samples: readonly number[]): LatencyEntry {
 
 /**
  * Times a module's forward pass (inference mode) on a random input of one example's shape × batch:
- * backend-wasm's \`time\` for the warm-up, then once per run (so that every run's time is known),
+ * core's \`time\` for the warm-up, then once per run (so that every run's time is known),
  * until \`minRuns\` runs and \`minDurationMs\` are reached; summarized by \`robustEntry\`.
  */
 export async function timeModule(module: Module, shape: readonly number[], options: MeasureOptions = {}, seed = 1): Promise<LatencyEntry> {

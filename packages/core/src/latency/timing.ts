@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { z, type DeviceDescription, type Module, type OpFeatures } from '@proxyless/core';
+import { z } from 'zod';
+import type { DeviceDescription } from '../backend/backend.js';
+import type { Module } from '../nn/module.js';
+import type { OpFeatures } from '../spaces/op-features.js';
 
 /** How long and how often to time something. */
 export const TimingOptionsSchema = z.object({

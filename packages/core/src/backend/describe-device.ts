@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import type { DeviceDescription } from '@proxyless/core';
+import type { DeviceDescription } from './backend.js';
 
 function flag(name: string): boolean | undefined {
   const v = (tf.env().features as Record<string, unknown>)[name];

@@ -1,8 +1,15 @@
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, z, type DeviceDescription, type InputSpec, type LatencyProvider, type Module, type OpFeatures, type OpSpec } from '@proxyless/core';
-import { describeDevice } from './device.js';
+import { z } from 'zod';
+import type { DeviceDescription } from '../backend/backend.js';
+import { definePlugin } from '../di/plugin.js';
+import { describeDevice } from '../backend/describe-device.js';
+import type { Module } from '../nn/module.js';
+import { Rng } from '../random/rng.js';
+import type { OpFeatures } from '../spaces/op-features.js';
+import type { InputSpec, OpSpec } from '../spaces/search-space.js';
+import type { LatencyProvider } from './latency-provider.js';
 import { TimingTable, time, timingKey, type TimingResult } from './timing.js';
 
 export const MeasuredLatencyOptionsSchema = z.object({
@@ -120,4 +127,27 @@ export class MeasuredLatencyProvider implements LatencyProvider {
 
 function stable(f: OpFeatures): string {
   return `${f.type} ${f.input.join('×')}→${f.output.join('×')}${f.kernel ? ` k${f.kernel}` : ''}${f.stride ? ` s${f.stride}` : ''}`;
+}
+
+/**
+ * A `latency` plugin that measures on the active backend, with the defaults of one target (each
+ * backend package binds its own: `cpu` at batch 1 for wasm and tfjs-node, `gpu` at batch 8 for
+ * tfjs-node-gpu, as in the paper). A relative `cacheFile` resolves against the config's folder.
+ */
+export function measuredLatencyPlugin(defaults: { name: string; target: string; batchSize: number; description: string }) {
+  const options = MeasuredLatencyOptionsSchema.extend({
+    target: z.string().min(1).default(defaults.target),
+    batchSize: z.number().int().positive().default(defaults.batchSize),
+  }).strict();
+  return definePlugin({
+    kind: 'latency',
+    name: defaults.name,
+    description: defaults.description,
+    options,
+    create: (o, ctx): LatencyProvider =>
+      new MeasuredLatencyProvider(
+        { ...o, ...(o.cacheFile ? { cacheFile: resolve(ctx.configDir, o.cacheFile) } : {}) },
+        { rng: ctx.rng.fork('measured-latency'), log: (m) => ctx.log(m) },
+      ),
+  });
 }
