@@ -10,6 +10,7 @@ export * from './nn/module.js';
 export * from './nn/gates.js';
 export * from './nn/mixed-op.js';
 export * from './nn/layers.js';
+export * from './nn/block-network.js';
 export * from './nn/loss.js';
 export * from './nn/gate-sampling.js';
 // Contracts

@@ -83,17 +83,6 @@ export class MBConv implements Module {
   }
 }
 
-/** The `zero` candidate's module: outputs zeros of the input's shape (only reached in tests; MixedOp never runs it). */
-export class ZeroOp implements Module {
-  constructor(readonly name: string) {}
-  apply(x: tf.Tensor): tf.Tensor {
-    return tf.zerosLike(x);
-  }
-  variables(): NamedVariable[] {
-    return [];
-  }
-}
-
 /** Global average pooling → dropout (training only) → linear classifier. */
 export class Classifier implements Module {
   readonly dense: Dense;

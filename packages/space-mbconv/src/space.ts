@@ -1,6 +1,7 @@
 import {
   definePlugin,
   MixedOp,
+  ZeroOp,
   type Architecture,
   type Candidate,
   type InputSpec,
@@ -22,7 +23,7 @@ import {
   type BlockGeometry,
   type SpaceGeometry,
 } from './geometry.js';
-import { Classifier, ConvBn, MBConv, ZeroOp } from './modules.js';
+import { Classifier, ConvBn, MBConv } from './modules.js';
 import { MBConvNetwork, type NetworkBlock } from './network.js';
 import { mbconvSpaceOptions, type MBConvSpaceOptions } from './options.js';
 import { inspectArchitecture, type Inspection } from './summary.js';

@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@proxyless/backend-wasm';
 import {
   BatchNorm,
+  BlockNetwork,
+  ZeroOp,
   buildDataset,
   Conv2d,
   createExpectedLatency,
@@ -151,55 +153,17 @@ export class FixtureSpace implements SearchSpace {
     const mixed = blocks.map((b) => {
       let shared: Module | undefined;
       const candidates: Candidate[] = b.candidates.map((c) => {
-        if (c.features.type === 'zero') return { name: c.name, features: c.features, module: new ZeroModule(`${b.label}/zero`), isZero: true };
+        if (c.features.type === 'zero') return { name: c.name, features: c.features, module: new ZeroOp(`${b.label}/zero`), isZero: true };
         const module = b.shared ? (shared ??= c.build!(rng)) : c.build!(rng);
         return { name: c.name, features: c.features, module };
       });
       return new MixedOp(b.label, candidates, Float32Array.from(candidates, () => rng.normal(0, 1e-3)));
     });
-    return new FixtureNetwork(stem.build!(rng), blocks.map((b, i) => ({ body: mixed[i]!, residual: b.residual })), head.build!(rng), mixed, [stem, head]);
+    return new BlockNetwork('fixture-supernet', [stem.build!(rng)], blocks.map((b, i) => ({ label: b.label, body: mixed[i]!, residual: b.residual })), [head.build!(rng)], mixed, [stem, head]);
   }
 
   buildCompact(_architecture: Architecture): Network {
     throw new Error('fixture space: compact networks are not needed by these tests');
-  }
-}
-
-class ZeroModule implements Module {
-  constructor(readonly name: string) {}
-  apply(x: tf.Tensor): tf.Tensor {
-    return tf.zerosLike(x);
-  }
-  variables(): NamedVariable[] {
-    return [];
-  }
-}
-
-class FixtureNetwork implements Network {
-  readonly name = 'fixture-supernet';
-  constructor(
-    private readonly stem: Module,
-    private readonly blocks: readonly { body: Module; residual: boolean }[],
-    private readonly head: Module,
-    readonly mixedOps: readonly MixedOp[],
-    readonly fixedOps: readonly OpSpec[],
-  ) {}
-  apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    return tf.tidy(() => {
-      let h = this.stem.apply(x, ctx);
-      for (const b of this.blocks) {
-        const y = b.body.apply(h, ctx);
-        h = b.residual ? tf.add(h, y) : y;
-      }
-      return this.head.apply(h, ctx);
-    });
-  }
-  variables(): NamedVariable[] {
-    // a module shared by several candidates is listed once
-    const seen = new Set<tf.Variable>();
-    return [this.stem, ...this.blocks.map((b) => b.body), this.head]
-      .flatMap((m) => m.variables())
-      .filter((v) => (seen.has(v.variable) ? false : (seen.add(v.variable), true)));
   }
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { binaryConnectGradient as eq4, sampleTwoPaths } from '@proxyless/strategy-binaryconnect';
 import { toGateTensors, type ArchStepInput, type GateAssignment, type GateSample, type MixedOp, type Network, type Rng } from '@proxyless/core';
 
 /**
@@ -20,10 +21,10 @@ export function binaryConnectGradient(
   loss: (logits: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar,
   probs: Readonly<Record<string, readonly number[]>>,
   rng: Rng,
-  paths: 'two' | 'all',
+  mode: 'two' | 'all',
 ): { gradient: Record<string, number[]>; loss: number } {
   const ops = network.mixedOps;
-  const sample = paths === 'two' ? sampleTwoPaths(ops, probs, rng) : sampleOnePath(ops, probs, rng);
+  const sample = mode === 'two' ? samplePairs(ops, probs, rng) : sampleOnePath(ops, probs, rng);
   const gates = toGateTensors(ops, sample);
   try {
     const labels = ops.map((op) => op.label);
@@ -33,7 +34,7 @@ export function binaryConnectGradient(
         training: input.forward.training,
         mode: 'binarized',
         gates: g,
-        ...(paths === 'all' ? { gateGradients: 'recompute' as const } : {}),
+        ...(mode === 'all' ? { gateGradients: 'recompute' as const } : {}),
       });
       return loss(logits, input.batch.y);
     };
@@ -43,21 +44,12 @@ export function binaryConnectGradient(
     tf.dispose([value, ...grads]);
     const gradient: Record<string, number[]> = {};
     ops.forEach((op, o) => {
-      const dg = dL[o]!;
       const p = probs[op.label]!;
-      const idx = paths === 'two' ? [...sample[op.label]!.active] : p.map((_, i) => i);
-      // p restricted to the paths that enter the formula, renormalized (softmax over their α)
-      const z = idx.reduce((s, j) => s + p[j]!, 0);
-      const q = idx.map((j) => p[j]! / z);
-      const out = new Array<number>(op.size).fill(0);
-      idx.forEach((i, a) => {
-        let s = 0;
-        idx.forEach((j, b) => {
-          s += dg[j]! * q[b]! * ((a === b ? 1 : 0) - q[a]!);
-        });
-        out[i] = s;
-      });
-      gradient[op.label] = out;
+      // Eq. 4 over the paths that enter it: the sampled pair (softmax over their α) or all paths.
+      // log p differs from α by a constant per op, so it gives the same softmax as α.
+      const logits = p.map((v) => Math.log(Math.max(v, Number.MIN_VALUE)));
+      const paths = mode === 'two' ? [...sample[op.label]!.active] : p.map((_, i) => i);
+      gradient[op.label] = Array.from(eq4(logits, dL[o]!, paths));
     });
     return { gradient, loss: lossValue };
   } finally {
@@ -74,21 +66,18 @@ function sampleOnePath(ops: readonly MixedOp[], probs: Readonly<Record<string, r
   return out;
 }
 
-/** Two distinct paths per op drawn from p without replacement; the gate's one is drawn from p over the two. */
-function sampleTwoPaths(ops: readonly MixedOp[], probs: Readonly<Record<string, readonly number[]>>, rng: Rng): GateSample {
+/** Two distinct paths per op drawn from p without replacement, the active one by p over the two (binaryconnect's sampler). */
+function samplePairs(ops: readonly MixedOp[], probs: Readonly<Record<string, readonly number[]>>, rng: Rng): GateSample {
   const out: Record<string, { active: number[]; chosen: number }> = {};
   for (const op of ops) {
     const p = probs[op.label]!;
-    const a = rng.categorical(p);
     if (op.size < 2) {
+      const a = rng.categorical(p);
       out[op.label] = { active: [a], chosen: a };
       continue;
     }
-    const rest = p.map((v, i) => (i === a ? 0 : v));
-    const b = rng.categorical(rest.some((v) => v > 0) ? rest : p.map((_, i) => (i === a ? 0 : 1)));
-    const pair = [a, b].sort((x, y) => x - y);
-    const chosen = pair[rng.categorical(pair.map((j) => p[j]!))]!;
-    out[op.label] = { active: pair, chosen };
+    const { pair, active } = sampleTwoPaths(p.map((v) => Math.log(Math.max(v, Number.MIN_VALUE))), rng);
+    out[op.label] = { active: [...pair].sort((x, y) => x - y), chosen: active };
   }
   return out;
 }

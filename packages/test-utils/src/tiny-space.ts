@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BatchNorm,
+  BlockNetwork,
+  ZeroOp,
   Conv2d,
   Dense,
   definePlugin,
@@ -54,16 +56,6 @@ function convBnAct(name: string, inC: number, outC: number, k: number, stride: n
   return new Sequential(name, [new Conv2d(`${name}/conv`, inC, outC, { kernel: k, stride }, rng), new BatchNorm(`${name}/bn`, outC), relu6()]);
 }
 
-class ZeroModule implements Module {
-  constructor(readonly name: string) {}
-  apply(x: tf.Tensor): tf.Tensor {
-    return tf.zerosLike(x);
-  }
-  variables(): NamedVariable[] {
-    return [];
-  }
-}
-
 interface BlockPlan {
   readonly label: string;
   readonly input: Shape;
@@ -71,32 +63,6 @@ interface BlockPlan {
   readonly stride: number;
   readonly residual: boolean;
   readonly candidates: readonly OpSpec[];
-}
-
-class TinyNetwork implements Network {
-  constructor(
-    readonly name: string,
-    private readonly stem: Module,
-    private readonly blocks: readonly { label: string; body: Module; residual: boolean }[],
-    private readonly head: Module,
-    readonly mixedOps: readonly MixedOp[],
-    readonly fixedOps: readonly OpSpec[],
-  ) {}
-
-  apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    return tf.tidy(() => {
-      let h = this.stem.apply(x, ctx);
-      for (const b of this.blocks) {
-        const y = b.body.apply(h, ctx);
-        h = b.residual ? tf.add(h, y) : y;
-      }
-      return this.head.apply(h, ctx);
-    });
-  }
-
-  variables(): NamedVariable[] {
-    return [this.stem, ...this.blocks.map((b) => b.body), this.head].flatMap((m) => m.variables());
-  }
 }
 
 export class TinySpace implements SearchSpace {
@@ -144,17 +110,17 @@ export class TinySpace implements SearchSpace {
       const candidates: Candidate[] = b.candidates.map((c) => ({
         name: c.name,
         features: c.features,
-        module: c.build ? c.build(rng) : new ZeroModule(`${b.label}/zero`),
+        module: c.build ? c.build(rng) : new ZeroOp(`${b.label}/zero`),
         ...(c.features.type === 'zero' ? { isZero: true } : {}),
       }));
       const alpha = new Float32Array(candidates.length).map(() => rng.normal(0, 1e-3));
       return new MixedOp(b.label, candidates, alpha);
     });
-    return new TinyNetwork(
+    return new BlockNetwork(
       'tiny-supernet',
-      this.stemSpec.build!(rng),
+      [this.stemSpec.build!(rng)],
       this.plan.map((b, i) => ({ label: b.label, body: mixed[i]!, residual: b.residual })),
-      this.headSpec.build!(rng),
+      [this.headSpec.build!(rng)],
       mixed,
       [this.stemSpec, this.headSpec],
     );
@@ -168,7 +134,7 @@ export class TinySpace implements SearchSpace {
       if (spec.features.type === 'zero') return [];
       return [{ label: b.label, body: spec.build!(rng), residual: b.residual }];
     });
-    return new TinyNetwork('tiny-compact', this.stemSpec.build!(rng), blocks, this.headSpec.build!(rng), [], [this.stemSpec, this.headSpec]);
+    return new BlockNetwork('tiny-compact', [this.stemSpec.build!(rng)], blocks, [this.headSpec.build!(rng)], [], [this.stemSpec, this.headSpec]);
   }
 }
 
