@@ -139,11 +139,21 @@ export function depthwiseInputGrad(k: KernelScope, dy: TensorInfo, filter: Tenso
 
 /**
  * ∂L/∂f of DepthwiseConv2dNative: dW[i, j, c, q] = Σ_{n,p} x[n, p·s + i·d − t, c]·dy[n, p, c·mult + q].
- * Folding the batch into channels turns it into ONE depthwise conv: input x as [1, H, W, N·C],
- * filter dY as [outH, outW, N·C, mult], stride d and dilation s (roles swapped), giving
- * [1, k, k, N·C·mult]; a sum over N finishes it.
+ * Channel multiplier 1, dilation 1: `depthwiseFilterGradByRows`. Otherwise folding the batch into
+ * channels turns it into ONE depthwise conv: input x as [1, H, W, N·C], filter dY as
+ * [outH, outW, N·C, mult], stride d and dilation s (roles swapped), giving [1, k, k, N·C·mult]; a sum
+ * over N finishes it (that filter has outH·outW taps, which XNNPACK runs as a slow grouped GEMM).
  */
 export function depthwiseFilterGrad(k: KernelScope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  const mult = g.outChannels / g.inChannels;
+  if (mult === 1 && g.dilationHeight === 1 && g.dilationWidth === 1) {
+    const plan = planFilterGradByRows(g);
+    if (plan) return depthwiseFilterGradByRows(k, x, dy, g, plan);
+  }
+  return depthwiseFilterGradFolded(k, x, dy, g);
+}
+
+export function depthwiseFilterGradFolded(k: KernelScope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
   const { batch: n, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = g;
   const mult = g.outChannels / c;
   const { x: xc, pads } = readWindow(k, x, g);
@@ -152,4 +162,77 @@ export function depthwiseFilterGrad(k: KernelScope, x: TensorInfo, dy: TensorInf
   const z = k.depthwiseConv2d(xt, dyt, [g.dilationHeight, g.dilationWidth], [g.strideHeight, g.strideWidth], pads); // [1, fh, fw, N·C·mult]
   const perSample = k.reshape(z, [fh * fw, n, c * mult]);
   return k.reshape(n === 1 ? perSample : k.sum(perSample, [1]), [fh, fw, c, mult]);
+}
+
+/** XNNPACK (tfjs-backend-wasm 4.22) runs a depthwise conv on its fast unipass kernels only for these tap counts. */
+const FAST_TAPS = [9, 4, 3] as const;
+/** Relative time per multiply-add of those kernels (measured, 9 taps = 1) and a per-call overhead in multiply-adds per channel. */
+const TAP_COST: Record<number, number> = { 9: 1, 4: 1.15, 3: 1.25 };
+const CALL_COST = 60;
+
+interface RowsPlan {
+  /** Taps per call (a fast count) and number of column phases: dY column v = β + phases·b. */
+  readonly taps: number;
+  readonly phases: number;
+}
+
+/** Picks the tap count of `depthwiseFilterGradByRows` by a cost model, or null when it would need too many calls. */
+export function planFilterGradByRows(g: ConvGeometry): RowsPlan | null {
+  let best: { plan: RowsPlan; cost: number } | null = null;
+  for (const taps of FAST_TAPS) {
+    const phases = Math.ceil(g.outWidth / taps);
+    let macs = 0;
+    for (let b = 0; b < phases; b++) macs += g.filterHeight * (Math.max(0, b * g.strideWidth - g.padLeft) + g.filterWidth) * taps;
+    const cost = g.outHeight * (macs * TAP_COST[taps]! + phases * CALL_COST);
+    if (!best || cost < best.cost) best = { plan: { taps, phases }, cost };
+  }
+  if (!best || g.outHeight * best.plan.phases > 512) return null;
+  return best.plan;
+}
+
+/**
+ * ∂L/∂f of DepthwiseConv2dNative (multiplier 1, dilation 1) on XNNPACK's fast ≤ 9-tap depthwise
+ * kernels, with the batch folded into channels: x as xt = [H, W, N·C] and dY reordered to
+ * [outH, phases, taps, N·C] (columns v = β + phases·b, zero-padded), then one small depthwise conv per
+ * (output row u, column phase β): input = the k rows of xt that row u reads (a zero-copy view; the
+ * zero padding is the conv's explicit padding), filter = dY row u, phase β as 1 × taps with
+ * dilation phases·s → [1, kh, ≥ kw, N·C], the k×k correlations of that slice of dY. Sums over u (AddN),
+ * the phase's column offset (a slice), β, and N give dW. Exact, and only dY's zero padding and
+ * the columns left of phases with β·s > padLeft are extra work.
+ */
+export function depthwiseFilterGradByRows(k: KernelScope, x: TensorInfo, dy: TensorInfo, g: ConvGeometry, plan: RowsPlan): TensorInfo {
+  const { batch: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = g;
+  const { strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+  const { taps, phases } = plan;
+  const nc = n * c;
+  const xt = k.transpose(x, [1, 2, 0, 3]); // [H, W, N·C]
+  const wPadded = taps * phases;
+  let dyt = k.transpose(dy, [1, 2, 0, 3]); // [outH, outW, N·C]
+  if (wPadded !== ow) dyt = k.concat([dyt, k.fill([oh, wPadded - ow, n, c], 0)], 1);
+  // [outH, phases, taps, N·C]; two 4-D transposes, as tfjs-backend-wasm's 5-D transpose is a slow generic loop
+  const dyr = phases === 1 ? dyt : k.transpose(k.reshape(dyt, [oh, taps, phases, nc]), [0, 2, 1, 3]);
+  const span = (taps - 1) * phases * sw; // effective filter width - 1
+  const perPhase: TensorInfo[] = [];
+  for (let b = 0; b < phases; b++) {
+    const shift = b * sw - pl; // real column read by output j = 0, tap 0
+    const left = Math.max(0, -shift);
+    const offset = Math.max(0, shift); // output column holding j = 0 (views start at column 0: no wrap-around)
+    const outW = Math.max(offset + fw, left + w - span);
+    const right = outW + span - left - w;
+    const rows: TensorInfo[] = [];
+    for (let u = 0; u < oh; u++) {
+      const top = u * sh - pt; // real row read by output row i = 0
+      const r0 = Math.max(0, top);
+      const r1 = Math.min(h, top + fh);
+      if (r1 <= r0) continue;
+      const xin = k.view(xt, r0 * w * nc, [1, r1 - r0, w, nc]);
+      const filt = k.view(dyr, (u * phases + b) * taps * nc, [1, taps, nc, 1]);
+      rows.push(k.depthwiseConv2d(xin, filt, [1, 1], [1, phases * sw], [[r0 - top, top + fh - r1], [left, right]]));
+    }
+    let acc = k.addN(rows); // [1, fh, outW, N·C]
+    if (offset !== 0 || outW !== fw) acc = k.stridedSlice(acc, [0, 0, offset, 0], [1, fh, offset + fw, nc], [1, 1, 1, 1]);
+    perPhase.push(acc);
+  }
+  const total = k.reshape(k.addN(perPhase), [fh * fw, n, c]);
+  return k.reshape(n === 1 ? total : k.sum(total, [1]), [fh, fw, c, 1]);
 }

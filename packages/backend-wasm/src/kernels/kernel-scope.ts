@@ -12,8 +12,16 @@ export type SpatialPads = readonly [readonly [number, number], readonly [number,
  * Each kernel output holds one backend reference (aliasing kernels such as Reshape `incRef` their
  * input), so disposing every output exactly once is balanced.
  */
+/** The parts of tfjs-backend-wasm 4.22's `BackendWasm` that `KernelScope.view` relies on. */
+interface WasmBackendInternals {
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number | null } | undefined; delete(dataId: object): boolean };
+  makeOutput(shape: number[], dtype: string, memoryOffset?: number): TensorInfo;
+  wasm: { tfjs: { disposeData(id: number): void } };
+}
+
 export class KernelScope {
   private readonly temps = new Set<TensorInfo>();
+  private readonly views = new Set<TensorInfo>();
 
   constructor(
     readonly backend: KernelBackend,
@@ -53,8 +61,37 @@ export class KernelScope {
   }
 
   dispose(): void {
+    for (const v of this.views) this.dropView(v);
+    this.views.clear();
     for (const t of this.temps) this.backend.disposeData(t.dataId);
     this.temps.clear();
+  }
+
+  /**
+   * A zero-copy view of `size(shape)` consecutive float32 elements of `base`, starting `offset`
+   * elements in (wasm only: a tensor registered at an address inside `base`'s heap block, the way
+   * tfjs-backend-wasm's `makeOutput(shape, dtype, memoryOffset)` registers C++-allocated outputs).
+   * Read-only by convention; forgotten (never freed) when the scope ends, before `base` can be.
+   * `base` must outlive the scope (an input of the kernel, or a temporary of this scope).
+   */
+  view(base: TensorInfo, offset: number, shape: readonly number[]): TensorInfo {
+    const be = this.backend as unknown as WasmBackendInternals;
+    const data = be.dataIdMap.get(base.dataId);
+    const size = shape.reduce((a, b) => a * b, 1);
+    const baseSize = base.shape.reduce((a, b) => a * b, 1);
+    if (!data || data.memoryOffset == null || base.dtype !== 'float32') throw new Error('proxyless: view() needs a float32 tensor on the wasm heap');
+    if (!Number.isInteger(offset) || offset < 0 || offset + size > baseSize) throw new Error(`proxyless: view [${offset}, ${offset + size}) outside a tensor of ${baseSize} elements`);
+    const v = be.makeOutput([...shape], 'float32', data.memoryOffset + 4 * offset);
+    this.views.add(v);
+    return v;
+  }
+
+  private dropView(v: TensorInfo): void {
+    const be = this.backend as unknown as WasmBackendInternals;
+    const data = be.dataIdMap.get(v.dataId);
+    if (!data) return;
+    be.wasm.tfjs.disposeData(data.id); // C++ side: forget the id (and any operator cached on it), no free
+    be.dataIdMap.delete(v.dataId);
   }
 
   // ---- typed shorthands for the kernels the training kernels are built from ----
