@@ -31,3 +31,31 @@ export function writeConfig(dir: string, config: unknown, name = 'search.json'):
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
 }
+
+/**
+ * Asserts that a run directory holds no half-written file: no `*.tmp-*` leftovers of an atomic
+ * write (at any depth), every `.json` file parses, every line of `metrics.jsonl` parses, and the
+ * checkpoint, when there is one, loads.
+ */
+export async function assertNothingHalfWritten(dir: string): Promise<void> {
+  const { existsSync, readdirSync, readFileSync, statSync } = await import('node:fs');
+  const { loadCheckpoint } = await import('@proxyless/core');
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-cpu'); // loading a checkpoint makes tensors: a backend must be registered
+  tf.enableProdMode(); // no "running in Node.js" banner
+  if (!existsSync(dir)) return;
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
+  const files = walk(dir);
+  const leftovers = files.filter((f) => /\.tmp-/.test(f) || /\.tmp$/.test(f));
+  if (leftovers.length) throw new Error(`half-written files left in ${dir}: ${leftovers.join(', ')}`);
+  for (const f of files) {
+    if (f.endsWith('.json')) JSON.parse(readFileSync(f, 'utf8'));
+    if (f.endsWith('.jsonl')) {
+      const text = readFileSync(f, 'utf8');
+      if (text.length && !text.endsWith('\n')) throw new Error(`${f}: the last line is torn`);
+      for (const line of text.split('\n').filter(Boolean)) JSON.parse(line);
+    }
+    if (f.endsWith('.ckpt')) tf.dispose(Object.values(loadCheckpoint(f).tensors));
+  }
+}
