@@ -1,11 +1,11 @@
 // Each training kernel of @proxyless/backend-wasm against its forward op on the same shapes (wasm).
-// Usage: npm run build && node bench/kernels.mjs [--batch=64] [--minDurationMs=300]
+// Usage: npm run build && node bench/kernels.mjs [--batch=64] [--minDurationMs=150] [--repeats=3] [--only=<substring of layer/kernel>]
 import * as tf from '@tensorflow/tfjs-core';
 import '@proxyless/backend-wasm';
 import { describeDevice, time } from '@proxyless/core';
 import { parseArgs, fmt } from './common.mjs';
 
-const args = parseArgs(process.argv.slice(2), { batch: 64, minDurationMs: 300, minRuns: 5 });
+const args = parseArgs(process.argv.slice(2), { batch: 64, minDurationMs: 150, minRuns: 5, repeats: 3, only: '' });
 await tf.setBackend('wasm');
 await tf.ready();
 const B = args.batch;
@@ -33,11 +33,19 @@ const dws = [
 
 console.log(`device: ${describeDevice('wasm').device}; batch ${B}; readback none (wasm runs kernels eagerly)`);
 const rows = [];
+const median = (a) => a.slice().sort((p, q) => p - q)[a.length >> 1];
+// Forward and gradient are timed alternately (`--repeats` times each, median of the medians), so a
+// machine shared with other jobs slows both sides alike.
 async function row(name, kernel, fwd, grad) {
-  const f = await time(fwd, timing);
-  const g = await time(grad, timing);
-  rows.push({ name, kernel, fwd: f.medianMs, grad: g.medianMs, ratio: g.medianMs / f.medianMs });
-  console.log(`${name.padEnd(30)} ${kernel.padEnd(36)} fwd ${fmt(f.medianMs).padStart(7)} ms  grad ${fmt(g.medianMs).padStart(7)} ms  ×${(g.medianMs / f.medianMs).toFixed(2)}`);
+  if (args.only && !`${name} ${kernel}`.includes(args.only)) return;
+  const fs = [], gs = [];
+  for (let r = 0; r < args.repeats; r++) {
+    fs.push((await time(fwd, timing)).medianMs);
+    gs.push((await time(grad, timing)).medianMs);
+  }
+  const f = median(fs), g = median(gs);
+  rows.push({ name, kernel, fwd: f, grad: g, ratio: g / f });
+  console.log(`${name.padEnd(30)} ${kernel.padEnd(36)} fwd ${fmt(f).padStart(7)} ms  grad ${fmt(g).padStart(7)} ms  ×${(g / f).toFixed(2)}`);
 }
 for (const c of convs) {
   const x = tf.randomNormal(c.x), f = tf.randomNormal(c.f);

@@ -5,7 +5,8 @@
 //        [--kernel=3] [--input=28] [--channels=1] [--classes=10] [--steps=5] [--cpuSteps=2] [--backends=wasm,cpu]
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { describeDevice, time } from '@proxyless/backend-wasm';
+import '@proxyless/backend-wasm';
+import { describeDevice, time } from '@proxyless/core';
 import { parseArgs, fmt } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2), {

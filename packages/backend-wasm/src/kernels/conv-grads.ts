@@ -166,7 +166,7 @@ export function depthwiseFilterGradFolded(k: KernelScope, x: TensorInfo, dy: Ten
 
 /** XNNPACK (tfjs-backend-wasm 4.22) runs a depthwise conv on its fast unipass kernels only for these tap counts. */
 const FAST_TAPS = [9, 4, 3] as const;
-/** Relative time per multiply-add of those kernels (measured, 9 taps = 1) and a per-call overhead in multiply-adds per channel. */
+/** Rough relative time per multiply-add of those kernels (9 taps = 1; 4 and 3 taps measured slower) and a per-call overhead in multiply-adds per channel. */
 const TAP_COST: Record<number, number> = { 9: 1, 4: 1.15, 3: 1.25 };
 const CALL_COST = 60;
 
