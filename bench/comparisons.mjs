@@ -11,13 +11,14 @@
 // Usage: npx tsc -b && node bench/comparisons.mjs [--trainLimit=4000] [--testLimit=1000] [--validation=500]
 //        [--searchEpochs=3] [--warmupEpochs=1] [--retrainEpochs=3] [--batchSize=64] [--widths=0.25,0.5,0.75,1]
 //        [--latencyLoss=normalized] [--lambda=0.2] [--hardBudget=true] [--archLr=0.03] [--archUpdateEvery=2] [--reinforceLr=0.05] [--reinforceSamples=4]
-//        [--targetScale=1] [--seed=1] [--latencyRounds=3] [--only=cpu,nolat,reinforce,flops]
+//        [--targetScale=1] [--seed=1] [--latencyRounds=5] [--only=cpu,nolat,reinforce,flops]
 //        [--out=.tmp/comparisons]
+//        node bench/comparisons.mjs --remeasure=<out> [--latencyRounds=5]   # re-time the networks of a finished run
 // Writes <out>/results.json, <out>/results.md (the tables), <out>/runs/<search>/ (the run directories;
 // runs/bc-cpu/ also gets comparisons.json, latency.json and report.html with the accuracy-vs-latency
 // scatter) and <out>/configs/*.json (the exact search configs).
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@proxyless/backend-wasm';
@@ -57,10 +58,11 @@ const DEFAULTS = {
   targetScale: 1,
   lr: 0.05,
   seed: 1,
-  latencyRounds: 3,
+  latencyRounds: 5,
   only: 'cpu,nolat,reinforce,flops',
   out: '.tmp/comparisons',
   dataDir: '',
+  remeasure: '',
 };
 const USAGE = `usage: node bench/comparisons.mjs ${Object.entries(DEFAULTS).map(([k, v]) => `[--${k}=${v}]`).join(' ')}`;
 const SEARCHES = ['cpu', 'nolat', 'reinforce', 'flops'];
@@ -120,6 +122,15 @@ function parseFlags(argv) {
   if (out.onlyList.length === 0) fail('--only: name at least one search');
   if (out.dataDir && !existsSync(out.dataDir)) fail(`--dataDir=${out.dataDir}: no such folder`);
   out.outDir = resolve(out.out);
+  if (out.remeasure) {
+    // Re-time the networks of an earlier run (e.g. once the machine is quiet): everything else is kept.
+    const file = join(resolve(out.remeasure), 'results.json');
+    if (!existsSync(file)) fail(`--remeasure=${out.remeasure}: no results.json there (a folder written by this script)`);
+    const prior = JSON.parse(readFileSync(file, 'utf8'));
+    const keep = { latencyRounds: out.latencyRounds, remeasure: out.remeasure };
+    const again = parseFlags(Object.entries({ ...prior.args, ...keep, remeasure: '' }).map(([k, v]) => `--${k}=${v}`));
+    return { ...again, ...keep, outDir: resolve(out.remeasure), prior };
+  }
   return out;
 }
 
@@ -224,13 +235,14 @@ async function tableMsOf(space, arch) {
 }
 await opTable.prepare([...space1.fixedOps(), ...space1.describe().flatMap((m) => m.candidates)]);
 log(`op latency table: ${opTable.table.size ?? ''} entries measured or read from ${latencyCache}`);
+const prior = args.prior;
 await measureArch(space1, baselineArch); // warm-up of whole-network timing (first runs pay JIT and allocation)
-const baseline1Ms = await measureArch(space1, baselineArch);
-const baseline1TableMs = await tableMsOf(space1, baselineArch);
+const baseline1Ms = prior ? prior.targets.baseline1Ms : await measureArch(space1, baselineArch);
+const baseline1TableMs = prior ? prior.targets.baseline1TableMs : await tableMsOf(space1, baselineArch);
 const targetMs = +(baseline1TableMs * args.targetScale).toFixed(3);
 const baseline1Mflops = flopsOf(space1, baselineArch);
 const targetMflops = +(baseline1Mflops * args.targetScale).toFixed(3);
-log(`baseline ×1.0: ${baseline1Ms.toFixed(3)} ms measured whole, ${baseline1TableMs.toFixed(3)} ms op-table sum, ${baseline1Mflops.toFixed(2)} MFLOPs → targets T = ${targetMs} ms (cpu, table), ${targetMflops} MFLOPs (flops)`);
+if (!prior) log(`baseline ×1.0: ${baseline1Ms.toFixed(3)} ms measured whole, ${baseline1TableMs.toFixed(3)} ms op-table sum, ${baseline1Mflops.toFixed(2)} MFLOPs → targets T = ${targetMs} ms (cpu, table), ${targetMflops} MFLOPs (flops)`);
 
 // ----------------------------------------------------------------------------------------- searches
 const cpuLatency = { use: '@proxyless/backend-wasm', name: 'measured', options: { target: 'cpu', cacheFile: latencyCache, ...opTiming } };
@@ -264,9 +276,9 @@ const searchDefs = {
   flops: { label: 'Proxyless-G, flops loss', strategy: latencyAware(targetMflops), latency: flopsLatency },
 };
 
-const searches = {};
+const searches = prior ? prior.searches : {};
 for (const key of SEARCHES) {
-  if (!args.onlyList.includes(key)) continue;
+  if (prior || !args.onlyList.includes(key)) continue;
   const def = searchDefs[key];
   const name = key === 'reinforce' ? 'reinforce-cpu' : `bc-${key}`;
   const config = {
@@ -292,9 +304,9 @@ for (const key of SEARCHES) {
 }
 
 // ----------------------------------------------------------------------------------------- retrain
-const rows = [];
-for (const s of Object.values(searches)) rows.push({ kind: 'searched', search: s.key, ...(await retrain(s.name, 1, s.architecture)), architecture: s.architecture });
-for (const w of args.widthList) rows.push({ kind: 'baseline', ...(await retrain(`MBv2 ×${w}`, w, baselineArch)), architecture: baselineArch });
+const rows = prior ? prior.networks : [];
+if (!prior) for (const s of Object.values(searches)) rows.push({ kind: 'searched', search: s.key, ...(await retrain(s.name, 1, s.architecture)), architecture: s.architecture });
+if (!prior) for (const w of args.widthList) rows.push({ kind: 'baseline', ...(await retrain(`MBv2 ×${w}`, w, baselineArch)), architecture: baselineArch });
 
 // -------------------------------------------------------------------------------- latency (measured)
 // Every network is timed `latencyRounds` times, interleaved, and the median of the rounds is kept, so
@@ -309,6 +321,7 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 for (const [i, r] of rows.entries()) {
+  if (prior) r.previousLatencyMs ??= r.latencyMs;
   r.latencyMs = median(samples[i]);
   r.latencySamplesMs = samples[i];
   r.mflops = flopsOf(spaceAt(r.width), r.architecture);
@@ -370,15 +383,16 @@ if (rc && rf) {
   md.push(`\nblocks — cpu: ${archText(rc)}; flops: ${archText(rf)}`);
   md.push(`On cpu the ${rc.latencyMs <= rf.latencyMs ? 'cpu' : 'flops'}-searched network is faster (×${(rf.latencyMs / rc.latencyMs).toFixed(2)} flops/cpu); on flops the ${rf.mflops <= rc.mflops ? 'flops' : 'cpu'}-searched network is cheaper (×${(rc.mflops / rf.mflops).toFixed(2)} cpu/flops). Specialization shows when each network wins on its own target.`);
 }
-md.push(`\nSearch times: ${Object.values(searches).map((s) => `${s.name} ${s.searchSeconds.toFixed(0)} s`).join(', ')}; retraining: ${rows.filter((r) => !r.sameAs).map((r) => `${r.name} ${r.retrainSeconds.toFixed(0)} s`).join(', ')}; total ${elapsed()}.`);
+md.push(`\nSearch times: ${Object.values(searches).map((s) => `${s.name} ${s.searchSeconds.toFixed(0)} s`).join(', ')}; retraining: ${rows.filter((r) => !r.sameAs).map((r) => `${r.name} ${r.retrainSeconds.toFixed(0)} s`).join(', ')}; total ${prior ? `${prior.seconds.toFixed(0)}s` : elapsed()}${prior ? `; latencies re-timed ${new Date().toISOString()}` : ''}.`);
 const markdown = md.join('\n') + '\n';
 
 const results = {
-  command: `node bench/comparisons.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-  args: Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, args[k]])),
+  command: prior ? prior.command : `node bench/comparisons.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  ...(prior ? { remeasured: { command: `node bench/comparisons.mjs ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), previous: prior.networks.map((r) => ({ name: r.name, latencyMs: r.previousLatencyMs ?? r.latencyMs })), firstRunDate: prior.date } } : {}),
+  args: Object.fromEntries(Object.keys(DEFAULTS).filter((k) => k !== 'remeasure').map((k) => [k, prior ? prior.args[k] : args[k]])),
   device,
   date: new Date().toISOString(),
-  seconds: (Date.now() - t0) / 1000,
+  seconds: prior ? prior.seconds : (Date.now() - t0) / 1000,
   data: { train: dataset.train.size, validation: dataset.validation.size, test: dataset.test.size, source: dataset.source },
   targets: { cpuTableMs: targetMs, flopsMflops: targetMflops, baseline1Ms, baseline1TableMs, baseline1Mflops },
   searches,
