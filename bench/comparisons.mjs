@@ -11,7 +11,7 @@
 // Usage: npx tsc -b && node bench/comparisons.mjs [--trainLimit=4000] [--testLimit=1000] [--validation=500]
 //        [--searchEpochs=3] [--warmupEpochs=1] [--retrainEpochs=3] [--batchSize=64] [--widths=0.25,0.5,0.75,1]
 //        [--latencyLoss=normalized] [--lambda=0.2] [--hardBudget=true] [--archLr=0.03] [--archUpdateEvery=2] [--reinforceLr=0.05] [--reinforceSamples=4]
-//        [--targetScale=1] [--seed=1] [--latencyRounds=5] [--only=cpu,nolat,reinforce,flops]
+//        [--targetScale=1] [--lr=0.2] [--searchLr=0.2] [--seed=1] [--latencyRounds=5] [--only=cpu,nolat,reinforce,flops]
 //        [--out=.tmp/comparisons]
 //        node bench/comparisons.mjs --remeasure=<out> [--latencyRounds=5]   # re-time the networks of a finished run
 // Writes <out>/results.json, <out>/results.md (the tables), <out>/runs/<search>/ (the run directories;
@@ -56,7 +56,8 @@ const DEFAULTS = {
   reinforceSamples: 4,
   reinforceW: -0.07,
   targetScale: 1,
-  lr: 0.05,
+  lr: 0.2,
+  searchLr: 0.2,
   seed: 1,
   latencyRounds: 5,
   only: 'cpu,nolat,reinforce,flops',
@@ -109,7 +110,7 @@ function parseFlags(argv) {
   if (held < out.batchSize && held < 32) fail(`--validation=${out.validation} holds out only ${held} images (architecture steps need a validation batch)`);
   if (out.warmupEpochs >= out.searchEpochs)
     fail(`--warmupEpochs=${out.warmupEpochs} must be below --searchEpochs=${out.searchEpochs} (no architecture step would run)`);
-  for (const k of ['archLr', 'reinforceLr', 'lr', 'targetScale']) if (!(out[k] > 0)) fail(`--${k}=${out[k]}: expected a positive number`);
+  for (const k of ['archLr', 'reinforceLr', 'lr', 'searchLr', 'targetScale']) if (!(out[k] > 0)) fail(`--${k}=${out[k]}: expected a positive number`);
   if (out.reinforceW > 0) fail(`--reinforceW=${out.reinforceW}: expected ≤ 0 (paper: −0.07)`);
   if (!['normalized', 'multiplicative'].includes(out.latencyLoss)) fail(`--latencyLoss=${out.latencyLoss}: expected normalized or multiplicative`);
   if (!['true', 'false'].includes(out.hardBudget)) fail(`--hardBudget=${out.hardBudget}: expected true or false`);
@@ -252,6 +253,7 @@ const trainer = {
     epochs: args.searchEpochs,
     warmupEpochs: args.warmupEpochs,
     batchSize: args.batchSize,
+    lr: args.searchLr,
     archUpdateEvery: args.archUpdateEvery,
     checkpointEvery: 0,
   },
