@@ -8,9 +8,9 @@
 //   3. gradient (BinaryConnect) vs REINFORCE
 //   4. hardware specialization: searched for `cpu` (measured) and for `flops`, each cross-evaluated on both
 //
-// Usage: npx tsc -b && node bench/comparisons.mjs [--trainLimit=4000] [--testLimit=1000] [--validation=500]
-//        [--searchEpochs=3] [--warmupEpochs=1] [--retrainEpochs=3] [--batchSize=64] [--widths=0.25,0.5,0.75,1]
-//        [--latencyLoss=normalized] [--lambda=0.2] [--hardBudget=true] [--archLr=0.03] [--archUpdateEvery=2] [--reinforceLr=0.05] [--reinforceSamples=4]
+// Usage: npx tsc -b && node bench/comparisons.mjs [--trainLimit=2500] [--testLimit=2000] [--validation=400]
+//        [--searchEpochs=2] [--warmupEpochs=1] [--retrainEpochs=3] [--batchSize=64] [--widths=0.25,0.5,0.75,1]
+//        [--latencyLoss=normalized] [--lambda=0.2] [--hardBudget=true] [--archLr=0.1] [--archUpdateEvery=2] [--reinforceLr=0.1] [--reinforceSamples=4]
 //        [--targetScale=1] [--lr=0.2] [--searchLr=0.2] [--seed=1] [--latencyRounds=5] [--only=cpu,nolat,reinforce,flops]
 //        [--out=.tmp/comparisons]
 //        node bench/comparisons.mjs --remeasure=<out> [--latencyRounds=5]   # re-time the networks of a finished run
@@ -21,6 +21,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The defaults are the scale of docs/RESULTS.md (≈ 15 min on 2 cores). The α learning rates are far above
+// the paper's (0.006 / 0.01) because a search here has tens of architecture steps, not tens of thousands.
 import '@proxyless/backend-wasm';
 import {
   MeasuredLatencyProvider,
@@ -39,10 +41,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 // ---------------------------------------------------------------------------------------------- flags
 const DEFAULTS = {
-  trainLimit: 4000,
-  testLimit: 1000,
-  validation: 500,
-  searchEpochs: 3,
+  trainLimit: 2500,
+  testLimit: 2000,
+  validation: 400,
+  searchEpochs: 2,
   warmupEpochs: 1,
   retrainEpochs: 3,
   batchSize: 64,
@@ -50,9 +52,9 @@ const DEFAULTS = {
   latencyLoss: 'normalized',
   lambda: 0.2,
   hardBudget: 'true',
-  archLr: 0.03,
+  archLr: 0.1,
   archUpdateEvery: 2,
-  reinforceLr: 0.05,
+  reinforceLr: 0.1,
   reinforceSamples: 4,
   reinforceW: -0.07,
   targetScale: 1,
