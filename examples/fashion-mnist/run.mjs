@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // The default example: search → derive → train the derived network from scratch → evaluate on the
-// test set, all through the real `proxyless` CLI. Usage: node examples/fashion-mnist/run.mjs [quick|full]
+// test set → export a TF.js LayersModel → measure its latency → report.
+// Usage: node examples/fashion-mnist/run.mjs [quick|full]   (npm run example [-- full])
+//
+// The search, derive, train, eval and report steps run the real `proxyless` CLI; the export and the
+// latency measurement of the derived network use the library API (@proxyless/space-mbconv,
+// @proxyless/core) in this process.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,33 +13,134 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
+
+/**
+ * Retraining of each variant. The search config (quick.yaml / full.yaml) holds the search; the
+ * derived network is retrained from scratch with these data options (merged over the search's) and
+ * `proxyless train` flags.
+ */
+const VARIANTS = {
+  quick: {
+    runDir: 'runs/example',
+    data: { validation: 500, limit: { train: 4000, test: 2000 } },
+    train: ['--epochs', '3', '--batch-size', '64', '--lr', '0.05'],
+  },
+  full: {
+    runDir: 'runs/example-full',
+    // every training image but 2,000 held out for validation; the whole test set
+    data: { validation: 2000, limit: undefined, augment: ['horizontal-flip'] },
+    train: ['--epochs', '8', '--batch-size', '128', '--lr', '0.1', '--label-smoothing', '0.1'],
+  },
+};
+
 const variant = process.argv[2] ?? 'quick';
-if (!['quick', 'full'].includes(variant)) {
+if (!(variant in VARIANTS)) {
   console.error(`example: unknown variant "${variant}" (expected quick or full)`);
   process.exit(2);
 }
+const V = VARIANTS[variant];
 const cli = join(root, 'packages/cli/dist/bin.js');
 if (!existsSync(cli)) {
   console.error('example: packages/cli/dist/bin.js is missing; build first with `npm run build`');
   process.exit(1);
 }
-const runDir = join(root, 'runs', variant === 'quick' ? 'example' : 'example-full');
-const retrainEpochs = variant === 'quick' ? '5' : '15';
+const runDir = join(root, V.runDir);
+const modelDir = join(runDir, 'model');
+const timings = {};
+const t00 = Date.now();
 
-function proxyless(...args) {
+function proxyless(step, ...args) {
   console.error(`\n$ proxyless ${args.join(' ')}`);
+  const t0 = Date.now();
   const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  timings[step] = (Date.now() - t0) / 1000;
+  if (r.status !== 0) {
+    console.error(`example: \`proxyless ${args[0]}\` failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
 }
+const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
+
+// Imported after the argument checks so that a bad variant fails fast.
+const { composeNetwork, loadModelWeights, MeasuredLatencyProvider, writeFileAtomic } = await import('@proxyless/core');
+const { exportLayersModel, layersModelDirHandler } = await import('@proxyless/space-mbconv');
 
 rmSync(runDir, { recursive: true, force: true });
-proxyless('search', join(here, `${variant}.yaml`), '--out', runDir);
-proxyless('derive', runDir);
-proxyless('train', join(runDir, 'architecture.json'), '--epochs', retrainEpochs, '--out', join(runDir, 'model'));
-proxyless('eval', join(runDir, 'model'));
+proxyless('search', 'search', join(here, `${variant}.yaml`), '--out', runDir);
+proxyless('derive', 'derive', runDir);
 
-const result = JSON.parse(readFileSync(join(runDir, 'result.json'), 'utf8'));
-const model = JSON.parse(readFileSync(join(runDir, 'model', 'metrics.json'), 'utf8'));
-console.error(`\nexample done: architecture ${JSON.stringify(result.architecture)}`);
-console.error(`artifacts in ${runDir} (config.json, metrics.jsonl, checkpoint.ckpt, architecture.json, model/)`);
-if (model.test) console.error(`test accuracy of the retrained network: ${(model.test.accuracy * 100).toFixed(2)}%`);
+// The retraining record: the derived architecture with this variant's data options.
+const record = readJson(join(runDir, 'architecture.json'));
+const options = { ...record.data.options, ...V.data };
+for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
+const retrainFile = join(runDir, 'retrain-architecture.json');
+writeFileAtomic(retrainFile, `${JSON.stringify({ ...record, data: { ...record.data, options } }, null, 2)}\n`);
+proxyless('train', 'train', retrainFile, ...V.train, '--out', modelDir);
+proxyless('eval', 'eval', modelDir);
+
+// Export the trained network as a TF.js LayersModel, check that it gives the same predictions, and
+// measure the latency of the whole derived network on this machine (batch 1, the search's target).
+let t0 = Date.now();
+console.error('\nexport: TF.js LayersModel and measured latency of the derived network');
+const { network, dataset } = await composeNetwork({ architectureFile: join(modelDir, 'architecture.json'), log: () => {} });
+loadModelWeights(modelDir, network);
+const tfjsDir = join(modelDir, 'tfjs');
+const exported = await exportLayersModel(network, tfjsDir);
+const tf = await import('@tensorflow/tfjs-core');
+const tfl = await import('@tensorflow/tfjs-layers');
+const model = await tfl.loadLayersModel(layersModelDirHandler(tfjsDir));
+const [batch] = dataset.test.batches(256);
+const agree = tf.tidy(() => {
+  const a = tf.argMax(network.apply(batch.x, { training: false }), -1);
+  const b = tf.argMax(model.predict(batch.x), -1);
+  return tf.mean(tf.cast(tf.equal(a, b), 'float32')).dataSync()[0];
+});
+tf.dispose([batch.x, batch.y]);
+console.error(`exported ${tfjsDir} (${exported.files.join(', ')}, ${exported.bytes} bytes); same prediction as the trained network on ${(agree * 100).toFixed(1)}% of 256 test images`);
+if (agree < 0.99) {
+  console.error('example: the exported LayersModel disagrees with the trained network');
+  process.exit(1);
+}
+const searchConfig = readJson(join(runDir, 'config.json'));
+const latencyOptions = searchConfig.latency?.options ?? {};
+const provider = new MeasuredLatencyProvider({ target: latencyOptions.target ?? 'cpu', batchSize: 1, warmup: 10, minRuns: 50, minDurationMs: 1000 });
+const measured = await provider.measureNetwork(network, dataset.input);
+timings.export = (Date.now() - t0) / 1000;
+
+const result = readJson(join(runDir, 'result.json'));
+const metrics = readJson(join(modelDir, 'metrics.json'));
+const target = searchConfig.strategy?.options?.target;
+writeFileAtomic(
+  join(runDir, 'latency.json'),
+  `${JSON.stringify(
+    {
+      measured_latency_ms: measured,
+      target: `${latencyOptions.target ?? 'cpu'} (wasm, this machine)`,
+      note: `whole derived network, median of ≥ 50 runs at batch 1; the search's table sum is ${result.latency?.toFixed(3)} ${result.latencyUnit ?? ''}, T = ${target} ms`,
+    },
+    null,
+    2,
+  )}\n`,
+);
+timings.total = (Date.now() - t00) / 1000;
+const final = {
+  variant,
+  architecture: result.architecture,
+  testAccuracy: metrics.test?.accuracy,
+  testCount: metrics.test?.count,
+  validationAccuracy: metrics.train?.validationAccuracy,
+  latency: { target: target, unit: result.latencyUnit, table: result.latency, measured_ms: measured },
+  exportedModel: tfjsDir,
+  seconds: timings,
+};
+writeFileAtomic(join(runDir, 'final.json'), `${JSON.stringify(final, null, 2)}\n`);
+proxyless('report', 'report', runDir);
+timings.total = (Date.now() - t00) / 1000;
+writeFileAtomic(join(runDir, 'final.json'), `${JSON.stringify({ ...final, seconds: timings }, null, 2)}\n`);
+
+const fmt = (x, d = 3) => (typeof x === 'number' ? x.toFixed(d) : String(x));
+console.error(`\nexample (${variant}) done in ${fmt(timings.total, 0)} s`);
+console.error(`architecture: ${Object.entries(result.architecture).map(([k, v]) => `${k}:${v}`).join(' ')}`);
+console.error(`latency: table ${fmt(result.latency)} ms, measured ${fmt(measured)} ms, target T ${target} ms`);
+if (metrics.test) console.error(`test accuracy of the retrained network: ${(metrics.test.accuracy * 100).toFixed(2)}% (${metrics.test.count} images)`);
+console.error(`artifacts in ${runDir}: report.html, final.json, latency.json, architecture.json, model/ (weights.ckpt, tfjs/model.json)`);
