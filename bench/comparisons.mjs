@@ -47,6 +47,8 @@ const DEFAULTS = {
   searchEpochs: 2,
   warmupEpochs: 1,
   retrainEpochs: 3,
+  retrainBatches: 0,
+  sharedWarmup: 'true',
   batchSize: 64,
   widths: '0.25,0.5,0.75,1',
   latencyLoss: 'normalized',
@@ -100,6 +102,8 @@ function parseFlags(argv) {
   int('searchEpochs', 1);
   int('warmupEpochs', 0);
   int('retrainEpochs', 1);
+  int('retrainBatches', 0);
+  if (!['true', 'false'].includes(out.sharedWarmup)) fail(`--sharedWarmup=${out.sharedWarmup}: expected true or false`);
   int('batchSize', 1);
   int('archUpdateEvery', 1);
   int('reinforceSamples', 1);
@@ -212,7 +216,7 @@ async function retrain(name, width, arch) {
   const last = await trainNetwork(
     net,
     dataset,
-    { epochs: args.retrainEpochs, batchSize: args.batchSize, lr: args.lr, lrSchedule: 'cosine', momentum: 0.9, nesterov: true, weightDecay: 4e-5, labelSmoothing: 0.1 },
+    { epochs: args.retrainEpochs, ...(args.retrainBatches ? { maxBatchesPerEpoch: args.retrainBatches } : {}), batchSize: args.batchSize, lr: args.lr, lrSchedule: 'cosine', momentum: 0.9, nesterov: true, weightDecay: 4e-5, labelSmoothing: 0.1 },
     { seed: args.seed, onEpoch: (e) => log(`${name}: retrain epoch ${e.epoch + 1}/${e.epochs} train acc ${(e.trainAccuracy * 100).toFixed(1)}% val acc ${(e.validationAccuracy * 100).toFixed(1)}% (${e.seconds.toFixed(0)} s)`) },
   );
   const test = evaluateNetwork(net, dataset.test, 256);
@@ -250,10 +254,13 @@ if (!prior) log(`baseline ×1.0: ${baseline1Ms.toFixed(3)} ms measured whole, ${
 // ----------------------------------------------------------------------------------------- searches
 const cpuLatency = { use: '@proxyless/backend-wasm', name: 'measured', options: { target: 'cpu', cacheFile: latencyCache, ...opTiming } };
 const flopsLatency = { use: '@proxyless/latency', name: 'flops' };
+// With --sharedWarmup (default) the weight-only warm-up runs once (as in the paper, whose searches start
+// from one warmed-up supernet) and every search starts from its weights with warmupEpochs 0.
+const shared = args.sharedWarmup === 'true' && args.warmupEpochs > 0;
 const trainer = {
   options: {
-    epochs: args.searchEpochs,
-    warmupEpochs: args.warmupEpochs,
+    epochs: shared ? args.searchEpochs - args.warmupEpochs : args.searchEpochs,
+    warmupEpochs: shared ? 0 : args.warmupEpochs,
     batchSize: args.batchSize,
     lr: args.searchLr,
     archUpdateEvery: args.archUpdateEvery,
@@ -280,26 +287,50 @@ const searchDefs = {
   flops: { label: 'Proxyless-G, flops loss', strategy: latencyAware(targetMflops), latency: flopsLatency },
 };
 
+const searchConfig = (strategy, latency) => ({
+  seed: args.seed,
+  backend: { use: '@proxyless/backend-wasm' },
+  data: dataRef,
+  space: { use: '@proxyless/space-mbconv', options: spaceOptions(1) },
+  strategy,
+  ...(latency ? { latency } : {}),
+  trainer,
+});
+let warm; // name → tensor of the warmed-up supernet
+let warmupSeconds;
+if (!prior && shared) {
+  const config = { ...searchConfig(bc({ latencyLoss: 'none' })), trainer: { options: { ...trainer.options, epochs: args.warmupEpochs, warmupEpochs: args.warmupEpochs } } };
+  const configFile = join(args.outDir, 'configs', 'warmup.json');
+  writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  log(`shared warm-up: ${args.warmupEpochs} weight-only epoch(s), ${configFile}`);
+  const t = Date.now();
+  const { session } = await composeSearch({ config: configFile, runDir: join(args.outDir, 'runs', 'warmup'), log: (m) => (/^(backend:|fashion-mnist:)/.test(m) ? undefined : log(`  warmup: ${m}`)) });
+  await session.run();
+  warm = new Map(session.network.variables().map((v) => [v.name, v.variable.clone()]));
+  dispose(session.network);
+  warmupSeconds = (Date.now() - t) / 1000;
+  log(`shared warm-up done (${warmupSeconds.toFixed(0)} s)`);
+}
+
 const searches = prior ? prior.searches : {};
 for (const key of SEARCHES) {
   if (prior || !args.onlyList.includes(key)) continue;
   const def = searchDefs[key];
   const name = key === 'reinforce' ? 'reinforce-cpu' : `bc-${key}`;
-  const config = {
-    seed: args.seed,
-    backend: { use: '@proxyless/backend-wasm' },
-    data: dataRef,
-    space: { use: '@proxyless/space-mbconv', options: spaceOptions(1) },
-    strategy: def.strategy,
-    latency: def.latency,
-    trainer,
-  };
+  const config = searchConfig(def.strategy, def.latency);
   const configFile = join(args.outDir, 'configs', `${name}.json`);
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   const runDir = join(args.outDir, 'runs', name);
   log(`search ${name} (${def.label}): ${configFile}`);
   const t = Date.now();
   const { session } = await composeSearch({ config: configFile, runDir, log: (m) => (/^(measured latency \d|backend:|fashion-mnist:)/.test(m) ? undefined : log(`  ${name}: ${m}`)) });
+  if (warm) {
+    for (const v of session.network.variables()) {
+      const t = warm.get(v.name);
+      if (!t || t.shape.join('x') !== v.variable.shape.join('x')) throw new Error(`shared warm-up: no matching weights for ${v.name}`);
+      v.variable.assign(t);
+    }
+  }
   const result = await session.run();
   const searchSeconds = (Date.now() - t) / 1000;
   dispose(session.network);
@@ -387,7 +418,7 @@ if (rc && rf) {
   md.push(`\nblocks — cpu: ${archText(rc)}; flops: ${archText(rf)}`);
   md.push(`On cpu the ${rc.latencyMs <= rf.latencyMs ? 'cpu' : 'flops'}-searched network is faster (×${(rf.latencyMs / rc.latencyMs).toFixed(2)} flops/cpu); on flops the ${rf.mflops <= rc.mflops ? 'flops' : 'cpu'}-searched network is cheaper (×${(rc.mflops / rf.mflops).toFixed(2)} cpu/flops). Specialization shows when each network wins on its own target.`);
 }
-md.push(`\nSearch times: ${Object.values(searches).map((s) => `${s.name} ${s.searchSeconds.toFixed(0)} s`).join(', ')}; retraining: ${rows.filter((r) => !r.sameAs).map((r) => `${r.name} ${r.retrainSeconds.toFixed(0)} s`).join(', ')}; total ${prior ? `${prior.seconds.toFixed(0)}s` : elapsed()}${prior ? `; latencies re-timed ${new Date().toISOString()}` : ''}.`);
+md.push(`\n${warmupSeconds !== undefined ? `Shared warm-up ${warmupSeconds.toFixed(0)} s; search` : 'Search'} times: ${Object.values(searches).map((s) => `${s.name} ${s.searchSeconds.toFixed(0)} s`).join(', ')}; retraining: ${rows.filter((r) => !r.sameAs).map((r) => `${r.name} ${r.retrainSeconds.toFixed(0)} s`).join(', ')}; total ${prior ? `${prior.seconds.toFixed(0)}s` : elapsed()}${prior ? `; latencies re-timed ${new Date().toISOString()}` : ''}.`);
 const markdown = md.join('\n') + '\n';
 
 const results = {
@@ -399,6 +430,7 @@ const results = {
   seconds: prior ? prior.seconds : (Date.now() - t0) / 1000,
   data: { train: dataset.train.size, validation: dataset.validation.size, test: dataset.test.size, source: dataset.source },
   targets: { cpuTableMs: targetMs, flopsMflops: targetMflops, baseline1Ms, baseline1TableMs, baseline1Mflops },
+  ...(warmupSeconds !== undefined ? { warmupSeconds } : prior?.warmupSeconds !== undefined ? { warmupSeconds: prior.warmupSeconds } : {}),
   searches,
   networks: rows,
 };
