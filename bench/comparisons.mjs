@@ -48,6 +48,7 @@ const DEFAULTS = {
   warmupEpochs: 1,
   retrainEpochs: 3,
   retrainBatches: 0,
+  searchBatches: 0,
   sharedWarmup: 'true',
   batchSize: 64,
   widths: '0.25,0.5,0.75,1',
@@ -103,6 +104,7 @@ function parseFlags(argv) {
   int('warmupEpochs', 0);
   int('retrainEpochs', 1);
   int('retrainBatches', 0);
+  int('searchBatches', 0);
   if (!['true', 'false'].includes(out.sharedWarmup)) fail(`--sharedWarmup=${out.sharedWarmup}: expected true or false`);
   int('batchSize', 1);
   int('archUpdateEvery', 1);
@@ -261,6 +263,7 @@ const trainer = {
   options: {
     epochs: shared ? args.searchEpochs - args.warmupEpochs : args.searchEpochs,
     warmupEpochs: shared ? 0 : args.warmupEpochs,
+    ...(args.searchBatches ? { maxBatchesPerEpoch: args.searchBatches } : {}),
     batchSize: args.batchSize,
     lr: args.searchLr,
     archUpdateEvery: args.archUpdateEvery,
@@ -299,7 +302,7 @@ const searchConfig = (strategy, latency) => ({
 let warm; // name → tensor of the warmed-up supernet
 let warmupSeconds;
 if (!prior && shared) {
-  const config = { ...searchConfig(bc({ latencyLoss: 'none' })), trainer: { options: { ...trainer.options, epochs: args.warmupEpochs, warmupEpochs: args.warmupEpochs } } };
+  const config = { ...searchConfig(bc({ latencyLoss: 'none' })), trainer: { options: { ...trainer.options, epochs: args.warmupEpochs, warmupEpochs: args.warmupEpochs, maxBatchesPerEpoch: undefined } } };
   const configFile = join(args.outDir, 'configs', 'warmup.json');
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
   log(`shared warm-up: ${args.warmupEpochs} weight-only epoch(s), ${configFile}`);
