@@ -21,8 +21,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-// The defaults are the scale of docs/RESULTS.md (≈ 15 min on 2 cores). The α learning rates are far above
-// the paper's (0.006 / 0.01) because a search here has tens of architecture steps, not tens of thousands.
+// The defaults are a quick scale (≈ 15 min on 2 cores; too short for the supernet to learn: docs/RESULTS.md
+// run A); run B there (≈ 28 min) passes its flags explicitly. The α learning rates are far above the paper's
+// (0.006 / 0.01) because a search here has tens of architecture steps, not tens of thousands.
 import '@proxyless/backend-wasm';
 import {
   MeasuredLatencyProvider,
