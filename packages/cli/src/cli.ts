@@ -160,11 +160,13 @@ Examples:
     .description('print a network stage by stage (layers, output shapes, kernel/expand, skipped blocks), its parameters and MACs per image')
     .argument('<file>', 'a ProxylessNASNets net config (JSON) or an architecture.json written by `proxyless search` or `proxyless derive`')
     .option('--resolution <n>', 'input size of a net config (net configs carry none; default: 224)')
+    .option('--latency-table <file>', 'add the net config\'s latency from a lookup table (official ProxylessNAS YAML or JSON): text, and field latency_ms with --json; a layer missing from the table is an error naming its key')
     .addHelpText(
       'after',
       `
 Examples:
   $ proxyless inspect proxyless_mobile.json
+  $ proxyless inspect proxyless_mobile.json --latency-table node_modules/@proxyless/latency/tables/pixel1-mobile_trim.yaml --json | jq .latency_ms
   $ proxyless inspect runs/try1/architecture.json --json | jq .params`,
     )
     .action(act((ctx, file: string, opts: InspectOptions) => inspectCommand(ctx, file, opts)));

@@ -101,3 +101,26 @@ describe('proxyless inspect', () => {
     expect(JSON.parse(r.stdout).params).toBe(4_361_648);
   });
 });
+
+describe('proxyless inspect --latency-table', () => {
+  const table = fileURLToPath(new URL('../../latency/tables/pixel1-mobile_trim.yaml', import.meta.url));
+
+  it('adds the latency of a net config from the Pixel 1 table (text and latency_ms)', async () => {
+    const { MBConvSpace, toNetConfig } = await import('@proxyless/space-mbconv');
+    const space = MBConvSpace.from({ preset: 'imagenet' }, { shape: [224, 224, 3], numClasses: 1000 });
+    const arch = Object.fromEntries(space.describe().map((m) => [m.label, '3x3_MBConv6']));
+    const file = join(tempDir(), 'mbv2-like.json');
+    writeFileSync(file, JSON.stringify(toNetConfig(space, arch)));
+    const text = await inspect([file, '--latency-table', table]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^latency: 136\.47 ms/m); // every block 3×3 MBConv6: the figure in docs/BENCHMARKS.md
+    const json = await inspect([file, '--latency-table', table, '--json']);
+    expect(JSON.parse(json.stdout.trim().split('\n').at(-1)!).latency_ms).toBeCloseTo(136.47, 1);
+  });
+
+  it('names the missing key when a layer is not in the table (non-zero exit)', async () => {
+    const r = await inspect([join(fixtures, 'proxyless_mobile.json'), '--latency-table', table]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('expanded_conv-input:112x112x16-output:56x56x32-expand:3-kernel:5-stride:2-idskip:0');
+  });
+});

@@ -264,12 +264,12 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     }
   }
 
-  /** Accuracy and loss of single-path gates on the step's validation batch, inference mode, no gradient. */
+  /** Accuracy and loss of single-path gates on the step's validation batch: inference mode with batch-norm batch statistics (the supernet's running averages mix every path), no gradient. */
   private evaluate(gates: GateSample, input: ArchStepInput): { accuracy: number; loss: number } {
     const { x, y } = input.batch;
     return tf.tidy(() => {
       const g = toGateTensors(this.ops, gates);
-      const logits = this.network!.apply(x, { training: false, mode: 'binarized', gates: g });
+      const logits = this.network!.apply(x, { training: false, batchStatistics: true, mode: 'binarized', gates: g });
       const loss = this.setupCtx!.loss(logits, y).dataSync()[0]!;
       return { accuracy: countCorrect(logits, y) / y.shape[0], loss };
     });

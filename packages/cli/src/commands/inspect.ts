@@ -2,11 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { composeNetwork, countParameters, type Architecture, type InputSpec } from '@proxyless/core';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { netConfigLayers, networkLatencyFromTable, type ProxylessNetConfig } from '@proxyless/latency';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './common.js';
 
 export interface InspectOptions {
   readonly resolution?: string;
+  /** A latency lookup table (official YAML or JSON) to price the net config with. */
+  readonly latencyTable?: string;
 }
 
 /** What `inspect` needs of a space's inspection (`@proxyless/space-mbconv`'s `Inspection`). */
@@ -68,9 +71,19 @@ export async function inspectCommand(ctx: CommandContext, file: string, opts: In
     }
     const x = imported.space.inspect(imported.architecture);
     for (const line of mb.formatInspection(x, basename(path))) out.result(line);
-    out.emitJson({ command: 'inspect', file: path, kind: 'net-config', space: 'mbconv', ...x });
+    let latency: { latency_ms: number; latency_table: string } | undefined;
+    if (opts.latencyTable !== undefined) {
+      const table = resolve(opts.latencyTable);
+      if (!existsSync(table)) throw new UsageError(`inspect: --latency-table: ${table}: no such file`);
+      // a missing layer is an error that names its key (the table provider lists every missing key)
+      const { totalMs } = networkLatencyFromTable(table, netConfigLayers(json as ProxylessNetConfig, resolution ?? 224));
+      latency = { latency_ms: totalMs, latency_table: table };
+      out.result(`latency: ${totalMs.toFixed(2)} ms (sum over layers, ${basename(table)})`);
+    }
+    out.emitJson({ command: 'inspect', file: path, kind: 'net-config', space: 'mbconv', ...x, ...(latency ?? {}) });
     return 0;
   }
+  if (opts.latencyTable !== undefined) throw new UsageError('inspect: --latency-table applies to net configs (ProxylessNASNets JSON)');
 
   if (resolution !== undefined) throw new UsageError('inspect: --resolution applies to net configs only (an architecture.json takes its input from its data)');
   const { network, space, record } = await composeNetwork({ architectureFile: path, backend: { use: 'cpu', options: {} }, log: out.info });

@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../artifacts/atomic.js';
 import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -85,7 +86,7 @@ export class MeasuredLatencyProvider implements LatencyProvider {
     }
     if (this.options.cacheFile && todo.size > 0) {
       mkdirSync(dirname(this.options.cacheFile), { recursive: true });
-      writeFileSync(this.options.cacheFile, `${JSON.stringify(this.table.toJSON(), null, 1)}\n`);
+      writeFileAtomic(this.options.cacheFile, `${JSON.stringify(this.table.toJSON(), null, 1)}\n`);
     }
   }
 

@@ -63,4 +63,16 @@ describe('BatchNorm', () => {
     const composed = peak(() => tf.sum(tf.square(reference(x, bn.gamma, bn.beta, bn.eps))) as tf.Scalar);
     expect(lean).toBeLessThan(composed * 0.7);
   });
+
+  it('with batchStatistics (inference) normalizes by the batch and leaves the running averages alone', () => {
+    const bn = new BatchNorm('bn', 6, { eps: 1e-3 });
+    const x = tf.randomNormal([3, 5, 5, 6], 2, 3, 'float32', 11);
+    const before = [Array.from(bn.movingMean.dataSync()), Array.from(bn.movingVariance.dataSync())];
+    const y = bn.apply(x, { training: false, batchStatistics: true });
+    const ref = reference(x, bn.gamma, bn.beta, 1e-3);
+    expect(tf.max(tf.abs(tf.sub(y, ref))).dataSync()[0]).toBeLessThan(1e-4);
+    expect([Array.from(bn.movingMean.dataSync()), Array.from(bn.movingVariance.dataSync())]).toEqual(before);
+    // without the flag, inference uses the (untrained) running averages: a different output
+    expect(tf.max(tf.abs(tf.sub(bn.apply(x, { training: false }), ref))).dataSync()[0]).toBeGreaterThan(0.1);
+  });
 });

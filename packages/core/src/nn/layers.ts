@@ -107,8 +107,14 @@ export class BatchNorm implements Module {
   }
 
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
-    if (!ctx.training) return tf.tidy(() => tf.batchNorm(x, this.movingMean, this.movingVariance, this.beta, this.gamma, this.eps));
     const axes = x.rank === 4 ? [0, 1, 2] : [0];
+    if (!ctx.training) {
+      return tf.tidy(() => {
+        if (!ctx.batchStatistics) return tf.batchNorm(x, this.movingMean, this.movingVariance, this.beta, this.gamma, this.eps);
+        const { mean, variance } = tf.moments(x, axes);
+        return tf.batchNorm(x, mean, variance, this.beta, this.gamma, this.eps);
+      });
+    }
     const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
     const m = this.momentum;
     const eps = this.eps;

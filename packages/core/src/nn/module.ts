@@ -19,6 +19,14 @@ export interface ForwardContext {
    * the gates and x, never the recomputed paths' weights (arch steps freeze weights anyway).
    */
   readonly gateGradients?: 'active' | 'recompute';
+  /**
+   * Inference with batch statistics: batch norm normalizes with the batch's mean and variance and
+   * leaves its running averages untouched. How one architecture is validated through a supernet:
+   * the running averages of layers after mixed ops were collected over many sampled paths and do
+   * not fit any single architecture (ProxylessNAS validates its supernet in train mode for the
+   * same reason). Ignored when `training` is set.
+   */
+  readonly batchStatistics?: boolean;
 }
 
 /** A variable with a stable, checkpoint-friendly name. */

@@ -383,7 +383,10 @@ function assertFiniteState(network: Network, info: StepInfo): void {
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 
-/** Loss and accuracy of one architecture, run through the supernet in inference mode. */
+/**
+ * Loss and accuracy of one architecture, run through the supernet in inference mode with batch-norm
+ * batch statistics (the supernet's running averages mix every sampled path).
+ */
 export function evaluateArchitecture(
   network: Network,
   split: Split,
@@ -393,7 +396,7 @@ export function evaluateArchitecture(
 ): { loss: number; accuracy: number } {
   const gates = network.mixedOps.length ? toGateTensors(network.mixedOps, gatesForArchitecture(network.mixedOps, arch)) : {};
   try {
-    const e = evaluateNetwork(network, split, batchSize, { mode: 'binarized', gates }, loss);
+    const e = evaluateNetwork(network, split, batchSize, { mode: 'binarized', gates, batchStatistics: true }, loss);
     return { loss: e.loss, accuracy: e.accuracy };
   } finally {
     disposeGates(gates);
