@@ -17,8 +17,3 @@ export function prepareRuntime(env: Readonly<Record<string, string | undefined>>
   })();
   return prepared;
 }
-
-/** Resolves after pending I/O and timers had a turn (signal handlers, progress redraws). */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}

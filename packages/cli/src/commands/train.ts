@@ -12,7 +12,6 @@ import { UsageError } from '../errors.js';
 import { duration, num } from '../format.js';
 import { EpochProgress } from '../progress.js';
 import { trainProgressCallbacks } from '../progress-plugin.js';
-import { yieldToEventLoop } from '../runtime.js';
 import { onSigint, type CommandContext } from './common.js';
 
 /** Flags of `train` that map onto `trainNetworkOptions` (flag → option key). */
@@ -82,11 +81,7 @@ export async function trainCommand(ctx: CommandContext, architectureFile: string
     const cb = progress ? trainProgressCallbacks(progress, options.epochs) : undefined;
     const last = await trainNetwork(network, dataset, options, {
       seed: record.seed,
-      onStep: async (s) => {
-        cb?.onStep(s);
-        await yieldToEventLoop();
-      },
-      ...(cb ? { onEpoch: cb.onEpoch } : {}),
+      ...(cb ? { onStep: cb.onStep, onEpoch: cb.onEpoch } : {}),
     });
     progress?.stop();
     let test: Evaluation | undefined;

@@ -1,16 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cpus, platform, arch } from 'node:os';
 import { z } from 'zod';
 import { definePlugin } from '../di/plugin.js';
 import { ensureGradients } from '../tfjs/runtime.js';
 import type { Backend, DeviceDescription } from './backend.js';
-
-/** `node:os`'s view of the CPU, shared by every CPU-side backend's description. */
-export function describeHostCpu(): string {
-  const list = cpus();
-  const model = list[0]?.model.trim() ?? 'unknown CPU';
-  return `${model} ×${list.length} (${platform()} ${arch()})`;
-}
+import { describeDevice } from './describe-device.js';
 
 /**
  * The pure-JavaScript `cpu` backend of TensorFlow.js: slow, but available everywhere and the
@@ -27,7 +20,7 @@ export class CpuBackend implements Backend {
   }
 
   describe(): DeviceDescription {
-    return { backend: 'cpu', device: describeHostCpu(), details: { tfjs: tf.version_core } };
+    return describeDevice('cpu');
   }
 }
 

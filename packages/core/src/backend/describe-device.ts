@@ -7,10 +7,19 @@ function flag(name: string): boolean | undefined {
   return typeof v === 'boolean' ? v : undefined;
 }
 
+function cpuModel(): string {
+  return (os.cpus()[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim();
+}
+
+/** `node:os`'s view of the CPU, e.g. `Intel(R) Xeon(R) Processor ×2 (linux x64)`, shared by every CPU-side backend's description. */
+export function describeHostCpu(): string {
+  return `${cpuModel()} ×${os.cpus().length} (${os.platform()} ${os.arch()})`;
+}
+
 /** Describes the hardware under a TensorFlow.js backend (defaults to the active one). */
 export function describeDevice(backendName: string = tf.getBackend()): DeviceDescription {
   const cpus = os.cpus();
-  const model = (cpus[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim();
+  const model = cpuModel();
   const details: Record<string, string | number | boolean> = {
     cpuModel: model,
     cores: cpus.length,
@@ -24,5 +33,5 @@ export function describeDevice(backendName: string = tf.getBackend()): DeviceDes
     if (simd !== undefined) details['simd'] = simd;
     if (threads !== undefined) details['threads'] = threads;
   }
-  return { backend: backendName, device: `${model} ×${cpus.length} (${os.platform()} ${os.arch()})`, details };
+  return { backend: backendName, device: describeHostCpu(), details };
 }

@@ -27,3 +27,12 @@ export function ensureGradients(): Promise<void> {
 export function gradientsRegistered(): boolean {
   return ['Conv2D', 'DepthwiseConv2dNative', 'Relu6', 'Mean', 'Softmax'].every((k) => tf.getGradient(k) !== undefined);
 }
+
+/**
+ * Resolves after pending I/O and timers had a turn. Training loops await it between steps: every
+ * other await in a step resolves at once, so without it a SIGINT handler or a progress bar's redraw
+ * would not run until the loop ended.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -11,6 +11,7 @@ import type { Architecture } from '../spaces/architecture.js';
 import type { Network } from '../spaces/search-space.js';
 import type { EpochSummary, SearchResult, StepInfo } from '../session/hooks.js';
 import { pick, type SearchSession, type SessionSnapshot } from '../session/search-session.js';
+import { yieldToEventLoop } from '../tfjs/runtime.js';
 import { cosineLr, MomentumSgd } from './sgd.js';
 import { evaluateNetwork } from './train-network.js';
 import type { Trainer } from './trainer.js';
@@ -146,7 +147,6 @@ export class SearchTrainer implements Trainer {
         b++;
         this.pos.batch = b;
         await hooks.afterWeightStep.promise({ ...info, loss: lossValue, accuracy: acc, lr, gates: sample });
-        // Let signal handlers and progress timers run between steps (every await above resolves at once).
         await yieldToEventLoop();
 
         if (phase === 'search' && this.pos.step % o.archUpdateEvery === 0) {
@@ -379,8 +379,6 @@ function assertFiniteState(network: Network, info: StepInfo): void {
   const bad = network.variables().find((v) => tf.tidy(() => tf.any(tf.logicalNot(tf.isFinite(v.variable))).dataSync()[0] === 1));
   if (bad) throw new SearchDiverged(`${bad.name} became non-finite`).at(info);
 }
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 
 /**

@@ -5,6 +5,7 @@ import type { ForwardContext } from '../nn/module.js';
 import { countCorrect, softmaxCrossEntropy } from '../nn/loss.js';
 import { Rng } from '../random/rng.js';
 import type { Network } from '../spaces/search-space.js';
+import { yieldToEventLoop } from '../tfjs/runtime.js';
 import { cosineLr, MomentumSgd } from './sgd.js';
 
 /** Options for training a compact (derived) network from scratch. */
@@ -128,7 +129,7 @@ export async function trainNetwork(
         correct += acc * n;
         seen += n;
         await hooks.onStep?.({ epoch, batch: b, batchesPerEpoch, loss, accuracy: acc, lr });
-        await new Promise<void>((resolve) => setImmediate(resolve)); // let signal handlers and progress timers run
+        await yieldToEventLoop();
         b++;
         step++;
       }
