@@ -7,10 +7,9 @@ import { loadCheckpoint, saveCheckpoint } from '../artifacts/checkpoint.js';
 import type { Backend } from '../backend/backend.js';
 import { coreModule } from '../builtin-plugins.js';
 import { ConfigError, problemsFromZod } from '../config/config-error.js';
-import { descriptorsOf, resolvePlugin } from '../config/resolve-plugin.js';
+import { descriptorsOf, pluginCreator, resolveSlots, type SlotRef } from '../config/resolve-plugin.js';
 import { pluginRefSchema, type PluginRef } from '../config/schema.js';
 import type { Dataset, DataProvider } from '../data/dataset.js';
-import type { PluginContext, PluginDescriptor, PluginKind } from '../di/plugin.js';
 import { Rng } from '../random/rng.js';
 import type { Network, SearchSpace } from '../spaces/search-space.js';
 
@@ -67,18 +66,14 @@ export async function composeNetwork(opts: {
   const ctx = { file, configDir, raw: record, builtins };
   const dataRef = opts.data ?? record.data;
   if (!dataRef) throw new ConfigError(file, [{ path: 'data', value: 'nothing (field missing)', expected: 'a data plugin reference (or pass one explicitly)' }]);
-  const slots: [string, PluginKind, PluginRef][] = [
-    ['backend', 'backend', opts.backend ?? record.backend ?? { use: 'cpu', options: {} }],
-    ['data', 'data', dataRef],
-    ['space', 'space', record.space],
+  const slots: SlotRef[] = [
+    ['backend', ['backend'], 'backend', opts.backend ?? record.backend ?? { use: 'cpu', options: {} }],
+    ['data', ['data'], 'data', dataRef],
+    ['space', ['space'], 'space', record.space],
   ];
-  const resolved = new Map<string, { descriptor: PluginDescriptor; options: unknown }>();
-  for (const [slot, kind, ref] of slots) resolved.set(slot, await resolvePlugin(ref, kind, [slot], ctx));
+  const resolved = await resolveSlots(slots, ctx);
   const rng = new Rng(record.seed);
-  const create = async <T>(slot: string, extra: Partial<PluginContext> = {}): Promise<T> => {
-    const r = resolved.get(slot)!;
-    return (await (r.descriptor as PluginDescriptor<T>).create(r.options, { rng: rng.fork(slot), configDir, log, ...extra })) as T;
-  };
+  const create = pluginCreator(resolved, { rng, configDir, log });
   const backend = await create<Backend>('backend');
   await backend.init();
   const dataset = await (await create<DataProvider>('data')).load();

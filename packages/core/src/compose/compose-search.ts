@@ -6,12 +6,10 @@ import { loadCheckpoint, type CheckpointData } from '../artifacts/checkpoint.js'
 import { RunDirectoryPlugin, RunFiles } from '../artifacts/run-directory-plugin.js';
 import { Backend } from '../backend/backend.js';
 import { coreModule } from '../builtin-plugins.js';
-import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile, parseConfig, type LoadedConfig } from '../config/load-config.js';
-import { descriptorsOf, resolvePlugin, type ResolvedPlugin } from '../config/resolve-plugin.js';
-import type { PluginRef, SearchConfig } from '../config/schema.js';
+import { descriptorsOf, pluginCreator, resolveSlots, type ResolvedPlugin, type SlotRef } from '../config/resolve-plugin.js';
+import type { SearchConfig } from '../config/schema.js';
 import { DataProvider } from '../data/dataset.js';
-import type { PluginContext, PluginDescriptor, PluginKind } from '../di/plugin.js';
 import { createExpectedLatency } from '../latency/expected-latency.js';
 import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provider.js';
 import { Rng } from '../random/rng.js';
@@ -57,35 +55,13 @@ export async function validateConfig(loaded: LoadedConfig): Promise<Map<string, 
   const builtins = descriptorsOf(coreModule);
   const ctx = { file: loaded.file, configDir: loaded.dir, raw: loaded.raw, builtins };
   const c = loaded.config;
-  const slots: [string, PluginKind, PluginRef | undefined][] = [
-    ['backend', 'backend', c.backend],
-    ['data', 'data', c.data],
-    ['space', 'space', c.space],
-    ['strategy', 'strategy', c.strategy],
-    ['latency', 'latency', c.latency],
-    ['trainer', 'trainer', c.trainer],
-  ];
-  const out = new Map<string, ResolvedPlugin>();
-  const problems: ConfigError[] = [];
-  for (const [slot, kind, ref] of slots) {
-    if (!ref) continue;
-    try {
-      out.set(slot, await resolvePlugin(ref, kind, [slot], ctx));
-    } catch (err) {
-      if (err instanceof ConfigError) problems.push(err);
-      else throw err;
-    }
-  }
-  for (const [i, ref] of c.plugins.entries()) {
-    try {
-      out.set(`plugins.${i}`, await resolvePlugin(ref, 'plugin', ['plugins', i], ctx));
-    } catch (err) {
-      if (err instanceof ConfigError) problems.push(err);
-      else throw err;
-    }
-  }
-  if (problems.length) throw new ConfigError(loaded.file, problems.flatMap((p) => p.problems));
-  return out;
+  return resolveSlots(
+    [
+      ...(['backend', 'data', 'space', 'strategy', 'latency', 'trainer'] as const).map((k): SlotRef => [k, [k], k, c[k]]),
+      ...c.plugins.map((ref, i): SlotRef => [`plugins.${i}`, ['plugins', i], 'plugin', ref]),
+    ],
+    ctx,
+  );
 }
 
 /**
@@ -124,16 +100,7 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
   if (runDir) mkdirSync(runDir, { recursive: true });
 
   const rng = new Rng(config.seed);
-  const baseCtx = (slot: string): PluginContext => ({
-    rng: rng.fork(slot),
-    configDir: loaded.dir,
-    ...(runDir ? { runDir } : {}),
-    log,
-  });
-  const create = async <T>(slot: string, extra: Partial<PluginContext> = {}): Promise<T> => {
-    const r = resolved.get(slot)!;
-    return (await (r.descriptor as PluginDescriptor<T>).create(r.options, { ...baseCtx(slot), ...extra })) as T;
-  };
+  const create = pluginCreator(resolved, { rng, configDir: loaded.dir, ...(runDir ? { runDir } : {}), log });
 
   const container = new Container({ defaultScope: 'Singleton' });
   // Components are created in dependency order: the backend first (no tensor may exist before it),

@@ -12,10 +12,13 @@ export interface LoadedConfig {
   readonly config: SearchConfig;
 }
 
-/** Reads a JSON or YAML config file and validates its top level (plugin options are checked later by each plugin). */
-export function loadConfigFile(path: string): LoadedConfig {
+/**
+ * Reads a JSON (by extension) or YAML file, unvalidated; a missing or unparseable file is a
+ * `ConfigError` naming it. `expected` says what the file should be, for the missing-file message.
+ */
+export function readConfigFile(path: string, expected = 'an existing JSON or YAML config file'): { file: string; dir: string; raw: unknown } {
   const file = resolve(path);
-  if (!existsSync(file)) throw new ConfigError(file, [{ path: '', value: 'no file', expected: 'an existing JSON or YAML config file' }]);
+  if (!existsSync(file)) throw new ConfigError(file, [{ path: '', value: 'no file', expected }]);
   const text = readFileSync(file, 'utf8');
   let raw: unknown;
   try {
@@ -23,7 +26,13 @@ export function loadConfigFile(path: string): LoadedConfig {
   } catch (err) {
     throw new ConfigError(file, [{ path: '', value: 'unparseable text', expected: `valid ${extname(file) === '.json' ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})` }]);
   }
-  return { file, dir: dirname(file), raw, config: parseConfig(raw, file) };
+  return { file, dir: dirname(file), raw };
+}
+
+/** Reads a JSON or YAML config file and validates its top level (plugin options are checked later by each plugin). */
+export function loadConfigFile(path: string): LoadedConfig {
+  const { file, dir, raw } = readConfigFile(path);
+  return { file, dir, raw, config: parseConfig(raw, file) };
 }
 
 /** Validates a config object (already parsed); `file` only names it in errors. */

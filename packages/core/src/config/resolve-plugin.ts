@@ -2,7 +2,8 @@ import { Container, type interfaces } from 'inversify';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Contribution, PluginKinds, type PluginDescriptor, type PluginKind } from '../di/plugin.js';
+import { Contribution, PluginKinds, type PluginContext, type PluginDescriptor, type PluginKind } from '../di/plugin.js';
+import type { Rng } from '../random/rng.js';
 import { ConfigError, problemsFromZod } from './config-error.js';
 import type { PluginRef } from './schema.js';
 
@@ -99,4 +100,39 @@ export async function resolvePlugin(
     throw new ConfigError(ctx.file, problemsFromZod(parsed.error, ref.options ?? {}, [...slotPath, 'options']));
   }
   return { descriptor, options: parsed.data, from };
+}
+
+/** One slot to fill: its key (also the rng fork name), its path in the config, its kind and reference. */
+export type SlotRef = readonly [key: string, path: readonly (string | number)[], kind: PluginKind, ref: PluginRef | undefined];
+
+/**
+ * Resolves every slot that has a reference and validates its options; all problems of all slots are
+ * reported together in one `ConfigError`.
+ */
+export async function resolveSlots(
+  slots: readonly SlotRef[],
+  ctx: { file: string; configDir: string; raw: unknown; builtins: Map<PluginKind, PluginDescriptor[]> },
+): Promise<Map<string, ResolvedPlugin>> {
+  const out = new Map<string, ResolvedPlugin>();
+  const problems: ConfigError[] = [];
+  for (const [key, path, kind, ref] of slots) {
+    if (!ref) continue;
+    try {
+      out.set(key, await resolvePlugin(ref, kind, path, ctx));
+    } catch (err) {
+      if (err instanceof ConfigError) problems.push(err);
+      else throw err;
+    }
+  }
+  if (problems.length) throw new ConfigError(ctx.file, problems.flatMap((p) => p.problems));
+  return out;
+}
+
+/** Creates the plugin of a resolved slot with its validated options and a context whose rng is forked by the slot's key. */
+export function pluginCreator(resolved: ReadonlyMap<string, ResolvedPlugin>, base: Omit<PluginContext, 'rng'> & { rng: Rng }) {
+  return async <T>(key: string, extra: Partial<PluginContext> = {}): Promise<T> => {
+    const r = resolved.get(key);
+    if (!r) throw new Error(`no plugin resolved for ${key}`);
+    return (await (r.descriptor as PluginDescriptor<T>).create(r.options, { ...base, rng: base.rng.fork(key), ...extra })) as T;
+  };
 }
