@@ -9,6 +9,7 @@ import {
   type Module,
   type NamedVariable,
   type Rng,
+  relu6Op,
 } from '@proxyless/core';
 import { midChannels, type ConvGeometry, type MBConvGeometry } from './geometry.js';
 
@@ -25,7 +26,7 @@ export class ConvBn implements Module {
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     return tf.tidy(() => {
       const y = this.bn.apply(this.conv.apply(x, ctx), ctx);
-      return this.act ? tf.relu6(y) : y;
+      return this.act ? relu6Op(y) : y;
     });
   }
 
@@ -65,8 +66,8 @@ export class MBConv implements Module {
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     return tf.tidy(() => {
       let h = x;
-      if (this.expandConv && this.expandBn) h = tf.relu6(this.expandBn.apply(this.expandConv.apply(h, ctx), ctx));
-      h = tf.relu6(this.depthwiseBn.apply(this.depthwise.apply(h, ctx), ctx));
+      if (this.expandConv && this.expandBn) h = relu6Op(this.expandBn.apply(this.expandConv.apply(h, ctx), ctx));
+      h = relu6Op(this.depthwiseBn.apply(this.depthwise.apply(h, ctx), ctx));
       return this.projectBn.apply(this.project.apply(h, ctx), ctx);
     });
   }

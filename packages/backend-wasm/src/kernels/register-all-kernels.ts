@@ -5,6 +5,7 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-native-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-native-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { leadingReductionConfig } from './reduce-leading.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /**
@@ -22,8 +23,14 @@ export const trainingKernelConfigs: readonly KernelConfig[] = [
   unsortedSegmentSumConfig,
 ];
 
-/** Kernels of tfjs-backend-wasm that `registerTrainingKernels` replaces rather than adds. */
-export const replacedKernels: readonly string[] = [tf.Conv2DBackpropInput, tf.MaxPoolGrad];
+/**
+ * Kernels of tfjs-backend-wasm that `registerTrainingKernels` replaces rather than adds. Sum and Mean
+ * are wrapped: reductions over the leading axes (batch-norm statistics, per-channel gradients) run
+ * as one GEMM, the rest through tfjs's own kernel.
+ */
+export const replacedKernels: readonly string[] = [tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.Sum, tf.Mean];
+
+const wrappedKernels = [tf.Sum, tf.Mean] as const;
 
 const REGISTERED = Symbol.for('proxyless.backend-wasm.trainingKernels');
 
@@ -35,6 +42,14 @@ export function registerTrainingKernels(): void {
     const existing = tf.getKernel(config.kernelName, config.backendName);
     if (existing === config || done.has(existing as KernelConfig)) continue;
     if (existing) tf.unregisterKernel(config.kernelName, config.backendName);
+    tf.registerKernel(config);
+    done.add(config);
+  }
+  for (const name of wrappedKernels) {
+    const existing = tf.getKernel(name, 'wasm');
+    if (!existing || done.has(existing)) continue;
+    const config = leadingReductionConfig(name, existing);
+    tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(config);
     done.add(config);
   }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureGradients } from '../tfjs/runtime.js';
-import { BatchNorm } from './layers.js';
+import { BatchNorm, relu6Op } from './layers.js';
 
 /** Batch norm composed of plain ops (the textbook form), as the reference. */
 function reference(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
@@ -45,7 +45,7 @@ describe('BatchNorm', () => {
     expect(tf.max(tf.abs(tf.sub(y, expected))).dataSync()[0]).toBeLessThan(1e-6);
   });
 
-  it('keeps only its input for backprop: fewer tensors alive during the backward pass than the composed form', () => {
+  it('keeps one activation-sized tensor (the centred input) for backprop: fewer tensors alive during the backward pass than the composed form', () => {
     const x = tf.randomNormal([4, 8, 8, 16], 0, 1, 'float32', 1);
     const bn = new BatchNorm('bn', 16);
     const peak = (f: () => tf.Scalar) => tf.tidy(() => {
@@ -74,5 +74,22 @@ describe('BatchNorm', () => {
     expect([Array.from(bn.movingMean.dataSync()), Array.from(bn.movingVariance.dataSync())]).toEqual(before);
     // without the flag, inference uses the (untrained) running averages: a different output
     expect(tf.max(tf.abs(tf.sub(bn.apply(x, { training: false }), ref))).dataSync()[0]).toBeGreaterThan(0.1);
+  });
+});
+
+describe('relu6Op', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    await ensureGradients();
+  });
+
+  it('has the value and the gradient of tf.relu6, kinks included (dy where 0 < x ≤ 6)', () => {
+    const x = tf.tensor1d([-3, -1e-3, 0, 1e-3, 2.5, 6 - 1e-3, 6, 6 + 1e-3, 9]);
+    const dy = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const ours = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(relu6Op(xi), dy)))(x);
+    const ref = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.relu6(xi), dy)))(x);
+    expect(Array.from(relu6Op(x).dataSync())).toEqual(Array.from(tf.relu6(x).dataSync()));
+    expect(Array.from(ours.dataSync())).toEqual(Array.from(ref.dataSync()));
+    expect(Array.from(ours.dataSync())).toEqual([0, 0, 0, 4, 5, 6, 7, 0, 0]);
   });
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTraining as coreBatchNorm, relu6Op } from '@proxyless/core';
 
 /** How a case's input values are drawn (all seeded). */
 export type InputKind =
@@ -109,8 +110,20 @@ export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
       return tf.batchNorm(x, mean, variance, beta, gamma, 1e-3);
     },
   },
+  {
+    name: 'core batchNormTraining (hand-written gradient)',
+    inputs: [{ shape: [2, 3, 3, 4] }, { shape: [4] }, { shape: [4] }],
+    fn: (x, gamma, beta) => coreBatchNorm(x, gamma, beta, 1e-3),
+  },
+  { name: 'core batchNormTraining on a matrix', inputs: [{ shape: [6, 3] }, { shape: [3] }, { shape: [3] }], fn: (x, g, b) => coreBatchNorm(x, g, b, 1e-3) },
+  { name: 'sum over the leading axes', inputs: [{ shape: [2, 3, 3, 4] }], fn: (x) => tf.sum(x, [0, 1, 2]) },
+  { name: 'sum over the leading axes, keepDims, unordered', inputs: [{ shape: [2, 3, 3, 4] }], fn: (x) => tf.sum(x, [1, 0], true) },
+  { name: 'mean over the leading axes, negative axes', inputs: [{ shape: [3, 2, 5] }], fn: (x) => tf.mean(x, [-3, -2]) },
+  { name: 'mean over axis 0 of a matrix', inputs: [{ shape: [7, 3] }], fn: (x) => tf.mean(x, 0) },
+  { name: 'sum over inner axes (not leading)', inputs: [{ shape: [2, 3, 3, 4] }], fn: (x) => tf.sum(x, [1, 2]) },
   { name: 'relu', inputs: [{ shape: [2, 3, 3, 2], kind: 'awayFromKinks' }], fn: (x) => tf.relu(x) },
   { name: 'relu6', inputs: [{ shape: [2, 3, 3, 2], kind: 'awayFromKinks' }], fn: (x) => tf.relu6(x) },
+  { name: 'core relu6Op (step-mask gradient)', inputs: [{ shape: [2, 3, 3, 2], kind: 'awayFromKinks' }], fn: (x) => relu6Op(x) },
   { name: 'avgPool 3x3 s1 same', inputs: [{ shape: [1, 5, 5, 2] }], fn: (x) => tf.avgPool(s4(x), 3, 1, 'same'), skipNumeric: TFJS_AVGPOOL_SAME_GRAD },
   { name: 'avgPool 3x3 s2 same odd', inputs: [{ shape: [2, 7, 7, 2] }], fn: (x) => tf.avgPool(s4(x), 3, 2, 'same'), skipNumeric: TFJS_AVGPOOL_SAME_GRAD },
   { name: 'avgPool 3x3 s2 valid odd', inputs: [{ shape: [2, 7, 7, 2] }], fn: (x) => tf.avgPool(s4(x), 3, 2, 'valid') },
