@@ -5,7 +5,7 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-native-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-native-backprop-input.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
-import { leadingReductionConfig } from './reduce-leading.js';
+import { axesRunReductionConfig } from './reduce-axes-run.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /**
@@ -25,8 +25,8 @@ export const trainingKernelConfigs: readonly KernelConfig[] = [
 
 /**
  * Kernels of tfjs-backend-wasm that `registerTrainingKernels` replaces rather than adds. Sum and Mean
- * are wrapped: reductions over the leading axes (batch-norm statistics, per-channel gradients) run
- * as one GEMM, the rest through tfjs's own kernel.
+ * are wrapped: reductions over a run of non-innermost axes (batch-norm statistics, per-channel
+ * gradients, global average pooling) run as one average pooling, the rest through tfjs's own kernel.
  */
 export const replacedKernels: readonly string[] = [tf.Conv2DBackpropInput, tf.MaxPoolGrad, tf.Sum, tf.Mean];
 
@@ -48,7 +48,7 @@ export function registerTrainingKernels(): void {
   for (const name of wrappedKernels) {
     const existing = tf.getKernel(name, 'wasm');
     if (!existing || done.has(existing)) continue;
-    const config = leadingReductionConfig(name, existing);
+    const config = axesRunReductionConfig(name, existing);
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(config);
     done.add(config);
