@@ -127,15 +127,22 @@ Examples:
     .option('--label-smoothing <x>', `label smoothing in [0, 1] (default: ${d.labelSmoothing})`)
     .option('--max-batches-per-epoch <n>', 'cap on batches per epoch, for quick runs (default: all)')
     .option('--backend <name>', 'backend plugin to train on (default: the one in architecture.json, else cpu)')
+    .option('--workers <n>', 'data-parallel worker threads, a number or "auto" (one per core, at most 4) (default: 1)')
     .addHelpText(
       'after',
       `
 The model directory holds weights.ckpt, architecture.json and metrics.json.
 
+--workers N splits every batch over N threads (the wasm and cpu backends use one core each) and
+averages their gradients: about N times the throughput on N free cores. Batch-norm statistics are
+computed per slice (batch/N examples), so results differ slightly from --workers 1 (the default,
+which does not depend on the machine's core count).
+
 Examples:
   $ proxyless train runs/try1/architecture.json
   $ proxyless train runs/try1/architecture.json --epochs 1 --max-batches-per-epoch 20 --out /tmp/model
-  $ proxyless train runs/try1/architecture.json --lr 0.1 --lr-schedule constant --json`,
+  $ proxyless train runs/try1/architecture.json --lr 0.1 --lr-schedule constant --json
+  $ proxyless train runs/try1/architecture.json --workers auto`,
     )
     .action(act((ctx, file: string, opts: TrainFlagValues) => trainCommand(ctx, file, opts)));
 

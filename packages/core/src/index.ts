@@ -37,6 +37,8 @@ export * from './training/sgd.js';
 export * from './training/adam.js';
 export * from './training/search-trainer.js';
 export * from './training/train-network.js';
+export * from './training/collective.js';
+export * from './training/data-parallel.js';
 export * from './builtin-plugins.js';
 // Config, composition, artifacts
 export * from './config/schema.js';

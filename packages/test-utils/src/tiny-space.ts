@@ -44,6 +44,7 @@ export const tinySpaceOptions = z
       ]),
     kernels: z.array(z.union([z.literal(1), z.literal(3), z.literal(5), z.literal(7)])).min(1).default([3, 5]),
     zero: z.boolean().default(true).describe('offer `zero` on blocks with an identity shortcut'),
+    batchNorm: z.boolean().default(true).describe('conv → BN → ReLU6 (false: conv with bias → ReLU6, no batch statistics)'),
   })
   .strict();
 export type TinySpaceOptions = z.output<typeof tinySpaceOptions>;
@@ -52,7 +53,8 @@ type Shape = readonly [number, number, number];
 
 const outShape = (s: Shape, c: number, stride: number): Shape => [Math.ceil(s[0] / stride), Math.ceil(s[1] / stride), c];
 
-function convBnAct(name: string, inC: number, outC: number, k: number, stride: number, rng: Rng): Sequential {
+function convBnAct(name: string, inC: number, outC: number, k: number, stride: number, rng: Rng, bn = true): Sequential {
+  if (!bn) return new Sequential(name, [new Conv2d(`${name}/conv`, inC, outC, { kernel: k, stride, bias: true }, rng), relu6()]);
   return new Sequential(name, [new Conv2d(`${name}/conv`, inC, outC, { kernel: k, stride }, rng), new BatchNorm(`${name}/bn`, outC), relu6()]);
 }
 
@@ -77,7 +79,7 @@ export class TinySpace implements SearchSpace {
     this.stemSpec = {
       name: 'stem',
       features: { type: 'conv', input: [h, w, c], output: stemOut, kernel: 3, stride: 1 },
-      build: (rng) => convBnAct('stem', c, options.stem, 3, 1, rng),
+      build: (rng) => convBnAct('stem', c, options.stem, 3, 1, rng, options.batchNorm),
     };
     let shape = stemOut;
     this.plan = options.blocks.map((b, i) => {
@@ -88,7 +90,7 @@ export class TinySpace implements SearchSpace {
       const candidates: OpSpec[] = options.kernels.map((k) => ({
         name: `${k}x${k}_conv`,
         features: { type: 'conv', input, output: out, kernel: k, stride: b.stride, idskip: residual },
-        build: (rng: Rng) => convBnAct(`b${i}/${k}x${k}_conv`, inC, b.width, k, b.stride, rng),
+        build: (rng: Rng) => convBnAct(`b${i}/${k}x${k}_conv`, inC, b.width, k, b.stride, rng, options.batchNorm),
       }));
       if (residual && options.zero) candidates.push({ name: 'zero', features: { type: 'zero', input, output: out, idskip: true } });
       shape = out;

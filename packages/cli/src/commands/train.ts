@@ -1,8 +1,9 @@
 import {
+  autoWorkers,
   composeNetwork,
   evaluateNetwork,
   saveModelDir,
-  trainNetwork,
+  trainNetworkInWorkers,
   trainNetworkOptions,
   type Evaluation,
   type TrainNetworkOptions,
@@ -26,7 +27,16 @@ export const TRAIN_FLAGS = {
   maxBatchesPerEpoch: '--max-batches-per-epoch',
 } as const satisfies Partial<Record<keyof TrainNetworkOptions, string>>;
 
-export type TrainFlagValues = Partial<Record<keyof typeof TRAIN_FLAGS, string>> & { out?: string; backend?: string };
+export type TrainFlagValues = Partial<Record<keyof typeof TRAIN_FLAGS, string>> & { out?: string; backend?: string; workers?: string };
+
+/** `--workers`: a positive integer or "auto". */
+export function parseWorkers(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (value.trim() === 'auto') return autoWorkers();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`train: invalid option: --workers: got ${JSON.stringify(value)}; expected a positive integer (at most 64) or "auto"`);
+  return n;
+}
 
 const NUMERIC = new Set<keyof typeof TRAIN_FLAGS>(['epochs', 'batchSize', 'lr', 'momentum', 'weightDecay', 'labelSmoothing', 'maxBatchesPerEpoch']);
 
@@ -59,6 +69,7 @@ export function parseTrainOptions(flags: TrainFlagValues): TrainNetworkOptions {
 export async function trainCommand(ctx: CommandContext, architectureFile: string, flags: TrainFlagValues): Promise<number> {
   const { out, io } = ctx;
   const options = parseTrainOptions(flags);
+  const workers = parseWorkers(flags.workers);
   const file = resolve(architectureFile);
   const progress = out.verbose ? new EpochProgress({ stream: io.stderr }) : undefined;
   const removeSigint = onSigint(undefined, () => {
@@ -66,30 +77,31 @@ export async function trainCommand(ctx: CommandContext, architectureFile: string
     out.error('proxyless: interrupted (nothing saved)');
   });
   try {
-    const { network, dataset, record } = await composeNetwork({
-      architectureFile: file,
-      ...(flags.backend ? { backend: { use: flags.backend, options: {} } } : {}),
-      log: out.info,
-    });
+    const backendOverride = flags.backend ? { backend: { use: flags.backend, options: {} } } : {};
+    const { network, dataset, record } = await composeNetwork({ architectureFile: file, ...backendOverride, log: out.info });
     const counted = network.variables().reduce((s, v) => s + v.variable.size, 0);
     out.info(`network: ${Object.keys(record.architecture).length} searched blocks, ${counted} parameters`);
     out.info(
       `training: ${options.epochs} epochs, batch ${options.batchSize}, lr ${options.lr} (${options.lrSchedule})` +
-        (options.maxBatchesPerEpoch ? `, at most ${options.maxBatchesPerEpoch} batches per epoch` : ''),
+        (options.maxBatchesPerEpoch ? `, at most ${options.maxBatchesPerEpoch} batches per epoch` : '') +
+        (workers > 1 ? `, ${workers} data-parallel workers (batch slices of ${Math.floor(options.batchSize / workers)}–${Math.ceil(options.batchSize / workers)})` : ''),
     );
     const t0 = Date.now();
     const cb = progress ? trainProgressCallbacks(progress, options.epochs) : undefined;
-    const last = await trainNetwork(network, dataset, options, {
-      seed: record.seed,
-      ...(cb ? { onStep: cb.onStep, onEpoch: cb.onEpoch } : {}),
-    });
+    const last = await trainNetworkInWorkers(
+      network,
+      dataset,
+      options,
+      { seed: record.seed, ...(cb ? { onStep: cb.onStep, onEpoch: cb.onEpoch } : {}) },
+      { workers, compose: { architectureFile: file, ...backendOverride } },
+    );
     progress?.stop();
     let test: Evaluation | undefined;
     if (dataset.test && dataset.test.size > 0) test = evaluateNetwork(network, dataset.test);
     const modelDir = resolve(flags.out ?? join(dirname(file), 'model'));
     // Relative paths in the record (e.g. a data folder) keep resolving against the architecture file's folder.
     const saved = { ...record, $source: record.$source ?? { file, dir: dirname(file) } };
-    const metrics = { options, train: last, ...(test ? { test } : {}), seconds: (Date.now() - t0) / 1000 };
+    const metrics = { options, workers, train: last, ...(test ? { test } : {}), seconds: (Date.now() - t0) / 1000 };
     saveModelDir(modelDir, { network, record: saved, metrics });
 
     out.result(`trained ${options.epochs} epoch${options.epochs === 1 ? '' : 's'} in ${duration(metrics.seconds)}`);

@@ -6,6 +6,7 @@ import { countCorrect, softmaxCrossEntropy } from '../nn/loss.js';
 import { Rng } from '../random/rng.js';
 import type { Network } from '../spaces/search-space.js';
 import { yieldToEventLoop } from '../tfjs/runtime.js';
+import { assignFlat, flattenVariables, shardRange, type TrainCollective } from './collective.js';
 import { cosineLr, MomentumSgd } from './sgd.js';
 
 /** Options for training a compact (derived) network from scratch. */
@@ -86,12 +87,20 @@ export async function trainNetwork(
   network: Network,
   dataset: Dataset,
   options: TrainNetworkOptions,
-  hooks: { seed: number; onStep?: (s: TrainStepInfo) => void | Promise<void>; onEpoch?: (e: TrainEpochInfo) => void | Promise<void> },
+  hooks: {
+    seed: number;
+    onStep?: (s: TrainStepInfo) => void | Promise<void>;
+    onEpoch?: (e: TrainEpochInfo) => void | Promise<void>;
+    /** Data-parallel training: this process trains on its slice of every batch (see `trainNetworkInWorkers`). */
+    collective?: TrainCollective;
+  },
 ): Promise<TrainEpochInfo> {
   if (network.mixedOps.length > 0) throw new Error('trainNetwork: expected a compact network (it has mixed ops); derive an architecture first');
   const weights = network.variables().filter((v) => v.trainable);
   const decayed = weights.filter((v) => /(kernel|depthwise_kernel)$/.test(v.name));
   const sgd = new MomentumSgd(options.momentum, options.nesterov);
+  const collective = hooks.collective;
+  const state = network.variables().filter((v) => !v.trainable);
   const batchesPerEpoch = Math.min(dataset.train.numBatches(options.batchSize), options.maxBatchesPerEpoch ?? Infinity);
   const total = batchesPerEpoch * options.epochs;
   let step = 0;
@@ -109,21 +118,55 @@ export async function trainNetwork(
           break;
         }
         const lr = options.lrSchedule === 'cosine' ? cosineLr(options.lr, step, total) : options.lr;
-        let logits: tf.Tensor | undefined;
-        const { value, grads } = tf.variableGrads(() => {
-          const out = network.apply(batch.x, { training: true });
-          logits = tf.keep(out);
-          let l = softmaxCrossEntropy(out, batch.y, options.labelSmoothing);
-          if (options.weightDecay > 0 && decayed.length) {
-            l = tf.add(l, tf.mul(tf.addN(decayed.map((v) => tf.sum(tf.square(v.variable)))), options.weightDecay / 2));
+        const batchSize = batch.y.shape[0];
+        const [lo, hi] = collective ? shardRange(batchSize, collective.rank, collective.size) : [0, batchSize];
+        const m = hi - lo;
+        let loss = NaN;
+        let correctHere = 0;
+        let grads: Record<string, tf.Tensor> = {};
+        if (m > 0) {
+          const x = m === batchSize ? batch.x : tf.slice(batch.x, lo, m);
+          const y = m === batchSize ? batch.y : tf.slice(batch.y, lo, m);
+          let logits: tf.Tensor | undefined;
+          const { value, grads: g } = tf.variableGrads(() => {
+            const out = network.apply(x, { training: true });
+            logits = tf.keep(out);
+            let l = softmaxCrossEntropy(out, y, options.labelSmoothing);
+            if (options.weightDecay > 0 && decayed.length) {
+              l = tf.add(l, tf.mul(tf.addN(decayed.map((v) => tf.sum(tf.square(v.variable)))), options.weightDecay / 2));
+            }
+            return l as tf.Scalar;
+          }, weights.map((v) => v.variable));
+          loss = value.dataSync()[0]!;
+          correctHere = countCorrect(logits!, y);
+          grads = g;
+          tf.dispose([value, logits!]);
+          if (x !== batch.x) tf.dispose([x, y]);
+        }
+        let n = m;
+        let acc = m > 0 ? correctHere / m : 0;
+        if (collective) {
+          const flat = new Float32Array(weights.reduce((k, v) => k + v.variable.size, 0));
+          let at = 0;
+          for (const v of weights) {
+            const gv = grads[v.variable.name];
+            if (gv) flat.set(gv.dataSync() as Float32Array, at);
+            at += v.variable.size;
           }
-          return l as tf.Scalar;
-        }, weights.map((v) => v.variable));
+          tf.dispose(Object.values(grads));
+          const all = await collective.allReduceGradients({ gradients: flat, count: m, lossSum: m > 0 ? loss * m : 0, correct: correctHere });
+          grads = {};
+          at = 0;
+          for (const v of weights) {
+            grads[v.variable.name] = tf.tensor(all.gradients.subarray(at, at + v.variable.size), v.variable.shape, 'float32');
+            at += v.variable.size;
+          }
+          n = all.count;
+          loss = all.lossSum / all.count;
+          acc = all.correct / all.count;
+        }
         sgd.apply(weights, grads, lr);
-        const loss = value.dataSync()[0]!;
-        const n = batch.y.shape[0];
-        const acc = countCorrect(logits!, batch.y) / n;
-        tf.dispose([value, logits!, ...Object.values(grads)]);
+        tf.dispose(Object.values(grads));
         disposeBatch(batch);
         lossSum += loss * n;
         correct += acc * n;
@@ -133,6 +176,8 @@ export async function trainNetwork(
         b++;
         step++;
       }
+      // ranks' running statistics saw different slices: average them before evaluating or finishing
+      if (collective && state.length) assignFlat(state, await collective.averageState(flattenVariables(state)));
       const v = dataset.validation.size > 0 ? evaluateNetwork(network, dataset.validation, options.batchSize) : { loss: NaN, accuracy: NaN };
       last = {
         epoch,

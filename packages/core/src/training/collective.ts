@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedVariable } from '../nn/module.js';
+
+/**
+ * The collective operations a data-parallel `trainNetwork` needs: every rank trains on its slice of
+ * each batch, and all ranks apply the same averaged gradient, so their weights stay identical.
+ * Batch-norm running statistics drift apart (each rank sees its own slice: "ghost" batch norm over
+ * batch/size examples) and are averaged at every epoch end.
+ */
+export interface TrainCollective {
+  /** This process's index, 0 ≤ rank < size (rank 0 reports progress and keeps the result). */
+  readonly rank: number;
+  readonly size: number;
+  /**
+   * Combines the flat gradients of all ranks, weighted by their example counts (the mean over the
+   * whole batch), and the step's loss sum and correct count.
+   */
+  allReduceGradients(step: StepShare): Promise<StepShare>;
+  /** Averages the flat non-trainable state (batch-norm running statistics) over the ranks. */
+  averageState(state: Float32Array): Promise<Float32Array>;
+}
+
+/** One rank's share of a step: gradients averaged over its `count` examples, its loss sum and correct count. */
+export interface StepShare {
+  readonly gradients: Float32Array;
+  readonly count: number;
+  readonly lossSum: number;
+  readonly correct: number;
+}
+
+/** Rows [lo, hi) of a batch of n examples that `rank` of `size` trains on. */
+export function shardRange(n: number, rank: number, size: number): [number, number] {
+  return [Math.floor((rank * n) / size), Math.floor(((rank + 1) * n) / size)];
+}
+
+/** Σ count_k · g_k / Σ count_k and the summed statistics (shares with no examples count for nothing). */
+export function combineShares(shares: readonly StepShare[]): StepShare {
+  const length = shares[0]!.gradients.length;
+  const total = shares.reduce((n, s) => n + s.count, 0);
+  const gradients = new Float32Array(length);
+  for (const s of shares) {
+    if (s.gradients.length !== length) throw new Error(`data-parallel: gradient sizes differ between ranks (${s.gradients.length} vs ${length})`);
+    if (s.count === 0) continue;
+    const w = s.count / total;
+    for (let i = 0; i < length; i++) gradients[i]! += w * s.gradients[i]!;
+  }
+  return {
+    gradients,
+    count: total,
+    lossSum: shares.reduce((a, s) => a + s.lossSum, 0),
+    correct: shares.reduce((a, s) => a + s.correct, 0),
+  };
+}
+
+/** The values of `vars` concatenated (in order) into one array. */
+export function flattenVariables(vars: readonly NamedVariable[]): Float32Array {
+  const out = new Float32Array(vars.reduce((n, v) => n + v.variable.size, 0));
+  let at = 0;
+  for (const v of vars) {
+    out.set(v.variable.dataSync() as Float32Array, at);
+    at += v.variable.size;
+  }
+  return out;
+}
+
+/** Assigns consecutive slices of `flat` to `vars` (the inverse of `flattenVariables`). */
+export function assignFlat(vars: readonly NamedVariable[], flat: Float32Array): void {
+  const expected = vars.reduce((n, v) => n + v.variable.size, 0);
+  if (flat.length !== expected) throw new Error(`data-parallel: ${flat.length} values for variables of ${expected}`);
+  let at = 0;
+  for (const v of vars) {
+    const size = v.variable.size;
+    tf.tidy(() => v.variable.assign(tf.tensor(flat.subarray(at, at + size), v.variable.shape, 'float32')));
+    at += size;
+  }
+}

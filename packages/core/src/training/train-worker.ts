@@ -1,0 +1,56 @@
+// Entry of a data-parallel training worker thread (see `trainNetworkInWorkers`): rebuilds the
+// network and the data from the architecture file, takes rank 0's initial weights, and runs
+// `trainNetwork` on its slice of every batch, exchanging gradients and statistics with rank 0.
+import * as tf from '@tensorflow/tfjs-core';
+import { parentPort, workerData } from 'node:worker_threads';
+import { composeNetwork } from '../compose/compose-network.js';
+import { ensureGradients } from '../tfjs/runtime.js';
+import { assignFlat, flattenVariables, type StepShare, type TrainCollective } from './collective.js';
+import { checksum, type RankZeroMessage, type TrainWorkerData, type WorkerMessage } from './data-parallel.js';
+import { trainNetwork } from './train-network.js';
+
+const port = parentPort!;
+const data = workerData as TrainWorkerData;
+const send = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+const queue: RankZeroMessage[] = [];
+const waiters: ((m: RankZeroMessage) => void)[] = [];
+port.on('message', (m: RankZeroMessage) => {
+  const w = waiters.shift();
+  if (w) w(m);
+  else queue.push(m);
+});
+function next(): Promise<RankZeroMessage> {
+  const m = queue.shift();
+  return m ? Promise.resolve(m) : new Promise((resolve) => waiters.push(resolve));
+}
+
+async function main(): Promise<void> {
+  tf.enableProdMode();
+  const { network, dataset } = await composeNetwork({ ...data.compose, log: () => {} });
+  await ensureGradients(); // the CommonJS tfjs-core entry registers none
+  assignFlat(network.variables(), data.initial);
+  send({ type: 'ready' });
+  const collective: TrainCollective = {
+    rank: data.rank,
+    size: data.size,
+    async allReduceGradients(share: StepShare) {
+      send({ type: 'share', share }, [share.gradients.buffer as ArrayBuffer]);
+      const m = await next();
+      if (m.type !== 'reduced') throw new Error(`data-parallel worker: expected 'reduced', got '${m.type}'`);
+      return m.share;
+    },
+    async averageState(state: Float32Array) {
+      send({ type: 'state', state }, [state.buffer as ArrayBuffer]);
+      const m = await next();
+      if (m.type !== 'averaged') throw new Error(`data-parallel worker: expected 'averaged', got '${m.type}'`);
+      return m.state;
+    },
+  };
+  await trainNetwork(network, dataset, data.options, { seed: data.seed, collective });
+  send({ type: 'done', checksum: checksum(flattenVariables(network.variables())) });
+}
+
+main().catch((err: unknown) => {
+  send({ type: 'failed', message: `data-parallel worker ${data.rank}: ${err instanceof Error ? err.message : String(err)}` });
+});
