@@ -66,5 +66,6 @@ export function axesRunReductionConfig(kernelName: typeof Sum | typeof Mean, ori
     return run === null ? fallback(args as unknown as Parameters<KernelFunc>[0]) : reduceRun(args, run, mean);
   }) as unknown as KernelFunc;
   // setupFunc binds the wasm exports the original calls; it runs when the backend initializes.
-  return { kernelName, backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc, disposeFunc: original.disposeFunc };
+  // `wrapped` keeps tfjs's own config (benchmarks swap it back in for a same-process baseline).
+  return { kernelName, backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc, disposeFunc: original.disposeFunc, wrapped: original } as KernelConfig;
 }
