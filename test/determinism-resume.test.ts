@@ -97,3 +97,38 @@ describe('determinism, resume and tensor hygiene', () => {
     expect(steps.map((s) => s.step)).toEqual([...Array(24).keys()]);
   });
 });
+
+describe('resume with dropout (MBConv space, BinaryConnect)', () => {
+  const dropoutConfig = () =>
+    smallConfig({
+      space: {
+        use: '@proxyless/space-mbconv',
+        options: {
+          preset: 'small',
+          firstConv: { width: 8, stride: 2 },
+          firstBlock: { width: 8 },
+          stages: [{ width: 8, blocks: 2, stride: 2 }],
+          featureMix: 16,
+          candidates: ['3x3_MBConv3', '5x5_MBConv3'],
+          dropout: 0.5,
+        },
+      },
+      strategy: { use: '@proxyless/strategy-binaryconnect', options: { lr: 0.05 } },
+      trainer: { use: 'search', options: { epochs: 2, warmupEpochs: 1, batchSize: 32, archUpdateEvery: 2, checkpointEvery: 3 } },
+    });
+
+  it('an interrupted search resumes with the same dropout masks: same α as an uninterrupted run', async () => {
+    const dir = tempDir();
+    const full = await composeSearch({ config: writeConfig(dir, dropoutConfig(), 'full.json'), noRunDir: true, log: () => {} });
+    await full.session.run();
+    const expected = full.session.network.mixedOps.map((op) => Array.from(op.alpha.dataSync()));
+    expect(expected.flat().some((v) => Math.abs(v) > 1e-3)).toBe(true);
+
+    const runDir = join(dir, 'interrupted');
+    const first = await composeSearch({ config: writeConfig(dir, dropoutConfig(), 'again.json'), runDir, plugins: [new Recorder(11)], log: () => {} });
+    await expect(first.session.run()).rejects.toBeInstanceOf(SearchInterrupted);
+    const resumed = await composeSearch({ resume: runDir, log: () => {} });
+    await resumed.session.run(resumed.resume);
+    expect(resumed.session.network.mixedOps.map((op) => Array.from(op.alpha.dataSync()))).toEqual(expected);
+  }, 120_000);
+});

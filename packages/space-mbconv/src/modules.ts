@@ -95,7 +95,7 @@ export class Classifier implements Module {
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     return tf.tidy(() => {
       let h = tf.mean(x, [1, 2]);
-      if (ctx.training && this.dropout > 0) h = tf.dropout(h, this.dropout, undefined, this.dropoutRng.nextUint32());
+      if (ctx.training && this.dropout > 0) h = tf.dropout(h, this.dropout, undefined, (ctx.rng ?? this.dropoutRng).nextUint32());
       return this.dense.apply(h, ctx);
     });
   }

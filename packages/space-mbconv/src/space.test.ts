@@ -213,4 +213,23 @@ describe('supernet and compact networks', () => {
     expect(run(5, true)).not.toEqual(run(5, false));
     x.dispose();
   });
+
+  it("draws dropout masks from the forward context's rng when given (checkpointed by trainers), leaving its own alone", () => {
+    const space = tiny({ dropout: 0.5 });
+    const arch = randomArchitecture(space, new Rng(1));
+    const x = tf.randomNormal([4, 28, 28, 1], 0, 1, 'float32', 3);
+    const net = space.buildCompact(arch, new Rng(5));
+    const out = (rng?: Rng) => {
+      const y = net.apply(x, { training: true, ...(rng ? { rng } : {}) });
+      const v = Array.from(y.dataSync());
+      y.dispose();
+      return v;
+    };
+    const fresh = space.buildCompact(arch, new Rng(5));
+    const firstOwn = Array.from(fresh.apply(x, { training: true }).dataSync());
+    expect(out(new Rng('step:3'))).toEqual(out(new Rng('step:3')));
+    expect(out(new Rng('step:3'))).not.toEqual(out(new Rng('step:4')));
+    expect(out()).toEqual(firstOwn); // the network's own generator did not advance meanwhile
+    tf.dispose([x, ...net.variables().map((w) => w.variable), ...fresh.variables().map((w) => w.variable)]);
+  });
 });

@@ -180,7 +180,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
    * paths that are not the chosen one are obtained: computed in the forward pass (`two`, `full`:
    * the sample's `active` paths run) or recomputed in the backward pass (`exact`).
    */
-  archGradients(batch: Batch, sample: ArchSample, forward: Pick<ForwardContext, 'training'>, mode: GradientMode = this.options.mode): ArchGradients {
+  archGradients(batch: Batch, sample: ArchSample, forward: Pick<ForwardContext, 'training' | 'rng'>, mode: GradientMode = this.options.mode): ArchGradients {
     const network = this.requireSetup();
     const o = this.options;
     const form = this.latencyLoss;
@@ -194,7 +194,13 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     try {
       const gateValues = this.ops.map((op) => gates[op.label]!.values);
       const xs: tf.Tensor[] = [...gateValues, ...(useLatency ? this.ops.map((op) => op.alpha) : [])];
-      const ctx: ForwardContext = { training: forward.training, mode: 'binarized', gates, ...(mode === 'exact' ? { gateGradients: 'recompute' as const } : {}) };
+      const ctx: ForwardContext = {
+        training: forward.training,
+        mode: 'binarized',
+        gates,
+        ...(forward.rng ? { rng: forward.rng } : {}),
+        ...(mode === 'exact' ? { gateGradients: 'recompute' as const } : {}),
+      };
       const f = (): tf.Scalar => {
         const logits = network.apply(batch.x, ctx);
         const ce = this.loss!(logits, batch.y);

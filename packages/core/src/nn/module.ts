@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '../random/rng.js';
 import type { GateAssignment } from './gates.js';
 
 /** How a forward pass runs. Passed down explicitly: there is no global mode flag. */
@@ -27,6 +28,12 @@ export interface ForwardContext {
    * same reason). Ignored when `training` is set.
    */
   readonly batchStatistics?: boolean;
+  /**
+   * Randomness of stochastic layers (dropout masks) for this pass. Trainers pass one derived from
+   * their checkpointed state and the step, so a resumed run draws the same masks; layers fall back to
+   * a generator of their own when it is absent.
+   */
+  readonly rng?: Rng;
 }
 
 /** A variable with a stable, checkpoint-friendly name. */

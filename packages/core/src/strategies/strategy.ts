@@ -30,7 +30,7 @@ export interface ArchStepInput {
   /** Global weight-step counter at the time of the update. */
   readonly step: number;
   /** Forward context the trainer wants (training-mode BN). Strategies add their own gates. */
-  readonly forward: Pick<ForwardContext, 'training'>;
+  readonly forward: Pick<ForwardContext, 'training' | 'rng'>;
 }
 
 /** Scalars a strategy reports after an arch step (loss terms, E[lat], rewards, …). */

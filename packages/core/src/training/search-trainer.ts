@@ -154,7 +154,7 @@ export class SearchTrainer implements Trainer {
             const vb = valid.next();
             let metrics;
             try {
-              metrics = await strategy.archStep({ batch: vb, epoch, step: this.pos.step, forward: { training: true } });
+              metrics = await strategy.archStep({ batch: vb, epoch, step: this.pos.step, forward: { training: true, rng: this.rng.fork(`arch-forward:${this.pos.step}`) } });
             } finally {
               disposeBatch(vb);
             }
@@ -250,7 +250,7 @@ export class SearchTrainer implements Trainer {
     let logits: tf.Tensor | undefined;
     try {
       const { value, grads } = tf.variableGrads(() => {
-        const out = network.apply(batch.x, { training: true, mode: 'binarized', gates });
+        const out = network.apply(batch.x, { training: true, mode: 'binarized', gates, rng: this.rng.fork(`forward:${this.pos.step}`) });
         logits = tf.keep(out);
         let l = loss(out, batch.y);
         if (this.options.weightDecay > 0 && weights.decayed.length) {

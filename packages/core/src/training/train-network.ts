@@ -129,7 +129,7 @@ export async function trainNetwork(
           const y = m === batchSize ? batch.y : tf.slice(batch.y, lo, m);
           let logits: tf.Tensor | undefined;
           const { value, grads: g } = tf.variableGrads(() => {
-            const out = network.apply(x, { training: true });
+            const out = network.apply(x, { training: true, rng: new Rng(`${hooks.seed}:retrain-forward:${step}:${collective?.rank ?? 0}`) });
             logits = tf.keep(out);
             let l = softmaxCrossEntropy(out, y, options.labelSmoothing);
             if (options.weightDecay > 0 && decayed.length) {
