@@ -29,7 +29,8 @@ const VARIANTS = {
     runDir: 'runs/example-full',
     // every training image but 2,000 held out for validation; the whole test set
     data: { validation: 2000, limit: undefined, augment: ['horizontal-flip'] },
-    train: ['--epochs', '7', '--batch-size', '128', '--lr', '0.1', '--label-smoothing', '0.1'],
+    // data-parallel on every core (≈ ×1.6 on 2 cores; batch norm sees batch/cores examples per slice)
+    train: ['--epochs', '18', '--batch-size', '128', '--lr', '0.1', '--label-smoothing', '0.1', '--workers', 'auto'],
   },
 };
 
