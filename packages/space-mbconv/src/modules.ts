@@ -9,12 +9,9 @@ import {
   type Module,
   type NamedVariable,
   type Rng,
-  relu6Op,
+  relu6For,
 } from '@proxyless/core';
 import { midChannels, type ConvGeometry, type MBConvGeometry } from './geometry.js';
-
-/** ReLU6: with core's cheap-gradient op when training, the plain kernel otherwise (one op fewer at batch 1). */
-const act = (x: tf.Tensor, ctx: ForwardContext): tf.Tensor => (ctx.training ? relu6Op(x) : tf.relu6(x));
 
 /** k×k conv → BN → ReLU6 (`ConvLayer` with `ops_order: weight_bn_act`), or without the activation. */
 export class ConvBn implements Module {
@@ -29,7 +26,7 @@ export class ConvBn implements Module {
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     return tf.tidy(() => {
       const y = this.bn.apply(this.conv.apply(x, ctx), ctx);
-      return this.act ? act(y, ctx) : y;
+      return this.act ? relu6For(y, ctx) : y;
     });
   }
 
@@ -69,8 +66,8 @@ export class MBConv implements Module {
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     return tf.tidy(() => {
       let h = x;
-      if (this.expandConv && this.expandBn) h = act(this.expandBn.apply(this.expandConv.apply(h, ctx), ctx), ctx);
-      h = act(this.depthwiseBn.apply(this.depthwise.apply(h, ctx), ctx), ctx);
+      if (this.expandConv && this.expandBn) h = relu6For(this.expandBn.apply(this.expandConv.apply(h, ctx), ctx), ctx);
+      h = relu6For(this.depthwiseBn.apply(this.depthwise.apply(h, ctx), ctx), ctx);
       return this.projectBn.apply(this.project.apply(h, ctx), ctx);
     });
   }

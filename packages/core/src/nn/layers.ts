@@ -82,6 +82,18 @@ export interface BatchNormOptions {
   readonly eps?: number;
 }
 
+/** Every axis but the last (channels): what batch statistics reduce over. */
+function statisticsAxes(x: tf.Tensor): number[] {
+  return x.shape.slice(0, -1).map((_, i) => i);
+}
+
+/** Batch mean, centred input and (biased) variance over `axes`, from the centred input (numerically safer than E[x²] − E[x]²). */
+function batchMoments(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; xc: tf.Tensor; variance: tf.Tensor } {
+  const mean = tf.mean(x, axes);
+  const xc = tf.sub(x, mean);
+  return { mean, xc, variance: tf.mean(tf.square(xc), axes) };
+}
+
 /**
  * Batch normalization with batch statistics over every axis but the last (training mode):
  * (x − mean)·rsqrt(var + eps)·γ + β, with a hand-written gradient. Only element-wise passes and
@@ -97,12 +109,10 @@ export function batchNormTraining(
   eps: number,
   onStatistics?: (mean: tf.Tensor, unbiasedVariance: tf.Tensor) => void,
 ): tf.Tensor {
-  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const axes = statisticsAxes(x);
   const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
   const f = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const mean = tf.mean(xIn, axes);
-    const xc = tf.sub(xIn, mean);
-    const variance = tf.mean(tf.square(xc), axes);
+    const { mean, xc, variance } = batchMoments(xIn, axes);
     onStatistics?.(mean, count > 1 ? tf.mul(variance, count / (count - 1)) : variance);
     const inv = tf.rsqrt(tf.add(variance, eps));
     save([xc, inv, g]);
@@ -154,9 +164,7 @@ export class BatchNorm implements Module {
         // One fused kernel, as a deployed model runs it (measured latencies time this path at batch 1,
         // where the number of ops, not their size, decides).
         if (!ctx.batchStatistics) return tf.batchNorm(x, this.movingMean, this.movingVariance, this.beta, this.gamma, this.eps);
-        const axes = x.shape.slice(0, -1).map((_, i) => i);
-        const mean = tf.mean(x, axes);
-        const variance = tf.mean(tf.square(tf.sub(x, mean)), axes);
+        const { mean, variance } = batchMoments(x, statisticsAxes(x));
         return tf.batchNorm(x, mean, variance, this.beta, this.gamma, this.eps);
       });
     }
@@ -206,9 +214,9 @@ export class Dense implements Module {
 
 /** A stateless function as a module (activations, pooling, reshape). */
 export class Lambda implements Module {
-  constructor(readonly name: string, private readonly fn: (x: tf.Tensor) => tf.Tensor) {}
-  apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.fn(x));
+  constructor(readonly name: string, private readonly fn: (x: tf.Tensor, ctx: ForwardContext) => tf.Tensor) {}
+  apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    return tf.tidy(() => this.fn(x, ctx));
   }
   variables(): NamedVariable[] {
     return [];
@@ -238,7 +246,15 @@ export class Residual implements Module {
 }
 
 export const relu = (name = 'relu'): Lambda => new Lambda(name, (x) => tf.relu(x));
-export const relu6 = (name = 'relu6'): Lambda => new Lambda(name, (x) => relu6Op(x));
+export const relu6 = (name = 'relu6'): Lambda => new Lambda(name, relu6For);
+
+/**
+ * ReLU6 in a forward pass: `relu6Op` (cheap gradient) when training, plain `tf.relu6` otherwise —
+ * one op fewer at batch 1, where measured latencies are timed.
+ */
+export function relu6For(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+  return ctx.training ? relu6Op(x) : tf.relu6(x);
+}
 
 /**
  * min(max(x, 0), 6) with the same gradient as `tf.relu6` (dy where 0 < x ≤ 6, else 0), computed as

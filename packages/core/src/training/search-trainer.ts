@@ -380,7 +380,6 @@ function assertFiniteState(network: Network, info: StepInfo): void {
   if (bad) throw new SearchDiverged(`${bad.name} became non-finite`).at(info);
 }
 
-
 /**
  * Loss and accuracy of one architecture, run through the supernet in inference mode with batch-norm
  * batch statistics (the supernet's running averages mix every sampled path).
