@@ -52,25 +52,48 @@ export function combineShares(shares: readonly StepShare[]): StepShare {
   };
 }
 
+/** Where each variable's values sit in a flat array of all of them (in order), and the total size. */
+function layout(vars: readonly NamedVariable[]): { slots: { v: NamedVariable; at: number; size: number }[]; total: number } {
+  let at = 0;
+  const slots = vars.map((v) => {
+    const slot = { v, at, size: v.variable.size };
+    at += slot.size;
+    return slot;
+  });
+  return { slots, total: at };
+}
+
 /** The values of `vars` concatenated (in order) into one array. */
 export function flattenVariables(vars: readonly NamedVariable[]): Float32Array {
-  const out = new Float32Array(vars.reduce((n, v) => n + v.variable.size, 0));
-  let at = 0;
-  for (const v of vars) {
-    out.set(v.variable.dataSync() as Float32Array, at);
-    at += v.variable.size;
-  }
-  return out;
+  return flatten(vars, (v) => v.variable);
 }
 
 /** Assigns consecutive slices of `flat` to `vars` (the inverse of `flattenVariables`). */
 export function assignFlat(vars: readonly NamedVariable[], flat: Float32Array): void {
-  const expected = vars.reduce((n, v) => n + v.variable.size, 0);
-  if (flat.length !== expected) throw new Error(`data-parallel: ${flat.length} values for variables of ${expected}`);
-  let at = 0;
-  for (const v of vars) {
-    const size = v.variable.size;
-    tf.tidy(() => v.variable.assign(tf.tensor(flat.subarray(at, at + size), v.variable.shape, 'float32')));
-    at += size;
+  const grads = gradientsFromFlat(vars, flat);
+  for (const v of vars) v.variable.assign(grads[v.variable.name]!);
+  tf.dispose(Object.values(grads));
+}
+
+/** Gradients keyed by tfjs variable name (as `tf.variableGrads` returns them) as one flat array in `vars` order; a missing one is zeros. */
+export function flattenGradients(vars: readonly NamedVariable[], grads: Readonly<Record<string, tf.Tensor>>): Float32Array {
+  return flatten(vars, (v) => grads[v.variable.name]);
+}
+
+/** One tensor per variable (or none: zeros), concatenated in `vars` order. */
+function flatten(vars: readonly NamedVariable[], tensorOf: (v: NamedVariable) => tf.Tensor | undefined): Float32Array {
+  const { slots, total } = layout(vars);
+  const out = new Float32Array(total);
+  for (const { v, at } of slots) {
+    const t = tensorOf(v);
+    if (t) out.set(t.dataSync() as Float32Array, at);
   }
+  return out;
+}
+
+/** A flat array in `vars` order as tensors keyed by tfjs variable name (the inverse of `flattenGradients`). */
+export function gradientsFromFlat(vars: readonly NamedVariable[], flat: Float32Array): Record<string, tf.Tensor> {
+  const { slots, total } = layout(vars);
+  if (flat.length !== total) throw new Error(`data-parallel: ${flat.length} values for variables of ${total}`);
+  return Object.fromEntries(slots.map(({ v, at, size }) => [v.variable.name, tf.tensor(flat.subarray(at, at + size), v.variable.shape, 'float32')]));
 }

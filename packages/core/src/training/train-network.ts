@@ -6,7 +6,7 @@ import { countCorrect, softmaxCrossEntropy } from '../nn/loss.js';
 import { Rng } from '../random/rng.js';
 import type { Network } from '../spaces/search-space.js';
 import { yieldToEventLoop } from '../tfjs/runtime.js';
-import { assignFlat, flattenVariables, shardRange, type TrainCollective } from './collective.js';
+import { assignFlat, flattenGradients, flattenVariables, gradientsFromFlat, shardRange, type TrainCollective } from './collective.js';
 import { cosineLr, MomentumSgd } from './sgd.js';
 
 /** Options for training a compact (derived) network from scratch. */
@@ -146,21 +146,10 @@ export async function trainNetwork(
         let n = m;
         let acc = m > 0 ? correctHere / m : 0;
         if (collective) {
-          const flat = new Float32Array(weights.reduce((k, v) => k + v.variable.size, 0));
-          let at = 0;
-          for (const v of weights) {
-            const gv = grads[v.variable.name];
-            if (gv) flat.set(gv.dataSync() as Float32Array, at);
-            at += v.variable.size;
-          }
+          const flat = flattenGradients(weights, grads);
           tf.dispose(Object.values(grads));
           const all = await collective.allReduceGradients({ gradients: flat, count: m, lossSum: m > 0 ? loss * m : 0, correct: correctHere });
-          grads = {};
-          at = 0;
-          for (const v of weights) {
-            grads[v.variable.name] = tf.tensor(all.gradients.subarray(at, at + v.variable.size), v.variable.shape, 'float32');
-            at += v.variable.size;
-          }
+          grads = gradientsFromFlat(weights, all.gradients);
           n = all.count;
           loss = all.lossSum / all.count;
           acc = all.correct / all.count;
