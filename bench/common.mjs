@@ -1,4 +1,6 @@
-// Shared helpers of the benchmarks: argument parsing and a synchronous-backend timer.
+// Shared helpers of the benchmarks: argument parsing, number formatting, the default example's space.
+import { fileURLToPath } from 'node:url';
+import { readConfigFile } from '@proxyless/core';
 export function parseArgs(argv, defaults) {
   const out = { ...defaults };
   for (const a of argv) {
@@ -13,3 +15,15 @@ export function parseArgs(argv, defaults) {
 }
 
 export const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+
+/** The MBConv space options of the full default example (examples/fashion-mnist/full.yaml). */
+export function fullExampleSpaceOptions() {
+  return readConfigFile(fileURLToPath(new URL('../examples/fashion-mnist/full.yaml', import.meta.url))).raw.space.options;
+}
+
+/** A derived architecture of that space (run 3 of docs/RESULTS.md, 84,130 weights): the benchmarks' retraining network. */
+export const FULL_EXAMPLE_ARCHITECTURE = {
+  s1_b0: '5x5_MBConv6', s1_b1: '3x3_MBConv6',
+  s2_b0: '5x5_MBConv3', s2_b1: '3x3_MBConv3', s2_b2: 'zero',
+  s3_b0: '5x5_MBConv3', s3_b1: '5x5_MBConv6',
+};

@@ -59,21 +59,15 @@ row('1. searched − baseline interpolated at the searched latency', (r) => {
   const b = s && baselineAt(r, s.latencyMs);
   return b === undefined ? undefined : `${pp(s.testAccuracy - b)} pp at ${s.latencyMs.toFixed(2)} ms`;
 });
-row('1. searched − baseline ×1 (accuracy; latency ratio)', (r) => {
-  const s = get(r, 'bc-cpu');
-  const b = get(r, 'MBv2 ×1');
-  return s && b ? `${pp(s.testAccuracy - b.testAccuracy)} pp; ×${(s.latencyMs / b.latencyMs).toFixed(2)}` : undefined;
-});
-row('2. with − without latency loss (accuracy; latency ratio)', (r) => {
-  const a = get(r, 'bc-cpu');
-  const b = get(r, 'bc-nolat');
+/** a − b in accuracy (pp) and a / b in measured latency, for two networks of a run. */
+const versus = (aName, bName) => (r) => {
+  const a = get(r, aName);
+  const b = get(r, bName);
   return a && b ? `${pp(a.testAccuracy - b.testAccuracy)} pp; ×${(a.latencyMs / b.latencyMs).toFixed(2)}` : undefined;
-});
-row('3. BinaryConnect − REINFORCE (accuracy; latency ratio)', (r) => {
-  const a = get(r, 'bc-cpu');
-  const b = get(r, 'reinforce-cpu');
-  return a && b ? `${pp(a.testAccuracy - b.testAccuracy)} pp; ×${(a.latencyMs / b.latencyMs).toFixed(2)}` : undefined;
-});
+};
+row('1. searched − baseline ×1 (accuracy; latency ratio)', versus('bc-cpu', 'MBv2 ×1'));
+row('2. with − without latency loss (accuracy; latency ratio)', versus('bc-cpu', 'bc-nolat'));
+row('3. BinaryConnect − REINFORCE (accuracy; latency ratio)', versus('bc-cpu', 'reinforce-cpu'));
 row('4. cpu-searched / flops-searched: ms ratio; MFLOPs ratio', (r) => {
   const a = get(r, 'bc-cpu');
   const b = get(r, 'bc-flops');

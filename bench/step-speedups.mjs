@@ -28,7 +28,7 @@ import {
   trainNetworkInWorkers,
   trainNetworkOptions,
 } from '@proxyless/core';
-import { parseArgs, fmt } from './common.mjs';
+import { FULL_EXAMPLE_ARCHITECTURE, fullExampleSpaceOptions, parseArgs, fmt } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { shape: '128,14,14,48', repeats: 3, steps: 20, workers: 2, only: '1,2,3,4,5' });
 const only = new Set(args.only.split(',').map(Number));
@@ -93,18 +93,11 @@ if (only.has(3)) {
 }
 
 const ARCH = {
-  space: {
-    use: '@proxyless/space-mbconv',
-    options: {
-      preset: 'small', firstConv: { width: 16, stride: 2 }, firstBlock: { width: 8 },
-      stages: [{ width: 24, blocks: 2, stride: 2 }, { width: 32, blocks: 3, stride: 2 }, { width: 48, blocks: 2, stride: 1 }],
-      featureMix: 192, candidates: ['3x3_MBConv3', '3x3_MBConv6', '5x5_MBConv3', '5x5_MBConv6'],
-    },
-  },
+  space: { use: '@proxyless/space-mbconv', options: fullExampleSpaceOptions() },
   data: { use: 'fashion-mnist', options: { fallbackDir: join(process.cwd(), 'examples/fashion-mnist/data'), validation: 0, limit: { train: 128 * 24, test: 128 } } },
   backend: { use: '@proxyless/backend-wasm' },
   seed: 1,
-  architecture: { s1_b0: '5x5_MBConv6', s1_b1: '3x3_MBConv6', s2_b0: '5x5_MBConv3', s2_b1: '3x3_MBConv3', s2_b2: 'zero', s3_b0: '5x5_MBConv3', s3_b1: '5x5_MBConv6' },
+  architecture: FULL_EXAMPLE_ARCHITECTURE,
 };
 const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-'));
 const archFile = join(dir, 'architecture.json');

@@ -34,33 +34,18 @@ import {
 } from '@proxyless/core';
 import { WasmBackendImpl } from '@proxyless/backend-wasm';
 import { MBConvSpace } from '@proxyless/space-mbconv';
-import { parseArgs, fmt } from './common.mjs';
+import { FULL_EXAMPLE_ARCHITECTURE, fullExampleSpaceOptions, parseArgs, fmt } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2), {
   backends: 'wasm,cpu', workloads: 'supernet,compact', steps: 20, warmup: 3, cpuSteps: 2, cpuWarmup: 1,
   supernetBatch: 64, compactBatch: 128, seed: 1, json: '',
 });
 
-/** The space options of examples/fashion-mnist/full.yaml (dropout: the space's default, 0). */
-const SPACE_OPTIONS = {
-  preset: 'small',
-  firstConv: { width: 16, stride: 2 },
-  firstBlock: { width: 8 },
-  stages: [
-    { width: 24, blocks: 2, stride: 2 },
-    { width: 32, blocks: 3, stride: 2 },
-    { width: 48, blocks: 2, stride: 1 },
-  ],
-  featureMix: 192,
-  candidates: ['3x3_MBConv3', '3x3_MBConv6', '5x5_MBConv3', '5x5_MBConv6'],
-};
+/** The space of examples/fashion-mnist/full.yaml (dropout: the space's default, 0). */
+const SPACE_OPTIONS = fullExampleSpaceOptions();
 const INPUT = { shape: [28, 28, 1], numClasses: 10 };
 /** The compact network of workload (b). */
-const ARCHITECTURE = {
-  s1_b0: '5x5_MBConv6', s1_b1: '3x3_MBConv6',
-  s2_b0: '5x5_MBConv3', s2_b1: '3x3_MBConv3', s2_b2: 'zero',
-  s3_b0: '5x5_MBConv3', s3_b1: '5x5_MBConv6',
-};
+const ARCHITECTURE = FULL_EXAMPLE_ARCHITECTURE;
 /** Trainer options of full.yaml (search) and of the full example's retraining (`--batch-size 128 --lr 0.1 --label-smoothing 0.1`). */
 const SEARCH_OPTIONS = { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 4e-5, labelSmoothing: 0.1 };
 const RETRAIN_OPTIONS = { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 4e-5, labelSmoothing: 0.1 };
