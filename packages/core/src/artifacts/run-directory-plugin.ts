@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { definePlugin } from '../di/plugin.js';
 import type { SearchPlugin, SearchSession } from '../session/search-session.js';
 import { writeFileAtomic } from './atomic.js';
 import { saveCheckpoint } from './checkpoint.js';
@@ -87,3 +89,23 @@ export class RunDirectoryPlugin implements SearchPlugin {
     });
   }
 }
+
+export const RUN_DIRECTORY_PLUGIN = 'run-directory';
+
+/**
+ * The run directory as a built-in hook plugin: `composeSearch` adds it when the search writes a run
+ * directory (`runDir`, default `<output.dir>/<name>`; `noRunDir` leaves it out). The directory is
+ * the context's `runDir`.
+ */
+export const runDirectoryPlugin = definePlugin({
+  kind: 'plugin',
+  name: RUN_DIRECTORY_PLUGIN,
+  description: 'Writes config.json, candidates.json, metrics.jsonl, the checkpoint, architecture.json and result.json into the run directory',
+  options: z
+    .object({ resumeMetricsBytes: z.number().int().min(0).optional().describe('when resuming: length of metrics.jsonl at the checkpoint') })
+    .strict(),
+  create: (o, ctx): SearchPlugin => {
+    if (!ctx.runDir) throw new Error(`plugin "${RUN_DIRECTORY_PLUGIN}": the search has no run directory`);
+    return new RunDirectoryPlugin({ dir: ctx.runDir, ...(o.resumeMetricsBytes !== undefined ? { resumeMetricsBytes: o.resumeMetricsBytes } : {}) });
+  },
+});
