@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFil
 import { join } from 'node:path';
 import { z } from 'zod';
 import { definePlugin } from '../di/plugin.js';
+import { describeCandidate } from '../spaces/search-space.js';
 import type { SearchPlugin, SearchSession } from '../session/search-session.js';
 import { writeFileAtomic } from './atomic.js';
 import { saveCheckpoint } from './checkpoint.js';
@@ -75,9 +76,18 @@ export class RunDirectoryPlugin implements SearchPlugin {
     });
     session.hooks.architectureDerived.tapPromise(PLUGIN_NAME, async (d) => {
       const config = session.components.config as { space?: unknown; data?: unknown; backend?: unknown; seed?: unknown; $source?: unknown };
+      const { space } = session.components;
+      // What each chosen candidate is (kind, kernel, expand), from the space: reports read it instead of parsing names.
+      const ops = new Map(space.describe().map((m) => [m.label, m.candidates]));
+      const candidateDescriptions = Object.fromEntries(
+        Object.entries(d.architecture).flatMap(([label, name]) => {
+          const op = ops.get(label)?.find((c) => c.name === name);
+          return op ? [[label, describeCandidate(space, op)]] : [];
+        }),
+      );
       writeFileAtomic(
         join(dir, RunFiles.architecture),
-        JSON.stringify({ space: config.space, data: config.data, backend: config.backend, seed: config.seed, $source: config.$source, ...d }, null, 2) + '\n',
+        JSON.stringify({ space: config.space, data: config.data, backend: config.backend, seed: config.seed, $source: config.$source, ...d, candidateDescriptions }, null, 2) + '\n',
       );
     });
     session.hooks.done.tapPromise(PLUGIN_NAME, async (result) => {

@@ -2,6 +2,7 @@ import { ContainerModule, type interfaces } from 'inversify';
 import type { z } from 'zod';
 import type { ConfigProblem } from '../config/config-error.js';
 import type { Rng } from '../random/rng.js';
+import type { Architecture } from '../spaces/architecture.js';
 import type { InputSpec } from '../spaces/search-space.js';
 
 /** The contribution points a plugin package can bind to. */
@@ -51,6 +52,21 @@ export interface PluginDescriptor<T = unknown, S extends z.ZodType = z.ZodType> 
    * core reports them in the same `ConfigError` as option errors.
    */
   validate?(options: z.output<S>, config: ValidationView): readonly ConfigProblem[] | void;
+  /**
+   * Optional (spaces): reads an architecture file written by another tool that this space
+   * understands (e.g. an official ProxylessNAS net config) into a space and its architecture;
+   * `undefined` when the file is not one. `proxyless inspect` asks through it.
+   */
+  importArchitecture?(file: unknown, options: { readonly resolution?: number }): { readonly space: T; readonly architecture: Architecture } | undefined;
+}
+
+/**
+ * A `validate` helper: the problem of a slot the plugin needs but the config leaves empty, in the
+ * `ConfigError` format (field, value, expected).
+ */
+export function requireSlot(view: ValidationView, slot: string, because: string): ConfigProblem[] {
+  if (view.slots.has(slot)) return [];
+  return [{ path: slot, value: 'nothing (field missing)', expected: `a ${slot} plugin: ${because} (add \`${slot}: { use: … }\` to the config)` }];
 }
 
 /** What `validate` sees of the whole config: the slot path of this plugin and every filled slot. */
