@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { interfaces } from 'inversify';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { readCheckpointJson } from '../artifacts/checkpoint.js';
@@ -26,6 +27,8 @@ export interface ComposeOptions {
   readonly log?: (message: string) => void;
   /** Extra plugins (e.g. the CLI's progress bars). */
   readonly plugins?: readonly import('../session/search-session.js').SearchPlugin[];
+  /** Plugin packages given in code (ContainerModules): a config names their plugins by short name, like core's built-ins. */
+  readonly modules?: readonly interfaces.ContainerModule[];
 }
 
 export interface ComposedSearch {
@@ -50,7 +53,7 @@ export function searchSlots(c: SearchConfig): SlotRef[] {
   ];
 }
 
-function compositionOf(loaded: LoadedConfig, extra: { runDir?: string; log?: (m: string) => void } = {}): Composition {
+function compositionOf(loaded: LoadedConfig, extra: { runDir?: string; log?: (m: string) => void; modules?: readonly interfaces.ContainerModule[] } = {}): Composition {
   return new Composition(
     {
       file: loaded.file,
@@ -60,13 +63,13 @@ function compositionOf(loaded: LoadedConfig, extra: { runDir?: string; log?: (m:
       ...(extra.runDir ? { runDir: extra.runDir } : {}),
       log: extra.log ?? ((m: string) => process.stderr.write(`${m}\n`)),
     },
-    coreModule,
+    [coreModule, ...(extra.modules ?? [])],
   );
 }
 
 /** Validates the whole config (every plugin's options and cross-slot `validate` steps) without creating anything. */
-export async function validateConfig(loaded: LoadedConfig): Promise<Map<string, ResolvedPlugin>> {
-  return new Map(await compositionOf(loaded).resolve(searchSlots(loaded.config)));
+export async function validateConfig(loaded: LoadedConfig, modules: readonly interfaces.ContainerModule[] = []): Promise<Map<string, ResolvedPlugin>> {
+  return new Map(await compositionOf(loaded, { modules }).resolve(searchSlots(loaded.config)));
 }
 
 /** The config of a new search, or the stored config and checkpoint of a run directory to resume. */
@@ -101,7 +104,7 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
         join(config.output.dir, config.output.name ?? `${basename(loaded.file, extname(loaded.file))}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
     );
   }
-  const composition = compositionOf(loaded, { ...(runDir ? { runDir } : {}), ...(opts.log ? { log: opts.log } : {}) });
+  const composition = compositionOf(loaded, { ...(runDir ? { runDir } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.modules ? { modules: opts.modules } : {}) });
   const slots = searchSlots(config);
   if (runDir) {
     const metricsBytes = opened.checkpoint ? (readCheckpointJson(opened.checkpoint) as { metricsBytes?: number } | undefined)?.metricsBytes : undefined;

@@ -29,9 +29,14 @@ export class PluginCatalog {
   readonly builtins: ReadonlyMap<PluginKind, readonly PluginDescriptor[]>;
   private readonly loaded = new Map<interfaces.ContainerModule, Map<PluginKind, PluginDescriptor[]>>();
 
-  constructor(builtins: interfaces.ContainerModule, container: Container = new Container({ defaultScope: 'Singleton' })) {
+  /** `builtins`: modules whose plugins a config names by their short names (core's, plus any given in code). */
+  constructor(builtins: interfaces.ContainerModule | readonly interfaces.ContainerModule[], container: Container = new Container({ defaultScope: 'Singleton' })) {
     this.container = container;
-    this.builtins = this.load(builtins);
+    const merged = new Map<PluginKind, PluginDescriptor[]>();
+    for (const m of Array.isArray(builtins) ? builtins : [builtins]) {
+      for (const [kind, ds] of this.load(m)) merged.set(kind, [...(merged.get(kind) ?? []), ...ds]);
+    }
+    this.builtins = merged;
   }
 
   /** Loads a plugin package's module into the container (once) and returns what it contributed, by kind. */

@@ -42,7 +42,7 @@ export class Composition {
   readonly rng: Rng;
   private resolved = new Map<string, ResolvedPlugin>();
 
-  constructor(readonly source: CompositionSource, builtins: interfaces.ContainerModule) {
+  constructor(readonly source: CompositionSource, builtins: interfaces.ContainerModule | readonly interfaces.ContainerModule[]) {
     this.container = new Container({ defaultScope: 'Singleton' });
     this.catalog = new PluginCatalog(builtins, this.container);
     this.rng = new Rng(source.seed);

@@ -68,10 +68,11 @@ export interface Runtime {
 /**
  * Resolves and validates the runtime slots, then creates backend → data → space. Used by
  * `composeNetwork` (train, eval, inspect, export, the data-parallel workers) and `latency build`;
- * the search stage binds the same stage into its own composition.
+ * the search stage binds the same stage into its own composition. `modules`: plugin packages given in
+ * code, whose plugins a config names by their short names.
  */
-export async function composeRuntime(src: RuntimeSource, builtins: interfaces.ContainerModule = runtimeModule): Promise<Runtime> {
-  const c = new Composition({ ...src, log: src.log ?? ((m: string) => process.stderr.write(`${m}\n`)) }, builtins);
+export async function composeRuntime(src: RuntimeSource, modules: readonly interfaces.ContainerModule[] = []): Promise<Runtime> {
+  const c = new Composition({ ...src, log: src.log ?? ((m: string) => process.stderr.write(`${m}\n`)) }, [runtimeModule, ...modules]);
   await c.resolve(runtimeSlots({ space: src.space, ...(src.backend ? { backend: src.backend } : {}), ...(!src.input && src.data ? { data: src.data } : {}) }));
   bindRuntimeStage(c, src.input ? { input: src.input } : {});
   const backend = await c.get<Backend>(Backend);
