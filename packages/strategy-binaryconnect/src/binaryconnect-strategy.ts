@@ -2,11 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   Adam,
   argmaxArchitecture,
+  binaryConnectGradient,
   disposeGates,
+  isDecayedWeight,
+  rescalePair,
   Rng,
+  sampleArchPaths,
   sampleFromProbs,
+  sampleUniform,
   toGateTensors,
   type Architecture,
+  type ArchSample,
   type ArchitectureStrategy,
   type ArchStepInput,
   type Batch,
@@ -21,22 +27,11 @@ import {
   type StrategyState,
 } from '@proxyless/core';
 import { mostProbableWithin } from './budget-derive.js';
-import { binaryConnectGradient, rescalePair, sampleTwoPaths } from './estimator.js';
 import { deriveRule, latencyLossForm, type BinaryConnectOptions, type LatencyLossForm } from './options.js';
 
 export type GradientMode = BinaryConnectOptions['mode'];
 
-/**
- * The paths of one mixed op in one arch step: `active` are computed in the forward pass, `chosen`
- * is the one whose gate is 1 (the sampled binary gate), `paths` are those over which Eq. 4 sums
- * (and whose α the step may change).
- */
-export interface ArchPaths {
-  readonly active: readonly number[];
-  readonly chosen: number;
-  readonly paths: readonly number[];
-}
-export type ArchSample = Readonly<Record<string, ArchPaths>>;
+export type { ArchPaths, ArchSample } from '@proxyless/core';
 
 /** The α gradient of one arch step and the values it came from (nothing applied yet). */
 export interface ArchGradients {
@@ -52,15 +47,16 @@ export interface ArchGradients {
   readonly expectedLatency?: number;
 }
 
-/** What the derive step found, against the target when one is set. */
+/** What the derive step found, against the latency budget when one is set. */
 export interface DeriveReport {
   readonly rule: 'argmax' | 'within-budget';
   readonly architecture: Architecture;
   /** Table latency (fixed layers + chosen candidates) of `architecture`, provider units. */
   readonly latency?: number;
   readonly unit?: string;
-  readonly target?: number;
-  /** `latency ≤ target`, when both are known. */
+  /** T, the latency budget, when one is set. */
+  readonly budget?: number;
+  /** `latency ≤ budget`, when both are known. */
   readonly fits?: boolean;
   /** The argmax architecture and its latency (equal to the above when the rule is argmax or argmax fits). */
   readonly argmax: { readonly architecture: Architecture; readonly latency?: number };
@@ -142,14 +138,14 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       const alphas = new Set(this.ops.map((op) => op.alpha));
       this.kernels = ctx.network
         .variables()
-        .filter((v) => v.trainable && !alphas.has(v.variable as tf.Variable<tf.Rank.R1>) && /(kernel|depthwise_kernel)$/.test(v.name))
+        .filter((v) => v.trainable && !alphas.has(v.variable as tf.Variable<tf.Rank.R1>) && isDecayedWeight(v))
         .map((v) => v.variable);
     }
   }
 
-  /** Gates of a weight step: one active path per mixed op drawn from p (Eq. 2). */
-  sampleGates(): GateSample {
-    return sampleFromProbs(this.ops, this.rng);
+  /** Gates of a weight step: one active path per mixed op, uniform in warm-up, else drawn from p (Eq. 2). */
+  sampleGates(phase: 'warmup' | 'search'): GateSample {
+    return phase === 'warmup' ? sampleUniform(this.ops, this.rng) : sampleFromProbs(this.ops, this.rng);
   }
 
   /**
@@ -159,20 +155,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
    * chosen ~ p, only it computed (the others are recomputed in the backward pass).
    */
   sampleArchPaths(mode: GradientMode = this.options.mode): ArchSample {
-    const out: Record<string, ArchPaths> = {};
-    for (const op of this.ops) {
-      const all = [...Array(op.size).keys()];
-      if (op.size === 1) {
-        out[op.label] = { active: [0], chosen: 0, paths: [0] };
-      } else if (mode === 'two') {
-        const { pair, active } = sampleTwoPaths(op.alpha.dataSync(), this.rng);
-        out[op.label] = { active: pair, chosen: active, paths: pair };
-      } else {
-        const chosen = this.rng.categorical(op.probsSync());
-        out[op.label] = { active: mode === 'full' ? all : [chosen], chosen, paths: all };
-      }
-    }
-    return out;
+    return sampleArchPaths(this.ops, mode, this.rng);
   }
 
   /**
@@ -210,7 +193,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
         const e = latency!.expected();
         latT = tf.keep(e);
         kept.push(latT);
-        const T = o.target;
+        const T = o.budget;
         let total: tf.Scalar;
         let term: tf.Scalar;
         switch (form) {
@@ -314,7 +297,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     }
     if (o.hardBudget && r.expectedLatency !== undefined) {
       // dual ascent on the constraint E[lat] − T ≤ 0 (normalized by T), at the E[lat] of this step
-      this.dual = Math.max(0, this.dual + o.dualLr * ((r.expectedLatency - o.target!) / o.target!));
+      this.dual = Math.max(0, this.dual + o.dualLr * ((r.expectedLatency - o.budget!) / o.budget!));
       metrics['dualLambda'] = this.dual;
     }
     if (this.latency) metrics['argmaxLatency'] = this.latency.ofArchitecture(argmaxArchitecture(this.ops));
@@ -329,7 +312,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     return report.architecture;
   }
 
-  /** The derived architecture with its table latency against the target (and the argmax one). */
+  /** The derived architecture with its table latency against the budget (and the argmax one). */
   deriveReport(): DeriveReport {
     const o = this.options;
     const argmax = argmaxArchitecture(this.ops);
@@ -338,28 +321,28 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     const rule = deriveRule(o);
     let architecture = argmax;
     let latency = argmaxLatency;
-    if (rule === 'within-budget' && lat && o.target !== undefined) {
+    if (rule === 'within-budget' && lat && o.budget !== undefined) {
       const best = mostProbableWithin(
         this.ops.map((op) => ({ label: op.label, names: op.candidates.map((c) => c.name), probs: op.probsSync(), latency: lat.table[op.label]! })),
         lat.fixed,
-        o.target,
+        o.budget,
         o.beamWidth,
       );
       architecture = Object.fromEntries(this.ops.map((op, i) => [op.label, op.candidates[best.choice[i]!]!.name]));
       latency = lat.ofArchitecture(architecture);
-      if (!best.fits) this.log(`binaryconnect: no architecture fits the target ${o.target} ${lat.unit}; the fastest (${fmt(latency)} ${lat.unit}) is derived`);
+      if (!best.fits) this.log(`binaryconnect: no architecture fits the budget ${o.budget} ${lat.unit}; the fastest (${fmt(latency)} ${lat.unit}) is derived`);
     }
     const report: DeriveReport = {
       rule,
       architecture,
       argmax: { architecture: argmax, ...(argmaxLatency !== undefined ? { latency: argmaxLatency } : {}) },
       ...(latency !== undefined ? { latency, unit: lat!.unit } : {}),
-      ...(o.target !== undefined ? { target: o.target } : {}),
-      ...(latency !== undefined && o.target !== undefined ? { fits: latency <= o.target } : {}),
+      ...(o.budget !== undefined ? { budget: o.budget } : {}),
+      ...(latency !== undefined && o.budget !== undefined ? { fits: latency <= o.budget } : {}),
     };
-    if (lat && o.target !== undefined && !sameReport(this.lastReport, report)) {
-      const within = rule === 'within-budget' && argmaxLatency! > o.target ? ` (argmax ${fmt(argmaxLatency!)} exceeds it)` : '';
-      this.log(`binaryconnect: derived architecture ${fmt(latency!)} ${lat.unit} vs target ${o.target} ${lat.unit}: ${report.fits ? 'fits' : 'over budget'}${within}`);
+    if (lat && o.budget !== undefined && !sameReport(this.lastReport, report)) {
+      const within = rule === 'within-budget' && argmaxLatency! > o.budget ? ` (argmax ${fmt(argmaxLatency!)} exceeds it)` : '';
+      this.log(`binaryconnect: derived architecture ${fmt(latency!)} ${lat.unit} vs budget ${o.budget} ${lat.unit}: ${report.fits ? 'fits' : 'over budget'}${within}`);
     }
     this.lastReport = report;
     return report;

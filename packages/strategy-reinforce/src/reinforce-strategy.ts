@@ -6,6 +6,7 @@ import {
   definePlugin,
   Rng,
   sampleFromProbs,
+  sampleUniform,
   toGateTensors,
   type Architecture,
   type ArchitectureStrategy,
@@ -18,7 +19,7 @@ import {
   type StrategySetup,
   type StrategyState,
 } from '@proxyless/core';
-import { binaryConnectGradient } from './binaryconnect-gradient.js';
+import { combinedLossGradient } from './combined-gradient.js';
 import { asLatencyReward, reinforceStrategyOptions, type ReinforceStrategyOptions } from './options.js';
 import { gradientNorm, reinforceGradient, stats, type Choices } from './reinforce-gradient.js';
 import { createReinforceHooks, REINFORCE_HOOKS, type LatencySource, type ReinforceHooks, type RewardContext } from './reward.js';
@@ -84,10 +85,10 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     // Built-in rewards are taps like any plugin's.
     this.hooks.rewards.for('accuracy').tapPromise(PLUGIN_NAME, async (ctx) => (await ctx.evaluate()).accuracy);
     this.hooks.rewards.for('latency').tapPromise(PLUGIN_NAME, async (ctx) => {
-      const o = ctx.options as { target: number; w: number; latencySource: 'auto' | LatencySource };
+      const o = ctx.options as { budget: number; w: number; latencySource: 'auto' | LatencySource };
       const { accuracy } = await ctx.evaluate();
       const lat = await ctx.latency(o.latencySource === 'auto' ? undefined : o.latencySource);
-      return accuracy * (lat / o.target) ** o.w;
+      return accuracy * (lat / o.budget) ** o.w;
     });
   }
 
@@ -128,8 +129,9 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     this.checked = true;
   }
 
-  sampleGates(): GateSample {
-    return sampleFromProbs(this.ops, this.rng);
+  /** Gates of a weight step: one path per mixed op, uniform in warm-up, else drawn from p. */
+  sampleGates(phase: 'warmup' | 'search'): GateSample {
+    return phase === 'warmup' ? sampleUniform(this.ops, this.rng) : sampleFromProbs(this.ops, this.rng);
   }
 
   /**
@@ -238,7 +240,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     // Adam minimizes: REINFORCE ascends J, so its descent direction is −∇J.
     let direction: Record<string, number[]> = Object.fromEntries(Object.entries(est.gradient).map(([l, g]) => [l, g.map((v) => -v)]));
     if (this.options.mode === 'combined') {
-      const bc = binaryConnectGradient(this.network!, input, this.setupCtx!.loss, est.probabilities, this.bcRng, this.options.combinedPaths);
+      const bc = combinedLossGradient(this.network!, input, this.setupCtx!.loss, this.bcRng, this.options.combinedPaths);
       const w = this.options.combinedWeight;
       direction = Object.fromEntries(Object.entries(direction).map(([l, d]) => [l, d.map((v, i) => w * bc.gradient[l]![i]! + (1 - w) * v)]));
       metrics['bc/loss'] = bc.loss;
@@ -298,7 +300,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
   private rewardOptions(): Record<string, unknown> {
     const r = this.options.reward;
     const lr = asLatencyReward(r);
-    if (lr) return { target: lr.target, w: lr.w, latencySource: lr.latencySource };
+    if (lr) return { budget: lr.budget, w: lr.w, latencySource: lr.latencySource };
     return 'options' in r ? r.options : {};
   }
 
