@@ -38,6 +38,7 @@ export * from './backend/cpu-backend.js';
 export * from './training/sgd.js';
 export * from './training/adam.js';
 export * from './training/weight-step.js';
+export * from './training/arch-compute.js';
 export * from './training/search-trainer.js';
 export * from './training/train-network.js';
 export * from './training/collective.js';

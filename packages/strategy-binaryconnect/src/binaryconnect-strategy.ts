@@ -3,14 +3,14 @@ import {
   Adam,
   argmaxArchitecture,
   binaryConnectGradient,
-  disposeGates,
+  gateGradients,
+  localArchCompute,
   isDecayedWeight,
   rescalePair,
   Rng,
   sampleArchPaths,
   sampleFromProbs,
   sampleUniform,
-  toGateTensors,
   type Architecture,
   type ArchSample,
   type ArchitectureStrategy,
@@ -18,6 +18,7 @@ import {
   type Batch,
   type ExpectedLatency,
   type ForwardContext,
+  type GateGradients,
   type GateSample,
   type MixedOp,
   type Network,
@@ -159,107 +160,110 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
   }
 
   /**
-   * ∂L/∂α for one batch and one arch sample, without applying it. `mode` picks how gate gradients of
-   * paths that are not the chosen one are obtained: computed in the forward pass (`two`, `full`:
-   * the sample's `active` paths run) or recomputed in the backward pass (`exact`).
+   * ∂L/∂α for one batch and one arch sample, without applying it, computed on this thread. `mode`
+   * picks how gate gradients of paths that are not the chosen one are obtained: computed in the
+   * forward pass (`two`, `full`: the sample's `active` paths run) or recomputed in the backward pass
+   * (`exact`). `archStep` gets the same gate gradients through the trainer (`ArchStepInput.compute`,
+   * data-parallel when the search has workers) and combines them with `withLatency`.
    */
   archGradients(batch: Batch, sample: ArchSample, forward: Pick<ForwardContext, 'training' | 'rng'>, mode: GradientMode = this.options.mode): ArchGradients {
     const network = this.requireSetup();
+    return this.withLatency(gateGradients(network, batch, sample, { forward, loss: this.loss!, recompute: mode === 'exact' }), sample);
+  }
+
+  /**
+   * The α gradient from the gate gradients of the cross-entropy: the loss is a function f(CE, E[lat])
+   * of CE (which depends on the gates) and of E[lat] (which depends on α only), so
+   * ∂f/∂g = ∂f/∂CE · ∂CE/∂g goes through Eq. 4, and ∂f/∂α through E[lat] is added directly.
+   */
+  withLatency(ce: GateGradients, sample: ArchSample): ArchGradients {
+    this.requireSetup();
     const o = this.options;
     const form = this.latencyLoss;
     const latency = this.latency;
     const useLatency = latency !== undefined && (form !== 'none' || o.hardBudget);
-    const gates = toGateTensors(this.ops, sample);
-    const kept: tf.Tensor[] = [];
-    let ceT: tf.Scalar | undefined;
-    let latT: tf.Scalar | undefined;
-    let termT: tf.Scalar | undefined;
-    try {
-      const gateValues = this.ops.map((op) => gates[op.label]!.values);
-      const xs: tf.Tensor[] = [...gateValues, ...(useLatency ? this.ops.map((op) => op.alpha) : [])];
-      const ctx: ForwardContext = {
-        training: forward.training,
-        mode: 'binarized',
-        gates,
-        ...(forward.rng ? { rng: forward.rng } : {}),
-        ...(mode === 'exact' ? { gateGradients: 'recompute' as const } : {}),
-      };
-      const f = (): tf.Scalar => {
-        const logits = network.apply(batch.x, ctx);
-        const ce = this.loss!(logits, batch.y);
-        ceT = tf.keep(ce);
-        kept.push(ceT);
-        if (!useLatency) return ce;
-        const e = latency!.expected();
-        latT = tf.keep(e);
-        kept.push(latT);
-        const T = o.budget;
-        let total: tf.Scalar;
-        let term: tf.Scalar;
-        switch (form) {
-          case 'additive':
-            term = tf.mul(e, o.lambda!);
-            total = tf.add(ce, term);
-            break;
-          case 'normalized':
-            term = tf.mul(tf.div(tf.sub(e, T!), T!), o.lambda ?? 0.2);
-            total = tf.add(ce, term);
-            break;
-          case 'multiplicative': {
-            // α_r·CE·(log E[lat] / log T)^β; the ratio is floored at 1e-6 (E[lat] ≤ 1 has no log ratio).
-            const ratio = tf.maximum(tf.div(tf.log(e), Math.log(T!)), 1e-6);
-            const factor = tf.pow(ratio, o.beta);
-            total = tf.mul(tf.mul(ce, factor), o.alphaR);
-            term = tf.sub(total, ce);
-            break;
+    let scale = 1;
+    let loss = ce.loss;
+    let latencyTerm = 0;
+    let expectedLatency: number | undefined;
+    let direct: Float32Array[] = [];
+    if (useLatency) {
+      const ceT = tf.scalar(ce.loss);
+      const kept: tf.Tensor[] = [];
+      let latT: tf.Scalar | undefined;
+      let termT: tf.Scalar | undefined;
+      try {
+        const f = (): tf.Scalar => {
+          const e = latency!.expected();
+          latT = tf.keep(e);
+          kept.push(latT);
+          const T = o.budget;
+          let total: tf.Scalar;
+          let term: tf.Scalar;
+          switch (form) {
+            case 'additive':
+              term = tf.mul(e, o.lambda!);
+              total = tf.add(ceT, term);
+              break;
+            case 'normalized':
+              term = tf.mul(tf.div(tf.sub(e, T!), T!), o.lambda ?? 0.2);
+              total = tf.add(ceT, term);
+              break;
+            case 'multiplicative': {
+              // α_r·CE·(log E[lat] / log T)^β; the ratio is floored at 1e-6 (E[lat] ≤ 1 has no log ratio).
+              const ratio = tf.maximum(tf.div(tf.log(e), Math.log(T!)), 1e-6);
+              const factor = tf.pow(ratio, o.beta);
+              total = tf.mul(tf.mul(ceT, factor), o.alphaR);
+              term = tf.sub(total, ceT);
+              break;
+            }
+            default:
+              term = tf.scalar(0);
+              total = tf.add(ceT, term);
           }
-          default:
-            term = tf.scalar(0);
-            total = ce;
-        }
-        if (o.hardBudget) {
-          const constraint = tf.mul(tf.div(tf.sub(e, T!), T!), this.dual);
-          term = tf.add(term, constraint);
-          total = tf.add(total, constraint);
-        }
-        termT = tf.keep(term);
-        kept.push(termT);
-        return total;
-      };
-      const { value, grads } = tf.valueAndGrads(f)(xs);
-      const loss = value.dataSync()[0]!;
-      const ce = ceT!.dataSync()[0]!;
-      const latencyTerm = termT ? termT.dataSync()[0]! : 0;
-      const expectedLatency = latT ? latT.dataSync()[0]! : latency ? tf.tidy(() => latency.expected().dataSync()[0]!) : undefined;
-      const alpha: Record<string, Float64Array> = {};
-      const gateGrads: Record<string, Float32Array> = {};
-      this.ops.forEach((op, i) => {
-        const s = sample[op.label]!;
-        const dg = grads[i]!.dataSync() as Float32Array;
-        const a = op.alpha.dataSync();
-        const g = binaryConnectGradient(a, dg, s.paths);
-        if (useLatency) {
-          const direct = grads[this.ops.length + i]!.dataSync();
-          // only the α of `paths` may move (in `two` mode the others must keep their p)
-          for (const j of s.paths) g[j]! += direct[j]!;
-        }
-        alpha[op.label] = g;
-        gateGrads[op.label] = Float32Array.from(dg);
-      });
-      tf.dispose([value, ...grads]);
-      return { alpha, gates: gateGrads, loss, ce, latencyTerm, ...(expectedLatency !== undefined ? { expectedLatency } : {}) };
-    } finally {
-      // `value` may be one of the kept tensors (no latency term): dispose each once
-      tf.dispose(kept.filter((t) => !t.isDisposed));
-      disposeGates(gates);
+          if (o.hardBudget) {
+            const constraint = tf.mul(tf.div(tf.sub(e, T!), T!), this.dual);
+            term = tf.add(term, constraint);
+            total = tf.add(total, constraint);
+          }
+          termT = tf.keep(term);
+          kept.push(termT);
+          return total;
+        };
+        const { value, grads } = tf.valueAndGrads(f)([ceT, ...this.ops.map((op) => op.alpha)]);
+        loss = value.dataSync()[0]!;
+        scale = grads[0]!.dataSync()[0]!;
+        direct = grads.slice(1).map((g) => Float32Array.from(g.dataSync() as Float32Array));
+        latencyTerm = termT ? termT.dataSync()[0]! : 0;
+        expectedLatency = latT ? latT.dataSync()[0]! : undefined;
+        tf.dispose([value, ...grads]);
+      } finally {
+        tf.dispose([ceT, ...kept.filter((t) => !t.isDisposed)]);
+      }
+    } else if (latency) {
+      expectedLatency = tf.tidy(() => latency.expected().dataSync()[0]!);
     }
+    const alpha: Record<string, Float64Array> = {};
+    const gateGrads: Record<string, Float32Array> = {};
+    this.ops.forEach((op, i) => {
+      const s = sample[op.label]!;
+      const dg = Float32Array.from(ce.gates[op.label]!, (v) => v * scale);
+      const g = binaryConnectGradient(op.alpha.dataSync(), dg, s.paths);
+      // only the α of `paths` may move (in `two` mode the others must keep their p)
+      if (useLatency) for (const j of s.paths) g[j]! += direct[i]![j]!;
+      alpha[op.label] = g;
+      gateGrads[op.label] = dg;
+    });
+    return { alpha, gates: gateGrads, loss, ce: ce.loss, latencyTerm, ...(expectedLatency !== undefined ? { expectedLatency } : {}) };
   }
 
   async archStep(input: ArchStepInput): Promise<StrategyMetrics> {
     const o = this.options;
     const sample = this.sampleArchPaths();
     this.lastSample = sample;
-    const r = this.archGradients(input.batch, sample, input.forward);
+    const network = this.requireSetup();
+    const compute = input.compute ?? localArchCompute(network, input.batch, input.forward, this.loss!);
+    const r = this.withLatency(await compute.gateGradients(sample, { recompute: o.mode === 'exact' }), sample);
     const vars: Record<string, tf.Variable> = {};
     const grads: Record<string, tf.Tensor> = {};
     const before: Record<string, Float32Array> = {};

@@ -77,7 +77,7 @@ describe('combinedLossGradient', () => {
     // replay the draws combinedLossGradient makes: one path per op, in op order
     const replay = new Rng(rng.state());
     const chosen = network.mixedOps.map((op) => replay.categorical(probs[op.label]!));
-    const got = combinedLossGradient(network, stepInput(batch, 0, false), loss, rng, 'all');
+    const got = await combinedLossGradient(network, stepInput(batch, 0, false), loss, rng, 'all');
     const alphas = network.mixedOps.map((op) => op.alpha);
     const { value, grads } = tf.variableGrads(() => {
       const gates = Object.fromEntries(

@@ -2,12 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   Adam,
   argmaxArchitecture,
-  countCorrect,
   definePlugin,
+  localArchCompute,
   Rng,
   sampleFromProbs,
   sampleUniform,
-  toGateTensors,
   type Architecture,
   type ArchitectureStrategy,
   type ArchStepInput,
@@ -147,6 +146,8 @@ export class ReinforceStrategy implements ArchitectureStrategy {
       samples.push(Object.fromEntries(ops.map((op) => [op.label, this.rng.categorical(probabilities[op.label]!)])));
     }
     const evaluations = new Map<string, Promise<{ accuracy: number; loss: number }>>();
+    // through the trainer: data-parallel over the search's workers when it has several
+    const compute = input.compute ?? localArchCompute(this.network!, input.batch, input.forward, this.setupCtx!.loss);
     const accuracies: number[] = [];
     const latencies: number[] = [];
     const rewardOptions = this.rewardOptions();
@@ -169,7 +170,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
         evaluate: async () => {
           let e = evaluations.get(key);
           if (!e) {
-            e = Promise.resolve(this.evaluate(gates, input));
+            e = compute.evaluate(gates);
             evaluations.set(key, e);
           }
           const r = await e;
@@ -240,7 +241,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     // Adam minimizes: REINFORCE ascends J, so its descent direction is −∇J.
     let direction: Record<string, number[]> = Object.fromEntries(Object.entries(est.gradient).map(([l, g]) => [l, g.map((v) => -v)]));
     if (this.options.mode === 'combined') {
-      const bc = combinedLossGradient(this.network!, input, this.setupCtx!.loss, this.bcRng, this.options.combinedPaths);
+      const bc = await combinedLossGradient(this.network!, input, this.setupCtx!.loss, this.bcRng, this.options.combinedPaths);
       const w = this.options.combinedWeight;
       direction = Object.fromEntries(Object.entries(direction).map(([l, d]) => [l, d.map((v, i) => w * bc.gradient[l]![i]! + (1 - w) * v)]));
       metrics['bc/loss'] = bc.loss;
@@ -264,17 +265,6 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     } finally {
       tf.dispose(Object.values(grads));
     }
-  }
-
-  /** Accuracy and loss of single-path gates on the step's validation batch: inference mode with batch-norm batch statistics (the supernet's running averages mix every path), no gradient. */
-  private evaluate(gates: GateSample, input: ArchStepInput): { accuracy: number; loss: number } {
-    const { x, y } = input.batch;
-    return tf.tidy(() => {
-      const g = toGateTensors(this.ops, gates);
-      const logits = this.network!.apply(x, { training: false, batchStatistics: true, mode: 'binarized', gates: g });
-      const loss = this.setupCtx!.loss(logits, y).dataSync()[0]!;
-      return { accuracy: countCorrect(logits, y) / y.shape[0], loss };
-    });
   }
 
   private async latencyOf(architecture: Architecture, key: string, source: LatencySource | undefined): Promise<number> {

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Batch } from '../data/dataset.js';
 import type { ExpectedLatency } from '../latency/latency-provider.js';
+import type { GateGradients } from '../estimators/binary-connect.js';
 import type { GateSample } from '../nn/gates.js';
 import type { ForwardContext } from '../nn/module.js';
 import type { Architecture } from '../spaces/architecture.js';
@@ -42,6 +43,36 @@ export interface ArchStepInput {
   readonly step: number;
   /** Forward context the trainer wants (training-mode BN). Strategies add their own gates. */
   readonly forward: Pick<ForwardContext, 'training' | 'rng'>;
+  /**
+   * Passes over `batch` that the trainer runs for the strategy — data-parallel over the search's
+   * worker threads when it has several (`trainer.options.workers`), in this thread otherwise. A
+   * strategy that computes through them uses every core; one that runs the network on `batch` itself
+   * is correct too, on one core. Absent when a caller builds the input by hand (tests); then
+   * `localArchCompute` gives the same on this thread.
+   */
+  readonly compute?: ArchCompute;
+}
+
+/** Loss and accuracy of one set of single-path gates on a whole validation batch. */
+export interface GateEvaluation {
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+/**
+ * What a strategy may ask the trainer to compute on the arch step's validation batch. Results are
+ * over the whole batch (means over its examples), whichever threads computed them; the loss is the
+ * setup's `loss`.
+ */
+export interface ArchCompute {
+  /**
+   * ∂L/∂g of every mixed op and L, from one forward/backward pass through the binarized supernet
+   * with the gates of `sample` and the input's forward context (`recompute`: only the chosen path
+   * runs forward, the others' gate gradients are recomputed in the backward pass).
+   */
+  gateGradients(sample: GateSample, options?: { readonly recompute?: boolean }): Promise<GateGradients>;
+  /** Loss and accuracy of single-path gates: inference mode with batch-norm batch statistics, no gradient. */
+  evaluate(gates: GateSample): Promise<GateEvaluation>;
 }
 
 /** What `onEpochEnd` is told. `epoch` counts from 0, as in `ArchStepInput`. */

@@ -5,8 +5,6 @@ import { definePlugin } from '../di/plugin.js';
 import type { ExpectedLatency } from '../latency/latency-provider.js';
 import { disposeGates, gatesForArchitecture, toGateTensors } from '../nn/gate-sampling.js';
 import { softmaxCrossEntropy } from '../nn/loss.js';
-import type { NamedVariable } from '../nn/module.js';
-import type { GateSample } from '../nn/gates.js';
 import { Rng, type RngState } from '../random/rng.js';
 import type { Architecture } from '../spaces/architecture.js';
 import type { Network } from '../spaces/search-space.js';
@@ -14,9 +12,14 @@ import type { ArchitectureStrategy } from '../strategies/strategy.js';
 import type { EpochSummary, SearchHooks, SearchResult, StepInfo } from '../session/hooks.js';
 import { pick, type SearchSession, type SessionSnapshot } from '../session/search-session.js';
 import { yieldToEventLoop } from '../tfjs/runtime.js';
+import { localArchCompute } from './arch-compute.js';
+import { flattenVariables } from './collective.js';
+import { autoWorkers } from './data-parallel.js';
+import { PathWeights, trainBatches, ValidationStream } from './search-data.js';
+import { SearchWorkerFailed, SearchWorkers } from './search-workers.js';
 import { evaluateNetwork } from './train-network.js';
 import type { Trainer } from './trainer.js';
-import { isDecayedWeight, learningRateAt, NonFiniteLoss, weightStepOptionFields, WeightStep } from './weight-step.js';
+import { learningRateAt, NonFiniteLoss, weightStepOptionFields, WeightStep } from './weight-step.js';
 
 export const searchTrainerOptions = z
   .object({
@@ -27,6 +30,10 @@ export const searchTrainerOptions = z
     validationBatchSize: z.number().int().min(1).optional().describe('batch size of arch steps (default: batchSize)'),
     checkpointEvery: z.number().int().min(0).default(50).describe('weight steps between checkpoints (0: only at epoch ends)'),
     evaluateEachEpoch: z.boolean().default(true).describe('validate the argmax architecture after every epoch'),
+    workers: z
+      .union([z.number().int().min(1).max(64), z.literal('auto')])
+      .default(1)
+      .describe('data-parallel worker threads for weight and arch steps, or "auto" (one per core, at most 4); deterministic for a given seed and count'),
   })
   .strict()
   .refine((o) => o.warmupEpochs <= o.epochs, { message: 'warmupEpochs must not exceed epochs', path: ['warmupEpochs'] });
@@ -42,6 +49,8 @@ interface Position {
   validBatch: number;
   rng: RngState;
   metricsSeconds: number;
+  /** Threads the search ran on (data-parallel results depend on the count; a resumed search keeps it). */
+  workers?: number;
 }
 
 /** What one run of the loop works with, fixed once it has begun. */
@@ -77,6 +86,8 @@ interface EpochTally {
  */
 export class SearchTrainer implements Trainer {
   private readonly weightStep: WeightStep;
+  /** The worker threads of a data-parallel search (`workers` > 1), while it runs. */
+  private pool: SearchWorkers | undefined;
   private pos: Position;
   private rng: Rng;
   private startedAt = Date.now();
@@ -84,7 +95,7 @@ export class SearchTrainer implements Trainer {
   private secondsBefore = 0;
 
   constructor(readonly options: SearchTrainerOptions, rng: Rng) {
-    this.weightStep = new WeightStep(options, undefined, true);
+    this.weightStep = new WeightStep(options, true);
     this.rng = rng;
     this.pos = { epoch: 0, batch: 0, step: 0, validPass: 0, validBatch: 0, rng: rng.state(), metricsSeconds: 0 };
   }
@@ -94,10 +105,58 @@ export class SearchTrainer implements Trainer {
   }
 
   async run(session: SearchSession, resume?: SessionSnapshot): Promise<SearchResult> {
-    const run = await this.begin(session, resume);
-    let last: EpochSummary | undefined;
-    for (let epoch = this.pos.epoch; epoch < this.options.epochs; epoch++) last = await this.runEpoch(run, epoch);
-    return this.finish(run, last);
+    try {
+      const run = await this.begin(session, resume);
+      let last: EpochSummary | undefined;
+      for (let epoch = this.pos.epoch; epoch < this.options.epochs; epoch++) last = await this.runEpoch(run, epoch);
+      return await this.finish(run, last);
+    } finally {
+      await this.pool?.close();
+      this.pool = undefined;
+    }
+  }
+
+  private workersOverride: number | 'auto' | undefined;
+
+  /**
+   * Overrides `options.workers` (the CLI's `--workers`). Without it a resumed search keeps the count
+   * its checkpoint was written with, so that it continues exactly as it would have.
+   */
+  useWorkers(workers: number | 'auto'): void {
+    if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 1)) throw new Error(`workers must be a positive integer or "auto", got ${workers}`);
+    this.workersOverride = workers;
+  }
+
+  /** The number of threads this search runs on (`auto`: one per core, at most 4). */
+  get workerCount(): number {
+    const w = this.workersOverride ?? this.pos.workers ?? this.options.workers;
+    return w === 'auto' ? autoWorkers() : w;
+  }
+
+  /** Starts the worker threads of a data-parallel search from this process's (restored) weights and momentum. */
+  private async startWorkers(session: SearchSession): Promise<void> {
+    const size = this.workerCount;
+    this.pos.workers = size;
+    if (size <= 1) return;
+    const config = session.components.config as { backend?: unknown; data?: unknown; space?: unknown } | undefined;
+    if (!config?.backend || !config.data || !config.space) {
+      throw new Error(`trainer.options.workers: ${size} workers rebuild the supernet from the search's config; this session has none (compose it with composeSearch), or use workers: 1`);
+    }
+    const slots = Object.fromEntries(Object.entries(this.weightStep.sgd.slots()).map(([k, t]) => [k, { shape: [...t.shape], values: Float32Array.from(t.dataSync() as Float32Array) }]));
+    const o = this.options;
+    this.pool = await SearchWorkers.start({
+      config,
+      size,
+      seed: session.components.seed,
+      options: { lr: o.lr, lrSchedule: o.lrSchedule, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay, labelSmoothing: o.labelSmoothing, batchSize: o.batchSize, ...(o.validationBatchSize ? { validationBatchSize: o.validationBatchSize } : {}) },
+      initial: flattenVariables(session.components.network.variables()),
+      slots,
+    });
+  }
+
+  /** Before a checkpoint: the ranks' batch-norm statistics (each saw its slices) averaged, so every rank holds what is saved. */
+  private async syncWorkers(run: Run): Promise<void> {
+    await this.pool?.averageState(run.network);
   }
 
   /**
@@ -116,6 +175,7 @@ export class SearchTrainer implements Trainer {
     }
     this.secondsBefore = this.pos.metricsSeconds;
     await session.prepareStrategy((logits, labels) => softmaxCrossEntropy(logits, labels, o.labelSmoothing), resume);
+    await this.startWorkers(session);
     const batchesPerEpoch = Math.min(dataset.train.numBatches(o.batchSize), o.maxBatchesPerEpoch ?? Infinity);
     const run: Run = {
       session,
@@ -134,6 +194,7 @@ export class SearchTrainer implements Trainer {
     await session.hooks.beforeSearch.promise({
       epochs: o.epochs,
       batchesPerEpoch,
+      workers: this.workerCount,
       ...(resume ? { resumedFrom: { epoch: this.pos.epoch, batch: this.pos.batch, step: this.pos.step } } : {}),
     });
     return run;
@@ -149,7 +210,7 @@ export class SearchTrainer implements Trainer {
     await run.hooks.beforeEpoch.promise({ epoch, epochs: o.epochs, batchesPerEpoch: run.batchesPerEpoch, lr: this.lrAt(epoch * run.batchesPerEpoch + startBatch, run.totalSteps), phase, startBatch });
     const tally: EpochTally = { lossSum: 0, correct: 0, seen: 0 };
     let b = startBatch;
-    for (const batch of run.dataset.train.batches(o.batchSize, { rng: new Rng(`${run.seed}:train-order:${epoch}`), skip: startBatch })) {
+    for (const batch of trainBatches(run.dataset.train, o.batchSize, run.seed, epoch, startBatch)) {
       if (b >= run.batchesPerEpoch) {
         disposeBatch(batch);
         break;
@@ -171,16 +232,18 @@ export class SearchTrainer implements Trainer {
     let r;
     const gates = toGateTensors(run.network.mixedOps, sample);
     try {
+      const collective = this.pool?.weightStep({ epoch: info.epoch, batch: info.batch, step: this.pos.step, sample, lr, rng: this.rng.state() });
       r = await this.weightStep.run({
         weights: run.paths.forSample(sample),
         apply: (x, ctx) => run.network.apply(x, ctx),
         batch,
         forward: { mode: 'binarized', gates, rng: this.rng.fork(`forward:${this.pos.step}`) },
         lr,
+        ...(collective ? { collective } : {}),
       });
     } catch (err) {
       if (err instanceof NonFiniteLoss) throw new SearchDiverged(err.message).at(info);
-      if (err instanceof SearchDiverged) err.at(info);
+      if (err instanceof SearchDiverged || err instanceof SearchWorkerFailed) err.at(info);
       throw err;
     } finally {
       disposeGates(gates);
@@ -200,9 +263,16 @@ export class SearchTrainer implements Trainer {
   private async archUpdate(run: Run, info: StepInfo): Promise<void> {
     for (let m = 0; m < this.options.archStepsPerUpdate; m++) {
       const batch = run.valid.next();
+      const forward = { training: true, rng: this.rng.fork(`arch-forward:${this.pos.step}`) };
+      const compute = this.pool
+        ? this.pool.archCompute({ network: run.network, batch, position: run.valid.last, step: this.pos.step, forward, rng: this.rng.state(), loss: this.loss() })
+        : localArchCompute(run.network, batch, forward, this.loss());
       let metrics;
       try {
-        metrics = await run.strategy.archStep({ batch, epoch: info.epoch, step: this.pos.step, forward: { training: true, rng: this.rng.fork(`arch-forward:${this.pos.step}`) } });
+        metrics = await run.strategy.archStep({ batch, epoch: info.epoch, step: this.pos.step, forward, compute });
+      } catch (err) {
+        if (err instanceof SearchWorkerFailed) err.at({ ...info, step: this.pos.step });
+        throw err;
       } finally {
         disposeBatch(batch);
       }
@@ -226,11 +296,13 @@ export class SearchTrainer implements Trainer {
     const b = this.pos.batch;
     const stop = run.session.stopRequested;
     if (stop) {
+      await this.syncWorkers(run);
       this.syncValid(run.valid);
       await run.hooks.checkpoint.promise({ reason: 'signal', epoch: info.epoch, batch: b, step: this.pos.step });
       throw new SearchInterrupted(stop);
     }
     if (o.checkpointEvery > 0 && this.pos.step % o.checkpointEvery === 0 && b < run.batchesPerEpoch) {
+      await this.syncWorkers(run);
       assertFiniteState(run.network, info);
       this.syncValid(run.valid);
       await run.hooks.checkpoint.promise({ reason: 'interval', epoch: info.epoch, batch: b, step: this.pos.step });
@@ -241,6 +313,7 @@ export class SearchTrainer implements Trainer {
   private async endEpoch(run: Run, epoch: number, phase: 'warmup' | 'search', tally: EpochTally, epochStart: number, b: number): Promise<EpochSummary> {
     const o = this.options;
     await run.strategy.onEpochEnd?.({ epoch, epochs: o.epochs, phase });
+    await this.syncWorkers(run);
     const arch = run.strategy.derive();
     const v = o.evaluateEachEpoch ? evaluateArchitecture(run.network, run.dataset.validation, arch, o.validationBatchSize ?? o.batchSize, this.loss()) : { loss: NaN, accuracy: NaN };
     const expectedLatency = expectedLatencyOf(run.latency);
@@ -268,6 +341,7 @@ export class SearchTrainer implements Trainer {
 
   /** The derived architecture, `architectureDerived` and `done`. */
   private async finish(run: Run, last: EpochSummary | undefined): Promise<SearchResult> {
+    await this.pool?.verify(run.network);
     const architecture = run.strategy.derive();
     const derived = {
       architecture,
@@ -327,72 +401,6 @@ export class SearchInterrupted extends Error {
   constructor(readonly reason: string) {
     super(`search interrupted (${reason}); a checkpoint was written — continue with --resume`);
     this.name = 'SearchInterrupted';
-  }
-}
-
-/** Endless, reproducible stream of validation batches for arch steps: pass p is shuffled by a seed-derived rng. */
-class ValidationStream {
-  pass: number;
-  batch: number;
-  private it: Iterator<Batch> | undefined;
-
-  constructor(private readonly split: Split, private readonly batchSize: number, private readonly seed: number, start: { validPass: number; validBatch: number }) {
-    this.pass = start.validPass;
-    this.batch = start.validBatch;
-  }
-
-  next(): Batch {
-    if (this.split.size === 0) throw new Error('the validation split is empty: architecture steps need held-out data (set data.options.validation)');
-    for (;;) {
-      if (!this.it) {
-        this.it = this.split.batches(this.batchSize, { rng: new Rng(`${this.seed}:valid-order:${this.pass}`), skip: this.batch })[Symbol.iterator]();
-      }
-      const r = this.it.next();
-      if (!r.done) {
-        this.batch++;
-        return r.value;
-      }
-      this.it = undefined;
-      this.pass++;
-      this.batch = 0;
-    }
-  }
-}
-
-/**
- * The weights a weight step trains: the fixed layers' plus those of the paths the gates compute.
- * Unsampled paths get no gradient, no weight decay and no momentum step, so a step costs the
- * memory of the compact network, not of the supernet.
- */
-class PathWeights {
-  private readonly fixed: NamedVariable[];
-  private readonly paths = new Map<string, NamedVariable[][]>();
-
-  constructor(network: Network) {
-    const alphaNames = new Set(network.mixedOps.map((op) => `${op.label}/alpha`));
-    const inPath = new Set<string>();
-    for (const op of network.mixedOps) {
-      const perCandidate = op.candidates.map((c) => c.module.variables().filter((v) => v.trainable));
-      perCandidate.flat().forEach((v) => inPath.add(v.name));
-      this.paths.set(op.label, perCandidate);
-    }
-    this.fixed = network.variables().filter((v) => v.trainable && !alphaNames.has(v.name) && !inPath.has(v.name));
-  }
-
-  forSample(sample: GateSample): { train: NamedVariable[]; decayed: NamedVariable[] } {
-    const train = [...this.fixed];
-    for (const [label, perCandidate] of this.paths) {
-      const s = sample[label];
-      if (!s) throw new Error(`gate sample has no entry for mixed op ${label}`);
-      const seen = new Set<number>();
-      for (const j of s.active) {
-        if (seen.has(j)) continue;
-        seen.add(j);
-        // a candidate module shared by several paths (same weights) is trained once
-        for (const v of perCandidate[j] ?? []) if (!train.includes(v)) train.push(v);
-      }
-    }
-    return { train, decayed: train.filter(isDecayedWeight) };
   }
 }
 

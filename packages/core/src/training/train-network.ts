@@ -87,7 +87,7 @@ export async function trainNetwork(
   const train = network.variables().filter((v) => v.trainable);
   const weights = { train, decayed: train.filter(isDecayedWeight) };
   const collective = hooks.collective;
-  const weightStep = new WeightStep(options, collective);
+  const weightStep = new WeightStep(options);
   const state = network.variables().filter((v) => !v.trainable);
   const batchesPerEpoch = Math.min(dataset.train.numBatches(options.batchSize), options.maxBatchesPerEpoch ?? Infinity);
   const total = batchesPerEpoch * options.epochs;
@@ -114,6 +114,7 @@ export async function trainNetwork(
             batch,
             forward: { rng: new Rng(`${hooks.seed}:retrain-forward:${step}:${collective?.rank ?? 0}`) },
             lr,
+            ...(collective ? { collective } : {}),
           });
         } finally {
           disposeBatch(batch);

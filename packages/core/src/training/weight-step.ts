@@ -90,7 +90,6 @@ export class WeightStep {
 
   constructor(
     private readonly options: WeightStepOptions,
-    private readonly collective?: TrainCollective,
     private readonly guard = false,
   ) {
     this.sgd = new MomentumSgd(options.momentum, options.nesterov);
@@ -102,10 +101,12 @@ export class WeightStep {
     readonly batch: Batch;
     readonly forward: Omit<ForwardContext, 'training'>;
     readonly lr: number;
+    /** Data-parallel: this rank's part of the step (its slice, the gradients combined over ranks). */
+    readonly collective?: TrainCollective;
   }): Promise<WeightStepResult> {
     const { weights, batch } = args;
     const o = this.options;
-    const c = this.collective;
+    const c = args.collective;
     const n = batch.y.shape[0];
     const [lo, hi] = c ? shardRange(n, c.rank, c.size) : [0, n];
     const m = hi - lo;
