@@ -82,6 +82,8 @@ describe('proxyless search killed with SIGKILL', () => {
       .map((l) => l.step);
     expect(steps).toEqual([...Array(24).keys()]);
     // the resumed run really ran on the same number of threads
-    expect((loadCheckpoint(join(killedDir, RunFiles.checkpoint)).json as { trainer: { workers: number } }).trainer.workers).toBe(flags.length ? 2 : 1);
+    const last = loadCheckpoint(join(killedDir, RunFiles.checkpoint));
+    tf.dispose(Object.values(last.tensors));
+    expect((last.json as { trainer: { workers: number } }).trainer.workers).toBe(flags.length ? 2 : 1);
   }, 90_000);
 });

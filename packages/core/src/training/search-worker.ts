@@ -80,7 +80,9 @@ async function main(): Promise<void> {
   assignFlat(network.variables(), data.initial);
   const o = data.options;
   const weightStep = new WeightStep(o, true);
-  weightStep.sgd.loadSlots(Object.fromEntries(Object.entries(data.slots).map(([k, s]) => [k, tf.tensor(s.values, s.shape, 'float32')])));
+  const slots = Object.fromEntries(Object.entries(data.slots).map(([k, s]) => [k, tf.tensor(s.values, s.shape, 'float32')]));
+  weightStep.sgd.loadSlots(slots); // copies them
+  tf.dispose(Object.values(slots));
   const paths = new PathWeights(network);
   const loss = (logits: tf.Tensor, labels: tf.Tensor1D) => softmaxCrossEntropy(logits, labels, o.labelSmoothing);
   const collective: TrainCollective = {
