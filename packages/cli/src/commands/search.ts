@@ -63,6 +63,9 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
       if (!(trainer instanceof SearchTrainer)) throw new UsageError('search: --workers needs the built-in search trainer (trainer: { use: search })');
       trainer.useWorkers(workers);
     }
+    session.hooks.beforeSearch.tap('cli-workers', (s) => {
+      if ((s.workers ?? 1) > 1) log(`${s.workers} data-parallel workers: every weight and architecture step is split over ${s.workers} threads`);
+    });
     const runDir = composed.runDir!;
     log(`run directory: ${runDir}`);
     let result: SearchResult;
