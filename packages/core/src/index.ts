@@ -43,6 +43,7 @@ export * from './training/search-trainer.js';
 export * from './training/train-network.js';
 export * from './training/collective.js';
 export * from './training/data-parallel.js';
+export { SearchWorkerFailed, SearchWorkers, type SearchWorkerData } from './training/search-workers.js';
 export * from './builtin-plugins.js';
 // Config, composition, artifacts
 export * from './config/schema.js';
