@@ -8,7 +8,7 @@
 //        [--blocks=16s2,16s1,32s2,32s1,32s1] [--kernels=3,5,7] [--zero=true] [--input=28] [--repeats=3] [--backend=wasm]
 import * as tf from '@tensorflow/tfjs-core';
 import '@proxyless/backend-wasm';
-import { ensureGradients, MomentumSgd, Rng, sampleFromProbs, softmaxCrossEntropy, toGateTensors, disposeGates } from '@proxyless/core';
+import { ensureGradients, isDecayedWeight, MomentumSgd, Rng, sampleFromProbs, softmaxCrossEntropy, toGateTensors, disposeGates } from '@proxyless/core';
 import { TinySpace, tinySpaceOptions } from '@proxyless/test-utils';
 import { BinaryConnectStrategy, binaryConnectOptions } from '@proxyless/strategy-binaryconnect';
 import { parseArgs } from './common.mjs';
@@ -30,7 +30,7 @@ const network = space.buildSupernet(new Rng(args.seed));
 const loss = (logits, labels) => softmaxCrossEntropy(logits, labels, 0.1);
 const alphaNames = new Set(network.mixedOps.map((op) => `${op.label}/alpha`));
 const weights = network.variables().filter((v) => v.trainable && !alphaNames.has(v.name));
-const decayed = weights.filter((v) => /(kernel|depthwise_kernel)$/.test(v.name));
+const decayed = weights.filter(isDecayedWeight);
 const sgd = new MomentumSgd(0.9, true);
 const rng = new Rng(args.seed + 1);
 const MiB = 1024 * 1024;

@@ -3,7 +3,7 @@
 // through the library itself; bench/pytorch/train_step.py runs the same two workloads in PyTorch.
 //
 //  (a) supernet: the search's weight step. The real `SearchTrainer` runs warm-up steps (one path per
-//      mixed op drawn uniformly by the trainer's own rng, binarized gates, only the sampled paths
+//      mixed op drawn uniformly by the bench strategy's `sampleGates('warmup')`, binarized gates, only the sampled paths
 //      computed and trained; SGD + Nesterov 0.9, cosine LR, L2 4e-5 on kernels, label smoothing 0.1),
 //      batch 64, 28×28×1. No architecture steps, no validation, no checkpoints.
 //  (b) compact: core's `trainNetwork` on the compact network of one derived architecture (same
@@ -26,6 +26,7 @@ import {
   describeDevice,
   probabilitiesOf,
   Rng,
+  sampleUniform,
   SearchSession,
   SearchTrainer,
   searchTrainerOptions,
@@ -123,17 +124,21 @@ async function runSupernet(backend, warmup, steps) {
   const dataset = { input: INPUT, train, validation: emptySplit, source: 'synthetic (bench)' };
   const trainer = new SearchTrainer(
     searchTrainerOptions.parse({
-      ...SEARCH_OPTIONS, epochs: 1, warmupEpochs: 1, warmupGates: 'uniform', batchSize,
+      ...SEARCH_OPTIONS, epochs: 1, warmupEpochs: 1, batchSize,
       maxBatchesPerEpoch: warmup + steps, checkpointEvery: 0, evaluateEachEpoch: false,
     }),
     rng.fork('trainer'),
   );
-  // Warm-up steps never ask the strategy for gates (the trainer draws them); it only has to derive.
+  // Warm-up steps only: the strategy draws one path per mixed op uniformly, as the built-in ones do.
   let ops = [];
+  const gateRng = rng.fork('strategy');
   const strategy = {
-    name: 'bench-none',
+    name: 'bench-uniform',
     setup: ({ network: n }) => { ops = n.mixedOps; },
-    sampleGates: () => { throw new Error('bench: no search-phase steps expected'); },
+    sampleGates: (phase) => {
+      if (phase !== 'warmup') throw new Error('bench: no search-phase steps expected');
+      return sampleUniform(ops, gateRng);
+    },
     archStep: async () => ({}),
     derive: () => argmaxArchitecture(ops),
     probabilities: () => probabilitiesOf(ops),

@@ -11,16 +11,23 @@ class Recorder implements SearchPlugin {
   readonly gates: GateSample[] = [];
   readonly alphas: number[][] = [];
   readonly tensorsAfterStep: number[] = [];
+  /** Per entry of `tensorsAfterStep`: whether that step trained a path for the first time (its momentum slots appear then). */
+  readonly firstTraining: boolean[] = [];
+  private readonly trained = new Set<string>();
   constructor(private readonly stopAtStep?: number) {}
   apply(session: SearchSession): void {
     session.hooks.afterWeightStep.tapPromise(this.name, async (s) => {
       this.gates.push(s.gates);
       this.tensorsAfterStep.push(tf.memory().numTensors);
+      const paths = Object.entries(s.gates).map(([label, g]) => `${label}/${g.chosen}`);
+      this.firstTraining.push(this.trained.size === 0 || paths.some((p) => !this.trained.has(p)));
+      paths.forEach((p) => this.trained.add(p));
       if (this.stopAtStep !== undefined && s.step + 1 === this.stopAtStep) session.requestStop('test');
     });
     session.hooks.afterArchStep.tapPromise(this.name, async (s) => {
       this.alphas.push(Object.values(s.probabilities).flat());
       this.tensorsAfterStep.push(tf.memory().numTensors);
+      this.firstTraining.push(false);
     });
   }
 }
@@ -70,10 +77,15 @@ describe('determinism, resume and tensor hygiene', () => {
   });
 
   it('keeps the number of live tensors flat across weight and arch steps', () => {
-    // after the first steps (optimizer slots are created lazily) the count never changes
-    const steady = a.tensorsAfterStep.slice(4);
-    expect(steady.length).toBeGreaterThan(20);
-    expect(new Set(steady).size).toBe(1);
+    // momentum slots are created lazily, when a path is trained for the first time: the count may
+    // grow at such a step only, and never changes at any other weight or arch step
+    const counts = a.tensorsAfterStep;
+    expect(counts.length).toBe(32);
+    const changedElsewhere = counts.map((n, i) => i > 0 && !a.firstTraining[i] && n !== counts[i - 1]);
+    expect(changedElsewhere.filter(Boolean)).toEqual([]);
+    const lastFirst = a.firstTraining.lastIndexOf(true);
+    expect(counts.length - lastFirst).toBeGreaterThan(15);
+    expect(new Set(counts.slice(lastFirst)).size).toBe(1);
   });
 
   it('an interrupted search resumed from its checkpoint ends with the same α and architecture', async () => {

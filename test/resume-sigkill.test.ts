@@ -36,16 +36,20 @@ const architecture = (runDir: string): unknown => JSON.parse(readFileSync(join(r
 const savedStep = (runDir: string): number => (loadCheckpoint(join(runDir, RunFiles.checkpoint)).json as { saved: { step: number } }).saved.step;
 
 describe('proxyless search killed with SIGKILL', () => {
-  it('resumes from the last checkpoint and ends with the α and architecture of an uninterrupted run', async () => {
+  it.each([
+    ['one thread', []],
+    // `--workers 2` on the first runs only: the resumed search keeps the count of its checkpoint
+    ['2 data-parallel workers', ['--workers', '2']],
+  ])('resumes from the last checkpoint and ends with the α and architecture of an uninterrupted run (%s)', async (_name, flags) => {
     const dir = tempDir('proxyless-kill-');
     const file = writeConfig(dir, config());
 
     const straightDir = join(dir, 'straight');
-    const straight = await runCliProcess(['search', file, '--out', straightDir], { cwd: dir });
+    const straight = await runCliProcess(['search', file, '--out', straightDir, ...flags], { cwd: dir });
     expect(straight.code, straight.stderr).toBe(0);
 
     const killedDir = join(dir, 'killed');
-    const search = spawnCli(['search', file, '--out', killedDir], { cwd: dir });
+    const search = spawnCli(['search', file, '--out', killedDir, ...flags], { cwd: dir });
     // not a TTY: one progress line per batch here; epoch 2 is the first search epoch (arch steps run)
     await search.waitForStderr(/epoch 2\/3 search\s+batch 5\/8/);
     search.child.kill('SIGKILL');
@@ -77,5 +81,9 @@ describe('proxyless search killed with SIGKILL', () => {
       .filter((l) => l.type === 'step')
       .map((l) => l.step);
     expect(steps).toEqual([...Array(24).keys()]);
-  }, 60_000);
+    // the resumed run really ran on the same number of threads
+    const last = loadCheckpoint(join(killedDir, RunFiles.checkpoint));
+    tf.dispose(Object.values(last.tensors));
+    expect((last.json as { trainer: { workers: number } }).trainer.workers).toBe(flags.length ? 2 : 1);
+  }, 90_000);
 });

@@ -103,7 +103,7 @@ timings.export = (Date.now() - t0) / 1000;
 
 const result = readJson(join(runDir, 'result.json'));
 const metrics = readJson(join(modelDir, 'metrics.json'));
-const target = searchConfig.strategy?.options?.target;
+const target = searchConfig.strategy?.options?.budget ?? searchConfig.strategy?.options?.target;
 writeFileAtomic(
   join(runDir, 'latency.json'),
   `${JSON.stringify(

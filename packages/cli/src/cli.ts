@@ -82,6 +82,7 @@ ${EXIT_CODES}`,
     .argument('[config]', 'search config file (JSON or YAML); not given with --resume')
     .option('-o, --out <dir>', 'run directory to write (default: <output.dir>/<config name>-<timestamp> from the config)')
     .option('-r, --resume <run-dir>', 'continue the search in this run directory from its last checkpoint (uses the config stored there)')
+    .option('--workers <n>', 'data-parallel worker threads, a number or "auto" (default: trainer.options.workers; a resumed run keeps its own)')
     .addHelpText(
       'after',
       `

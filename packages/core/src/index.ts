@@ -13,11 +13,13 @@ export * from './nn/layers.js';
 export * from './nn/block-network.js';
 export * from './nn/loss.js';
 export * from './nn/gate-sampling.js';
+export * from './estimators/index.js';
 // Contracts
 export * from './spaces/architecture.js';
 export * from './spaces/op-features.js';
 export * from './spaces/search-space.js';
 export * from './strategies/strategy.js';
+export * from './strategies/renamed-option.js';
 export * from './backend/backend.js';
 export * from './backend/describe-device.js';
 export * from './latency/latency-provider.js';
@@ -35,10 +37,13 @@ export * from './di/plugin.js';
 export * from './backend/cpu-backend.js';
 export * from './training/sgd.js';
 export * from './training/adam.js';
+export * from './training/weight-step.js';
+export * from './training/arch-compute.js';
 export * from './training/search-trainer.js';
 export * from './training/train-network.js';
 export * from './training/collective.js';
 export * from './training/data-parallel.js';
+export { SearchWorkerFailed, SearchWorkers, type SearchWorkerData } from './training/search-workers.js';
 export * from './builtin-plugins.js';
 // Config, composition, artifacts
 export * from './config/schema.js';

@@ -2,16 +2,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   Adam,
   argmaxArchitecture,
-  disposeGates,
+  binaryConnectGradient,
+  gateGradients,
+  localArchCompute,
+  isDecayedWeight,
+  rescalePair,
   Rng,
+  sampleArchPaths,
   sampleFromProbs,
-  toGateTensors,
+  sampleUniform,
   type Architecture,
+  type ArchSample,
   type ArchitectureStrategy,
   type ArchStepInput,
   type Batch,
   type ExpectedLatency,
   type ForwardContext,
+  type GateGradients,
   type GateSample,
   type MixedOp,
   type Network,
@@ -21,22 +28,11 @@ import {
   type StrategyState,
 } from '@proxyless/core';
 import { mostProbableWithin } from './budget-derive.js';
-import { binaryConnectGradient, rescalePair, sampleTwoPaths } from './estimator.js';
 import { deriveRule, latencyLossForm, type BinaryConnectOptions, type LatencyLossForm } from './options.js';
 
 export type GradientMode = BinaryConnectOptions['mode'];
 
-/**
- * The paths of one mixed op in one arch step: `active` are computed in the forward pass, `chosen`
- * is the one whose gate is 1 (the sampled binary gate), `paths` are those over which Eq. 4 sums
- * (and whose α the step may change).
- */
-export interface ArchPaths {
-  readonly active: readonly number[];
-  readonly chosen: number;
-  readonly paths: readonly number[];
-}
-export type ArchSample = Readonly<Record<string, ArchPaths>>;
+export type { ArchPaths, ArchSample } from '@proxyless/core';
 
 /** The α gradient of one arch step and the values it came from (nothing applied yet). */
 export interface ArchGradients {
@@ -52,15 +48,16 @@ export interface ArchGradients {
   readonly expectedLatency?: number;
 }
 
-/** What the derive step found, against the target when one is set. */
+/** What the derive step found, against the latency budget when one is set. */
 export interface DeriveReport {
   readonly rule: 'argmax' | 'within-budget';
   readonly architecture: Architecture;
   /** Table latency (fixed layers + chosen candidates) of `architecture`, provider units. */
   readonly latency?: number;
   readonly unit?: string;
-  readonly target?: number;
-  /** `latency ≤ target`, when both are known. */
+  /** T, the latency budget, when one is set. */
+  readonly budget?: number;
+  /** `latency ≤ budget`, when both are known. */
   readonly fits?: boolean;
   /** The argmax architecture and its latency (equal to the above when the rule is argmax or argmax fits). */
   readonly argmax: { readonly architecture: Architecture; readonly latency?: number };
@@ -142,14 +139,14 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       const alphas = new Set(this.ops.map((op) => op.alpha));
       this.kernels = ctx.network
         .variables()
-        .filter((v) => v.trainable && !alphas.has(v.variable as tf.Variable<tf.Rank.R1>) && /(kernel|depthwise_kernel)$/.test(v.name))
+        .filter((v) => v.trainable && !alphas.has(v.variable as tf.Variable<tf.Rank.R1>) && isDecayedWeight(v))
         .map((v) => v.variable);
     }
   }
 
-  /** Gates of a weight step: one active path per mixed op drawn from p (Eq. 2). */
-  sampleGates(): GateSample {
-    return sampleFromProbs(this.ops, this.rng);
+  /** Gates of a weight step: one active path per mixed op, uniform in warm-up, else drawn from p (Eq. 2). */
+  sampleGates(phase: 'warmup' | 'search'): GateSample {
+    return phase === 'warmup' ? sampleUniform(this.ops, this.rng) : sampleFromProbs(this.ops, this.rng);
   }
 
   /**
@@ -159,124 +156,114 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
    * chosen ~ p, only it computed (the others are recomputed in the backward pass).
    */
   sampleArchPaths(mode: GradientMode = this.options.mode): ArchSample {
-    const out: Record<string, ArchPaths> = {};
-    for (const op of this.ops) {
-      const all = [...Array(op.size).keys()];
-      if (op.size === 1) {
-        out[op.label] = { active: [0], chosen: 0, paths: [0] };
-      } else if (mode === 'two') {
-        const { pair, active } = sampleTwoPaths(op.alpha.dataSync(), this.rng);
-        out[op.label] = { active: pair, chosen: active, paths: pair };
-      } else {
-        const chosen = this.rng.categorical(op.probsSync());
-        out[op.label] = { active: mode === 'full' ? all : [chosen], chosen, paths: all };
-      }
-    }
-    return out;
+    return sampleArchPaths(this.ops, mode, this.rng);
   }
 
   /**
-   * ∂L/∂α for one batch and one arch sample, without applying it. `mode` picks how gate gradients of
-   * paths that are not the chosen one are obtained: computed in the forward pass (`two`, `full`:
-   * the sample's `active` paths run) or recomputed in the backward pass (`exact`).
+   * ∂L/∂α for one batch and one arch sample, without applying it, computed on this thread. `mode`
+   * picks how gate gradients of paths that are not the chosen one are obtained: computed in the
+   * forward pass (`two`, `full`: the sample's `active` paths run) or recomputed in the backward pass
+   * (`exact`). `archStep` gets the same gate gradients through the trainer (`ArchStepInput.compute`,
+   * data-parallel when the search has workers) and combines them with `withLatency`.
    */
   archGradients(batch: Batch, sample: ArchSample, forward: Pick<ForwardContext, 'training' | 'rng'>, mode: GradientMode = this.options.mode): ArchGradients {
     const network = this.requireSetup();
+    return this.withLatency(gateGradients(network, batch, sample, { forward, loss: this.loss!, recompute: mode === 'exact' }), sample);
+  }
+
+  /**
+   * The α gradient from the gate gradients of the cross-entropy: the loss is a function f(CE, E[lat])
+   * of CE (which depends on the gates) and of E[lat] (which depends on α only), so
+   * ∂f/∂g = ∂f/∂CE · ∂CE/∂g goes through Eq. 4, and ∂f/∂α through E[lat] is added directly.
+   */
+  withLatency(ce: GateGradients, sample: ArchSample): ArchGradients {
+    this.requireSetup();
     const o = this.options;
     const form = this.latencyLoss;
     const latency = this.latency;
     const useLatency = latency !== undefined && (form !== 'none' || o.hardBudget);
-    const gates = toGateTensors(this.ops, sample);
-    const kept: tf.Tensor[] = [];
-    let ceT: tf.Scalar | undefined;
-    let latT: tf.Scalar | undefined;
-    let termT: tf.Scalar | undefined;
-    try {
-      const gateValues = this.ops.map((op) => gates[op.label]!.values);
-      const xs: tf.Tensor[] = [...gateValues, ...(useLatency ? this.ops.map((op) => op.alpha) : [])];
-      const ctx: ForwardContext = {
-        training: forward.training,
-        mode: 'binarized',
-        gates,
-        ...(forward.rng ? { rng: forward.rng } : {}),
-        ...(mode === 'exact' ? { gateGradients: 'recompute' as const } : {}),
-      };
-      const f = (): tf.Scalar => {
-        const logits = network.apply(batch.x, ctx);
-        const ce = this.loss!(logits, batch.y);
-        ceT = tf.keep(ce);
-        kept.push(ceT);
-        if (!useLatency) return ce;
-        const e = latency!.expected();
-        latT = tf.keep(e);
-        kept.push(latT);
-        const T = o.target;
-        let total: tf.Scalar;
-        let term: tf.Scalar;
-        switch (form) {
-          case 'additive':
-            term = tf.mul(e, o.lambda!);
-            total = tf.add(ce, term);
-            break;
-          case 'normalized':
-            term = tf.mul(tf.div(tf.sub(e, T!), T!), o.lambda ?? 0.2);
-            total = tf.add(ce, term);
-            break;
-          case 'multiplicative': {
-            // α_r·CE·(log E[lat] / log T)^β; the ratio is floored at 1e-6 (E[lat] ≤ 1 has no log ratio).
-            const ratio = tf.maximum(tf.div(tf.log(e), Math.log(T!)), 1e-6);
-            const factor = tf.pow(ratio, o.beta);
-            total = tf.mul(tf.mul(ce, factor), o.alphaR);
-            term = tf.sub(total, ce);
-            break;
+    let scale = 1;
+    let loss = ce.loss;
+    let latencyTerm = 0;
+    let expectedLatency: number | undefined;
+    let direct: Float32Array[] = [];
+    if (useLatency) {
+      const ceT = tf.scalar(ce.loss);
+      const kept: tf.Tensor[] = [];
+      let latT: tf.Scalar | undefined;
+      let termT: tf.Scalar | undefined;
+      try {
+        const f = (): tf.Scalar => {
+          const e = latency!.expected();
+          latT = tf.keep(e);
+          kept.push(latT);
+          const T = o.budget;
+          let total: tf.Scalar;
+          let term: tf.Scalar;
+          switch (form) {
+            case 'additive':
+              term = tf.mul(e, o.lambda!);
+              total = tf.add(ceT, term);
+              break;
+            case 'normalized':
+              term = tf.mul(tf.div(tf.sub(e, T!), T!), o.lambda ?? 0.2);
+              total = tf.add(ceT, term);
+              break;
+            case 'multiplicative': {
+              // α_r·CE·(log E[lat] / log T)^β; the ratio is floored at 1e-6 (E[lat] ≤ 1 has no log ratio).
+              const ratio = tf.maximum(tf.div(tf.log(e), Math.log(T!)), 1e-6);
+              const factor = tf.pow(ratio, o.beta);
+              total = tf.mul(tf.mul(ceT, factor), o.alphaR);
+              term = tf.sub(total, ceT);
+              break;
+            }
+            default:
+              term = tf.scalar(0);
+              total = tf.add(ceT, term);
           }
-          default:
-            term = tf.scalar(0);
-            total = ce;
-        }
-        if (o.hardBudget) {
-          const constraint = tf.mul(tf.div(tf.sub(e, T!), T!), this.dual);
-          term = tf.add(term, constraint);
-          total = tf.add(total, constraint);
-        }
-        termT = tf.keep(term);
-        kept.push(termT);
-        return total;
-      };
-      const { value, grads } = tf.valueAndGrads(f)(xs);
-      const loss = value.dataSync()[0]!;
-      const ce = ceT!.dataSync()[0]!;
-      const latencyTerm = termT ? termT.dataSync()[0]! : 0;
-      const expectedLatency = latT ? latT.dataSync()[0]! : latency ? tf.tidy(() => latency.expected().dataSync()[0]!) : undefined;
-      const alpha: Record<string, Float64Array> = {};
-      const gateGrads: Record<string, Float32Array> = {};
-      this.ops.forEach((op, i) => {
-        const s = sample[op.label]!;
-        const dg = grads[i]!.dataSync() as Float32Array;
-        const a = op.alpha.dataSync();
-        const g = binaryConnectGradient(a, dg, s.paths);
-        if (useLatency) {
-          const direct = grads[this.ops.length + i]!.dataSync();
-          // only the α of `paths` may move (in `two` mode the others must keep their p)
-          for (const j of s.paths) g[j]! += direct[j]!;
-        }
-        alpha[op.label] = g;
-        gateGrads[op.label] = Float32Array.from(dg);
-      });
-      tf.dispose([value, ...grads]);
-      return { alpha, gates: gateGrads, loss, ce, latencyTerm, ...(expectedLatency !== undefined ? { expectedLatency } : {}) };
-    } finally {
-      // `value` may be one of the kept tensors (no latency term): dispose each once
-      tf.dispose(kept.filter((t) => !t.isDisposed));
-      disposeGates(gates);
+          if (o.hardBudget) {
+            const constraint = tf.mul(tf.div(tf.sub(e, T!), T!), this.dual);
+            term = tf.add(term, constraint);
+            total = tf.add(total, constraint);
+          }
+          termT = tf.keep(term);
+          kept.push(termT);
+          return total;
+        };
+        const { value, grads } = tf.valueAndGrads(f)([ceT, ...this.ops.map((op) => op.alpha)]);
+        loss = value.dataSync()[0]!;
+        scale = grads[0]!.dataSync()[0]!;
+        direct = grads.slice(1).map((g) => Float32Array.from(g.dataSync() as Float32Array));
+        latencyTerm = termT ? termT.dataSync()[0]! : 0;
+        expectedLatency = latT ? latT.dataSync()[0]! : undefined;
+        tf.dispose([value, ...grads]);
+      } finally {
+        tf.dispose([ceT, ...kept.filter((t) => !t.isDisposed)]);
+      }
+    } else if (latency) {
+      expectedLatency = tf.tidy(() => latency.expected().dataSync()[0]!);
     }
+    const alpha: Record<string, Float64Array> = {};
+    const gateGrads: Record<string, Float32Array> = {};
+    this.ops.forEach((op, i) => {
+      const s = sample[op.label]!;
+      const dg = Float32Array.from(ce.gates[op.label]!, (v) => v * scale);
+      const g = binaryConnectGradient(op.alpha.dataSync(), dg, s.paths);
+      // only the α of `paths` may move (in `two` mode the others must keep their p)
+      if (useLatency) for (const j of s.paths) g[j]! += direct[i]![j]!;
+      alpha[op.label] = g;
+      gateGrads[op.label] = dg;
+    });
+    return { alpha, gates: gateGrads, loss, ce: ce.loss, latencyTerm, ...(expectedLatency !== undefined ? { expectedLatency } : {}) };
   }
 
   async archStep(input: ArchStepInput): Promise<StrategyMetrics> {
     const o = this.options;
     const sample = this.sampleArchPaths();
     this.lastSample = sample;
-    const r = this.archGradients(input.batch, sample, input.forward);
+    const network = this.requireSetup();
+    const compute = input.compute ?? localArchCompute(network, input.batch, input.forward, this.loss!);
+    const r = this.withLatency(await compute.gateGradients(sample, { recompute: o.mode === 'exact' }), sample);
     const vars: Record<string, tf.Variable> = {};
     const grads: Record<string, tf.Tensor> = {};
     const before: Record<string, Float32Array> = {};
@@ -314,7 +301,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     }
     if (o.hardBudget && r.expectedLatency !== undefined) {
       // dual ascent on the constraint E[lat] − T ≤ 0 (normalized by T), at the E[lat] of this step
-      this.dual = Math.max(0, this.dual + o.dualLr * ((r.expectedLatency - o.target!) / o.target!));
+      this.dual = Math.max(0, this.dual + o.dualLr * ((r.expectedLatency - o.budget!) / o.budget!));
       metrics['dualLambda'] = this.dual;
     }
     if (this.latency) metrics['argmaxLatency'] = this.latency.ofArchitecture(argmaxArchitecture(this.ops));
@@ -329,7 +316,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     return report.architecture;
   }
 
-  /** The derived architecture with its table latency against the target (and the argmax one). */
+  /** The derived architecture with its table latency against the budget (and the argmax one). */
   deriveReport(): DeriveReport {
     const o = this.options;
     const argmax = argmaxArchitecture(this.ops);
@@ -338,28 +325,28 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     const rule = deriveRule(o);
     let architecture = argmax;
     let latency = argmaxLatency;
-    if (rule === 'within-budget' && lat && o.target !== undefined) {
+    if (rule === 'within-budget' && lat && o.budget !== undefined) {
       const best = mostProbableWithin(
         this.ops.map((op) => ({ label: op.label, names: op.candidates.map((c) => c.name), probs: op.probsSync(), latency: lat.table[op.label]! })),
         lat.fixed,
-        o.target,
+        o.budget,
         o.beamWidth,
       );
       architecture = Object.fromEntries(this.ops.map((op, i) => [op.label, op.candidates[best.choice[i]!]!.name]));
       latency = lat.ofArchitecture(architecture);
-      if (!best.fits) this.log(`binaryconnect: no architecture fits the target ${o.target} ${lat.unit}; the fastest (${fmt(latency)} ${lat.unit}) is derived`);
+      if (!best.fits) this.log(`binaryconnect: no architecture fits the budget ${o.budget} ${lat.unit}; the fastest (${fmt(latency)} ${lat.unit}) is derived`);
     }
     const report: DeriveReport = {
       rule,
       architecture,
       argmax: { architecture: argmax, ...(argmaxLatency !== undefined ? { latency: argmaxLatency } : {}) },
       ...(latency !== undefined ? { latency, unit: lat!.unit } : {}),
-      ...(o.target !== undefined ? { target: o.target } : {}),
-      ...(latency !== undefined && o.target !== undefined ? { fits: latency <= o.target } : {}),
+      ...(o.budget !== undefined ? { budget: o.budget } : {}),
+      ...(latency !== undefined && o.budget !== undefined ? { fits: latency <= o.budget } : {}),
     };
-    if (lat && o.target !== undefined && !sameReport(this.lastReport, report)) {
-      const within = rule === 'within-budget' && argmaxLatency! > o.target ? ` (argmax ${fmt(argmaxLatency!)} exceeds it)` : '';
-      this.log(`binaryconnect: derived architecture ${fmt(latency!)} ${lat.unit} vs target ${o.target} ${lat.unit}: ${report.fits ? 'fits' : 'over budget'}${within}`);
+    if (lat && o.budget !== undefined && !sameReport(this.lastReport, report)) {
+      const within = rule === 'within-budget' && argmaxLatency! > o.budget ? ` (argmax ${fmt(argmaxLatency!)} exceeds it)` : '';
+      this.log(`binaryconnect: derived architecture ${fmt(latency!)} ${lat.unit} vs budget ${o.budget} ${lat.unit}: ${report.fits ? 'fits' : 'over budget'}${within}`);
     }
     this.lastReport = report;
     return report;

@@ -4,7 +4,8 @@ import { pluginModule } from '@proxyless/core';
 import { binaryConnectStrategyPlugin } from './binaryconnect-plugin.js';
 
 export * from './options.js';
-export * from './estimator.js';
+// The estimators moved to @proxyless/core (one home for both strategies); re-exported for existing imports.
+export { binaryConnectGradient, logSumExp, rescalePair, sampleTwoPaths, softmaxOver } from '@proxyless/core';
 export * from './budget-derive.js';
 export * from './binaryconnect-strategy.js';
 export * from './binaryconnect-plugin.js';

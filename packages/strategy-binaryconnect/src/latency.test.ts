@@ -33,8 +33,8 @@ describe('latency-aware loss with equal-quality candidates', () => {
     ['additive λ2·E[lat], two mode', { mode: 'two', latencyLoss: 'additive', lambda: 0.05, lr: 0.05 }],
     ['additive λ2·E[lat], full mode', { mode: 'full', latencyLoss: 'additive', lambda: 0.05, lr: 0.05 }],
     ['additive λ2·E[lat], exact mode', { mode: 'exact', latencyLoss: 'additive', lambda: 0.05, lr: 0.05 }],
-    ['normalized λ·(E[lat] − T)/T', { latencyLoss: 'normalized', target: 8, lr: 0.05 }],
-    ['multiplicative α_r·CE·(log E[lat] / log T)^β', { target: 8, lr: 0.05 }],
+    ['normalized λ·(E[lat] − T)/T', { latencyLoss: 'normalized', budget: 8, lr: 0.05 }],
+    ['multiplicative α_r·CE·(log E[lat] / log T)^β', { budget: 8, lr: 0.05 }],
   ];
   for (const [name, options] of cases) {
     it(`${name}: p moves to the lowest-latency candidate`, async () => {
@@ -69,7 +69,7 @@ describe('hard budget', () => {
       dataset,
       space,
       latency: kernelLatency,
-      strategy: { mode: 'two', lr: 0.03, hardBudget: true, target, latencyLoss: 'none' },
+      strategy: { mode: 'two', lr: 0.03, hardBudget: true, budget: target, latencyLoss: 'none' },
       trainer: { epochs: 4, warmupEpochs: 2, lr: 0.1, batchSize: 32, archUpdateEvery: 1, evaluateEachEpoch: false, checkpointEvery: 0 },
       plugins: [rec],
       log: (m) => logs.push(m),
@@ -87,7 +87,7 @@ describe('hard budget', () => {
     const maxMu = Math.max(...trace.map((t) => t.mu));
     expect(maxMu).toBeGreaterThan(0);
     expect(trace.at(-1)!.elat).toBeLessThan(1.15 * target);
-    expect(logs.some((l) => /derived architecture .* vs target 30 ms: fits/.test(l))).toBe(true);
+    expect(logs.some((l) => /derived architecture .* vs budget 30 ms: fits/.test(l))).toBe(true);
     console.log(`hard budget: μ max ${maxMu.toFixed(3)}, last μ ${trace.at(-1)!.mu.toFixed(3)}, E[lat] first ${trace[0]!.elat.toFixed(2)} last ${trace.at(-1)!.elat.toFixed(2)}, argmax ${JSON.stringify(report.argmax)}, derived ${JSON.stringify(result.architecture)} ${report.latency} ms`);
   });
 });

@@ -15,20 +15,36 @@ describe('binaryconnect options', () => {
     expect(deriveRule(o)).toBe('argmax');
   });
 
-  it('a target alone means the authors’ multiplicative loss; hardBudget derives within the budget', () => {
-    expect(latencyLossForm(binaryConnectOptions.parse({ target: 20 }))).toBe('multiplicative');
-    const hard = binaryConnectOptions.parse({ target: 20, hardBudget: true, latencyLoss: 'none' });
+  it('reads the deprecated key `target` as `budget`, warning with the new name; both keys is an error', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const o = binaryConnectOptions.parse({ target: 20, hardBudget: true });
+      expect(o.budget).toBe(20);
+      expect('target' in o).toBe(false);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toContain('strategy binaryconnect: option "target" is deprecated; use "budget" (same meaning)');
+    expect(issues({ target: 20, budget: 20 })).toEqual(['target: target is the deprecated name of budget; give budget only']);
+  });
+
+  it('a budget alone means the authors’ multiplicative loss; hardBudget derives within the budget', () => {
+    expect(latencyLossForm(binaryConnectOptions.parse({ budget: 20 }))).toBe('multiplicative');
+    const hard = binaryConnectOptions.parse({ budget: 20, hardBudget: true, latencyLoss: 'none' });
     expect(latencyLossForm(hard)).toBe('none');
     expect(deriveRule(hard)).toBe('within-budget');
-    expect(deriveRule(binaryConnectOptions.parse({ target: 20, hardBudget: true, derive: 'argmax' }))).toBe('argmax');
+    expect(deriveRule(binaryConnectOptions.parse({ budget: 20, hardBudget: true, derive: 'argmax' }))).toBe('argmax');
   });
 
   it('reports missing and bad values with their path', () => {
     expect(issues({ mode: 'three' })[0]).toMatch(/^mode: /);
     expect(issues({ latencyLoss: 'additive' })).toEqual(['lambda: latencyLoss "additive" needs lambda (λ2, the weight of E[lat] per provider unit)']);
-    expect(issues({ latencyLoss: 'normalized' })).toEqual(['target: latencyLoss "normalized" needs target (T in the latency provider’s unit)']);
-    expect(issues({ hardBudget: true, latencyLoss: 'none' })).toEqual(['target: hardBudget needs target (T in the latency provider’s unit)']);
-    expect(issues({ target: 0.5 })[0]).toMatch(/^target: latencyLoss "multiplicative" uses log E\[lat\] \/ log T, so T must exceed 1/);
+    expect(issues({ latencyLoss: 'normalized' })).toEqual(['budget: latencyLoss "normalized" needs budget (T in the latency provider’s unit)']);
+    expect(issues({ hardBudget: true, latencyLoss: 'none' })).toEqual(['budget: hardBudget needs budget (T in the latency provider’s unit)']);
+    expect(issues({ budget: 0.5 })[0]).toMatch(/^budget: latencyLoss "multiplicative" uses log E\[lat\] \/ log T, so T must exceed 1/);
     expect(issues({ lr: 0.006, momentum: 0.9 })[0]).toMatch(/momentum/);
   });
 

@@ -1,4 +1,4 @@
-import { z } from '@proxyless/core';
+import { adamOptionFields, withRenamedOption, z } from '@proxyless/core';
 
 /**
  * Options of the binaryconnect strategy: the single source of its option types. Core validates a
@@ -11,17 +11,18 @@ export const binaryConnectOptionsShape = {
     .describe(
       'how ∂L/∂g reaches α in an arch step: `two` (two sampled paths, memory 2×), `full` (all N paths, memory N×), `exact` (Appendix D: active path forward, the others recomputed in backward)',
     ),
-  lr: z.number().positive().default(0.006).describe('Adam learning rate of α (paper: 0.006 for small images, 0.001 for ImageNet)'),
-  beta1: z.number().min(0).max(1).default(0).describe('Adam β1 of α (paper: 0)'),
-  beta2: z.number().min(0).max(1).default(0.999).describe('Adam β2 of α'),
-  eps: z.number().positive().default(1e-8).describe('Adam ε of α'),
+  ...adamOptionFields({ lr: 0.006, lrDescription: 'Adam learning rate of α (paper: 0.006 for small images, 0.001 for ImageNet)' }),
   latencyLoss: z
     .enum(['none', 'additive', 'normalized', 'multiplicative'])
     .optional()
     .describe(
-      'form of the latency term: `additive` CE + λ1‖w‖² + λ2·E[lat]; `normalized` CE + λ·(E[lat] − T)/T; `multiplicative` α_r·CE·(log E[lat] / log T)^β. Default: `multiplicative` when `target` is set, else `none`',
+      'form of the latency term: `additive` CE + λ1‖w‖² + λ2·E[lat]; `normalized` CE + λ·(E[lat] − T)/T; `multiplicative` α_r·CE·(log E[lat] / log T)^β. Default: `multiplicative` when `budget` is set, else `none`',
     ),
-  target: z.number().positive().optional().describe('T: the latency target in the latency provider’s unit (ms, or MFLOPs for flops)'),
+  budget: z
+    .number()
+    .positive()
+    .optional()
+    .describe('T: the latency budget (target) in the latency provider’s unit (ms, or MFLOPs for flops); `target` is its deprecated name'),
   lambda: z
     .number()
     .min(0)
@@ -51,11 +52,11 @@ export const binaryConnectOptionsShape = {
     .describe('arch step where the active path is `zero`: apply Eq. 4 with ∂L/∂g_zero = 0 (`estimate`), or leave that mixed op’s α alone as the authors’ code does (`skip`)'),
 } as const;
 
-export const binaryConnectOptions = z
+const binaryConnectOptionsObject = z
   .object(binaryConnectOptionsShape)
   .strict()
   .superRefine((o, ctx) => {
-    const form = o.latencyLoss ?? (o.target !== undefined ? 'multiplicative' : 'none');
+    const form = o.latencyLoss ?? (o.budget !== undefined ? 'multiplicative' : 'none');
     if (form === 'additive' && o.lambda === undefined) {
       ctx.addIssue({ code: 'custom', path: ['lambda'], message: 'latencyLoss "additive" needs lambda (λ2, the weight of E[lat] per provider unit)' });
     }
@@ -65,16 +66,19 @@ export const binaryConnectOptions = z
       [o.hardBudget, 'hardBudget'],
       [o.derive === 'within-budget', 'derive "within-budget"'],
     ] as const) {
-      if (need && o.target === undefined) ctx.addIssue({ code: 'custom', path: ['target'], message: `${why} needs target (T in the latency provider’s unit)` });
+      if (need && o.budget === undefined) ctx.addIssue({ code: 'custom', path: ['budget'], message: `${why} needs budget (T in the latency provider’s unit)` });
     }
-    if (form === 'multiplicative' && o.target !== undefined && o.target <= 1) {
+    if (form === 'multiplicative' && o.budget !== undefined && o.budget <= 1) {
       ctx.addIssue({
         code: 'custom',
-        path: ['target'],
-        message: `latencyLoss "multiplicative" uses log E[lat] / log T, so T must exceed 1 (got ${o.target}); use "normalized" or a provider unit in which T > 1`,
+        path: ['budget'],
+        message: `latencyLoss "multiplicative" uses log E[lat] / log T, so T must exceed 1 (got ${o.budget}); use "normalized" or a provider unit in which T > 1`,
       });
     }
   });
+
+/** The options schema; the deprecated key `target` is read as `budget` (with a warning). */
+export const binaryConnectOptions = withRenamedOption(binaryConnectOptionsObject, { from: 'target', to: 'budget', where: 'strategy binaryconnect' });
 
 export type BinaryConnectOptionsInput = z.input<typeof binaryConnectOptions>;
 export type BinaryConnectOptions = z.output<typeof binaryConnectOptions>;
@@ -82,7 +86,7 @@ export type LatencyLossForm = NonNullable<BinaryConnectOptions['latencyLoss']>;
 
 /** The latency-loss form an options object means once defaults are resolved. */
 export function latencyLossForm(o: BinaryConnectOptions): LatencyLossForm {
-  return o.latencyLoss ?? (o.target !== undefined ? 'multiplicative' : 'none');
+  return o.latencyLoss ?? (o.budget !== undefined ? 'multiplicative' : 'none');
 }
 
 /** The derive rule an options object means once defaults are resolved. */

@@ -40,11 +40,11 @@ describe('the binaryconnect plugin in a config', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(String((err as Error).message)).toMatch(/strategy\.options\.mode/);
     const err2 = await composeSearch({ config: writeConfig({ latencyLoss: 'normalized' }), noRunDir: true, log: () => {} }).catch((e: unknown) => e);
-    expect(String((err2 as Error).message)).toMatch(/strategy\.options\.target/);
+    expect(String((err2 as Error).message)).toMatch(/strategy\.options\.budget/);
   });
 
   it('fails at setup with a clear message when a latency loss has no latency provider', async () => {
-    const { session } = await composeSearch({ config: writeConfig({ target: 20 }), noRunDir: true, log: () => {} });
+    const { session } = await composeSearch({ config: writeConfig({ budget: 20 }), noRunDir: true, log: () => {} });
     await expect(session.run()).rejects.toThrow(/binaryconnect: latencyLoss "multiplicative" needs a latency provider; add `latency: { use: … }`/);
   });
 });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, softmaxCrossEntropy } from '@proxyless/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposeNetwork, randomBatch, setupOf, stepInput, strategyOn, tinySpace, useWasm } from '../test/helpers.js';
-import { binaryConnectGradient } from './binaryconnect-gradient.js';
+import { combinedLossGradient } from './combined-gradient.js';
 import type { ReinforceStrategyInput } from './options.js';
 
 beforeAll(useWasm);
@@ -64,7 +64,7 @@ describe('combined mode', () => {
   });
 });
 
-describe('binaryConnectGradient', () => {
+describe('combinedLossGradient', () => {
   it('through all paths equals autodiff of the loss through straight-through gates g = onehot + p − p₀ (p₀ a constant)', async () => {
     const space = tinySpace({ stem: 3, blocks: [{ width: 3, stride: 1 }, { width: 3, stride: 1 }], zero: false, kernels: [1, 3, 5] });
     const network = space.buildSupernet(new Rng(4));
@@ -74,16 +74,16 @@ describe('binaryConnectGradient', () => {
     const loss = (l: tf.Tensor, y: tf.Tensor1D) => softmaxCrossEntropy(l, y);
     const probs = Object.fromEntries(network.mixedOps.map((op) => [op.label, op.probsSync()]));
     const rng = new Rng('bc');
-    // replay the draws binaryConnectGradient makes: one path per op, in op order
+    // replay the draws combinedLossGradient makes: one path per op, in op order
     const replay = new Rng(rng.state());
     const chosen = network.mixedOps.map((op) => replay.categorical(probs[op.label]!));
-    const got = binaryConnectGradient(network, stepInput(batch, 0, false), loss, probs, rng, 'all');
+    const got = await combinedLossGradient(network, stepInput(batch, 0, false), loss, rng, 'all');
     const alphas = network.mixedOps.map((op) => op.alpha);
     const { value, grads } = tf.variableGrads(() => {
       const gates = Object.fromEntries(
         network.mixedOps.map((op, i) => {
           const p = op.probs();
-          const onehot = tf.oneHot([chosen[i]!], op.size).reshape([op.size]).toFloat();
+          const onehot = tf.cast(tf.reshape(tf.oneHot([chosen[i]!], op.size), [op.size]), 'float32');
           return [op.label, { active: [chosen[i]!], values: tf.add(onehot, tf.sub(p, tf.tensor1d(probs[op.label]!))) as tf.Tensor1D }];
         }),
       );

@@ -6,7 +6,7 @@ import { reinforceStrategyPlugin } from './reinforce-strategy.js';
 export * from './options.js';
 export * from './reinforce-gradient.js';
 export * from './reward.js';
-export * from './binaryconnect-gradient.js';
+export * from './combined-gradient.js';
 export * from './reinforce-strategy.js';
 
 /** The plugin contract: a default-exported ContainerModule binding the `reinforce` strategy. */

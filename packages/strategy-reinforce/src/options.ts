@@ -1,4 +1,4 @@
-import { z } from '@proxyless/core';
+import { adamOptionFields, withRenamedOption, z } from '@proxyless/core';
 
 /** Names of the rewards this package computes itself; any other name must be provided by a plugin. */
 export const BUILTIN_REWARDS = ['accuracy', 'latency'] as const;
@@ -7,18 +7,22 @@ export const BUILTIN_REWARDS = ['accuracy', 'latency'] as const;
 export const accuracyRewardOptions = z.object({ use: z.literal('accuracy') }).strict();
 
 /**
- * `reward: { use: latency, target, w }`: R(m) = ACC(m) × [LAT(m)/T]^w (paper, w < 0).
+ * `reward: { use: latency, budget, w }`: R(m) = ACC(m) × [LAT(m)/T]^w (paper, w < 0); `target` is the
+ * deprecated name of `budget` (read with a warning).
  * LAT(m) is measured on the active backend (`measured`), or summed from the latency provider's
  * per-op table / FLOPs (`table`); `auto` measures when the configured provider can.
  */
-export const latencyRewardOptions = z
-  .object({
-    use: z.literal('latency'),
-    target: z.number().positive().describe('T: the target latency, in the latency provider’s unit'),
-    w: z.number().max(0).default(-0.07).describe('exponent of LAT/T (w < 0 rewards faster networks)'),
-    latencySource: z.enum(['auto', 'measured', 'table']).default('auto').describe('where LAT(m) comes from'),
-  })
-  .strict();
+export const latencyRewardOptions = withRenamedOption(
+  z
+    .object({
+      use: z.literal('latency'),
+      budget: z.number().positive().describe('T: the latency budget (target), in the latency provider’s unit'),
+      w: z.number().max(0).default(-0.07).describe('exponent of LAT/T (w < 0 rewards faster networks)'),
+      latencySource: z.enum(['auto', 'measured', 'table']).default('auto').describe('where LAT(m) comes from'),
+    })
+    .strict(),
+  { from: 'target', to: 'budget', where: 'strategy reinforce, reward latency' },
+);
 
 /**
  * `reward: { use: <name>, options }`: a reward that a hook plugin taps into
@@ -40,7 +44,7 @@ export type LatencyRewardOptions = z.output<typeof latencyRewardOptions>;
 
 /** The latency reward's options, when the configured reward is the built-in `latency`. */
 export function asLatencyReward(r: RewardOptions): LatencyRewardOptions | undefined {
-  return r.use === 'latency' && 'target' in r ? (r as LatencyRewardOptions) : undefined;
+  return r.use === 'latency' && 'budget' in r ? (r as LatencyRewardOptions) : undefined;
 }
 
 /**
@@ -59,10 +63,7 @@ export const reinforceStrategyOptions = z
   .object({
     mode: z.enum(['reinforce', 'combined']).default('reinforce').describe('REINFORCE alone, or REINFORCE plus the BinaryConnect gradient'),
     samples: z.number().int().min(1).default(10).describe('M: architectures sampled per architecture step'),
-    lr: z.number().positive().default(0.01).describe('Adam learning rate of α (paper: 0.01 small images, 0.001 ImageNet)'),
-    beta1: z.number().min(0).max(1).default(0),
-    beta2: z.number().min(0).max(1).default(0.999),
-    eps: z.number().positive().default(1e-8),
+    ...adamOptionFields({ lr: 0.01, lrDescription: 'Adam learning rate of α (paper: 0.01 small images, 0.001 ImageNet)' }),
     reward: rewardOptions.default({ use: 'accuracy' }),
     baseline: baselineOptions.default({ decay: 0.9, initial: 'first-mean' }),
     combinedWeight: z

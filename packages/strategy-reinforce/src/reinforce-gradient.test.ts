@@ -11,7 +11,7 @@ describe('score function and estimator', () => {
     const alpha = [0.3, -1.2, 0.7, 0.05];
     const p = tf.tidy(() => Array.from(tf.softmax(tf.tensor1d(alpha)).dataSync()));
     for (let k = 0; k < alpha.length; k++) {
-      const g = tf.tidy(() => Array.from(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.logSoftmax(a), tf.oneHot([k], alpha.length).reshape([alpha.length]))))(tf.tensor1d(alpha)).dataSync()));
+      const g = tf.tidy(() => Array.from(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.logSoftmax(a), tf.reshape(tf.oneHot([k], alpha.length), [alpha.length]))))(tf.tensor1d(alpha)).dataSync()));
       const closed = scoreFunction(p, k);
       closed.forEach((v, i) => expect(v).toBeCloseTo(g[i]!, 5));
     }

@@ -123,7 +123,7 @@ describe('ReinforceStrategy', () => {
 
   it('the latency reward is ACC × (LAT/T)^w with LAT from the latency table (latencySource: table)', async () => {
     const space = tinySpace();
-    const { network, strategy } = await strategyOn(space, { samples: 6, reward: { use: 'latency', target: 2, w: -0.5, latencySource: 'table' } }, 8);
+    const { network, strategy } = await strategyOn(space, { samples: 6, reward: { use: 'latency', budget: 2, w: -0.5, latencySource: 'table' } }, 8);
     const table: Record<string, number[]> = { b0: [1, 3, 0], b1: [2, 5, 0] };
     const ofArchitecture = (a: Record<string, string>) =>
       0.5 + network.mixedOps.reduce((s, op) => s + table[op.label]![op.indexOf(a[op.label]!)]!, 0);
@@ -149,8 +149,8 @@ describe('ReinforceStrategy', () => {
     const batch = randomBatch(space, 2, 3);
     const cases: [Parameters<typeof strategyOn>[1], RegExp][] = [
       [{ reward: { use: 'nope' } }, /no reward called "nope".*hooks\.rewards\.for\("nope"\)/],
-      [{ reward: { use: 'latency', target: 1, latencySource: 'measured' } }, /measures whole networks/],
-      [{ reward: { use: 'latency', target: 1 } }, /needs a latency provider/],
+      [{ reward: { use: 'latency', budget: 1, latencySource: 'measured' } }, /measures whole networks/],
+      [{ reward: { use: 'latency', budget: 1 } }, /needs a latency provider/],
     ];
     for (const [options, message] of cases) {
       const { network, strategy } = await strategyOn(space, options);
@@ -163,13 +163,13 @@ describe('ReinforceStrategy', () => {
   });
 
   it('validates options: w ≤ 0, built-in reward names take their own options', () => {
-    expect(reinforceStrategyOptions.safeParse({ reward: { use: 'latency', target: 2, w: 0.1 } }).success).toBe(false);
+    expect(reinforceStrategyOptions.safeParse({ reward: { use: 'latency', budget: 2, w: 0.1 } }).success).toBe(false);
     expect(reinforceStrategyOptions.safeParse({ reward: { use: 'latency' } }).success).toBe(false);
     expect(reinforceStrategyOptions.safeParse({ reward: { use: 'latency', options: {} } }).success).toBe(false);
     expect(reinforceStrategyOptions.safeParse({ samples: 0 }).success).toBe(false);
     expect(reinforceStrategyOptions.safeParse({ bogus: 1 }).success).toBe(false);
     const o = reinforceStrategyOptions.parse({});
     expect(o).toMatchObject({ mode: 'reinforce', samples: 10, lr: 0.01, beta1: 0, reward: { use: 'accuracy' }, baseline: { decay: 0.9, initial: 'first-mean' } });
-    expect(reinforceStrategyOptions.parse({ reward: { use: 'latency', target: 2 } }).reward).toEqual({ use: 'latency', target: 2, w: -0.07, latencySource: 'auto' });
+    expect(reinforceStrategyOptions.parse({ reward: { use: 'latency', target: 2 } }).reward).toEqual({ use: 'latency', budget: 2, w: -0.07, latencySource: 'auto' });
   });
 });

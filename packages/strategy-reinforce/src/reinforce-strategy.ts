@@ -2,11 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   Adam,
   argmaxArchitecture,
-  countCorrect,
   definePlugin,
+  localArchCompute,
   Rng,
   sampleFromProbs,
-  toGateTensors,
+  sampleUniform,
   type Architecture,
   type ArchitectureStrategy,
   type ArchStepInput,
@@ -18,7 +18,7 @@ import {
   type StrategySetup,
   type StrategyState,
 } from '@proxyless/core';
-import { binaryConnectGradient } from './binaryconnect-gradient.js';
+import { combinedLossGradient } from './combined-gradient.js';
 import { asLatencyReward, reinforceStrategyOptions, type ReinforceStrategyOptions } from './options.js';
 import { gradientNorm, reinforceGradient, stats, type Choices } from './reinforce-gradient.js';
 import { createReinforceHooks, REINFORCE_HOOKS, type LatencySource, type ReinforceHooks, type RewardContext } from './reward.js';
@@ -84,10 +84,10 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     // Built-in rewards are taps like any plugin's.
     this.hooks.rewards.for('accuracy').tapPromise(PLUGIN_NAME, async (ctx) => (await ctx.evaluate()).accuracy);
     this.hooks.rewards.for('latency').tapPromise(PLUGIN_NAME, async (ctx) => {
-      const o = ctx.options as { target: number; w: number; latencySource: 'auto' | LatencySource };
+      const o = ctx.options as { budget: number; w: number; latencySource: 'auto' | LatencySource };
       const { accuracy } = await ctx.evaluate();
       const lat = await ctx.latency(o.latencySource === 'auto' ? undefined : o.latencySource);
-      return accuracy * (lat / o.target) ** o.w;
+      return accuracy * (lat / o.budget) ** o.w;
     });
   }
 
@@ -128,8 +128,9 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     this.checked = true;
   }
 
-  sampleGates(): GateSample {
-    return sampleFromProbs(this.ops, this.rng);
+  /** Gates of a weight step: one path per mixed op, uniform in warm-up, else drawn from p. */
+  sampleGates(phase: 'warmup' | 'search'): GateSample {
+    return phase === 'warmup' ? sampleUniform(this.ops, this.rng) : sampleFromProbs(this.ops, this.rng);
   }
 
   /**
@@ -145,6 +146,8 @@ export class ReinforceStrategy implements ArchitectureStrategy {
       samples.push(Object.fromEntries(ops.map((op) => [op.label, this.rng.categorical(probabilities[op.label]!)])));
     }
     const evaluations = new Map<string, Promise<{ accuracy: number; loss: number }>>();
+    // through the trainer: data-parallel over the search's workers when it has several
+    const compute = input.compute ?? localArchCompute(this.network!, input.batch, input.forward, this.setupCtx!.loss);
     const accuracies: number[] = [];
     const latencies: number[] = [];
     const rewardOptions = this.rewardOptions();
@@ -167,7 +170,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
         evaluate: async () => {
           let e = evaluations.get(key);
           if (!e) {
-            e = Promise.resolve(this.evaluate(gates, input));
+            e = compute.evaluate(gates);
             evaluations.set(key, e);
           }
           const r = await e;
@@ -238,7 +241,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     // Adam minimizes: REINFORCE ascends J, so its descent direction is −∇J.
     let direction: Record<string, number[]> = Object.fromEntries(Object.entries(est.gradient).map(([l, g]) => [l, g.map((v) => -v)]));
     if (this.options.mode === 'combined') {
-      const bc = binaryConnectGradient(this.network!, input, this.setupCtx!.loss, est.probabilities, this.bcRng, this.options.combinedPaths);
+      const bc = await combinedLossGradient(this.network!, input, this.setupCtx!.loss, this.bcRng, this.options.combinedPaths);
       const w = this.options.combinedWeight;
       direction = Object.fromEntries(Object.entries(direction).map(([l, d]) => [l, d.map((v, i) => w * bc.gradient[l]![i]! + (1 - w) * v)]));
       metrics['bc/loss'] = bc.loss;
@@ -264,17 +267,6 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     }
   }
 
-  /** Accuracy and loss of single-path gates on the step's validation batch: inference mode with batch-norm batch statistics (the supernet's running averages mix every path), no gradient. */
-  private evaluate(gates: GateSample, input: ArchStepInput): { accuracy: number; loss: number } {
-    const { x, y } = input.batch;
-    return tf.tidy(() => {
-      const g = toGateTensors(this.ops, gates);
-      const logits = this.network!.apply(x, { training: false, batchStatistics: true, mode: 'binarized', gates: g });
-      const loss = this.setupCtx!.loss(logits, y).dataSync()[0]!;
-      return { accuracy: countCorrect(logits, y) / y.shape[0], loss };
-    });
-  }
-
   private async latencyOf(architecture: Architecture, key: string, source: LatencySource | undefined): Promise<number> {
     const ctx = this.setupCtx!;
     const s = source ?? this.defaultLatencySource;
@@ -298,7 +290,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
   private rewardOptions(): Record<string, unknown> {
     const r = this.options.reward;
     const lr = asLatencyReward(r);
-    if (lr) return { target: lr.target, w: lr.w, latencySource: lr.latencySource };
+    if (lr) return { budget: lr.budget, w: lr.w, latencySource: lr.latencySource };
     return 'options' in r ? r.options : {};
   }
 

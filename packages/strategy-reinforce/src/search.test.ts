@@ -39,7 +39,7 @@ describe('searches on a Fashion-MNIST subset', () => {
       use: '@proxyless/test-utils',
       options: { stem: 8, blocks: [{ width: 32, stride: 2 }, { width: 32, stride: 2 }, { width: 32, stride: 1 }], kernels: [1, 7], zero: true },
     },
-    strategy: { use: '@proxyless/strategy-reinforce', options: { samples: 6, lr: 0.1, reward: { use: 'latency', target: T, w, latencySource: 'measured' } } },
+    strategy: { use: '@proxyless/strategy-reinforce', options: { samples: 6, lr: 0.1, reward: { use: 'latency', budget: T, w, latencySource: 'measured' } } },
     latency: { use: '@proxyless/backend-wasm', name: 'measured', options: { minRuns: 3, minDurationMs: 5 } },
     trainer: { use: 'search', options: { epochs: 3, warmupEpochs: 1, batchSize: 32, archUpdateEvery: 1, validationBatchSize: 32, checkpointEvery: 0, evaluateEachEpoch: false } },
   });

@@ -19,7 +19,7 @@ export async function useWasm(): Promise<void> {
 /** A tiny space on 4×4×1 inputs: two mixed ops of three candidates each (1×1, 3×3, zero). */
 export function tinySpace(options: Partial<TinySpaceOptions> = {}): TinySpace {
   return new TinySpace(
-    { stem: 2, blocks: [{ width: 2, stride: 1 }, { width: 2, stride: 1 }], kernels: [1, 3], zero: true, ...options },
+    { stem: 2, blocks: [{ width: 2, stride: 1 }, { width: 2, stride: 1 }], kernels: [1, 3], zero: true, batchNorm: true, ...options },
     { shape: [4, 4, 1], numClasses: 2 },
   );
 }

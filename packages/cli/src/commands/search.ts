@@ -1,4 +1,4 @@
-import { composeSearch, RunFiles, SearchInterrupted, type SearchResult, type SearchSession } from '@proxyless/core';
+import { composeSearch, RunFiles, SearchInterrupted, SearchTrainer, type SearchResult, type SearchSession } from '@proxyless/core';
 import { join } from 'node:path';
 import { ReportPlugin } from '@proxyless/report';
 import { UsageError } from '../errors.js';
@@ -9,6 +9,15 @@ import { onSigint, shellWord, type CommandContext } from './common.js';
 export interface SearchOptions {
   readonly out?: string;
   readonly resume?: string;
+  readonly workers?: string;
+}
+
+/** `--workers` of `search`: a positive integer or "auto". */
+function parseSearchWorkers(value: string): number | 'auto' {
+  if (value.trim() === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`search: invalid option: --workers: got ${JSON.stringify(value)}; expected a positive integer (at most 64) or "auto"`);
+  return n;
 }
 
 function isInterrupted(err: unknown): boolean {
@@ -23,6 +32,7 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
     throw new UsageError('search: give either a config file or --resume <run-dir>, not both (a resumed run uses the config stored in its run directory)');
   }
   if (opts.out && opts.resume) throw new UsageError('search: --out cannot be combined with --resume (a resumed run continues in its own directory)');
+  const workers = opts.workers === undefined ? undefined : parseSearchWorkers(opts.workers);
 
   const progress = out.verbose ? new ProgressPlugin({ stream: io.stderr }) : undefined;
   const log = (m: string) => (progress ? progress.progress.log(m) : out.info(m));
@@ -48,6 +58,14 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
       plugins: [...(progress ? [progress] : []), report],
     });
     session = composed.session;
+    if (workers !== undefined) {
+      const trainer = session.components.trainer;
+      if (!(trainer instanceof SearchTrainer)) throw new UsageError('search: --workers needs the built-in search trainer (trainer: { use: search })');
+      trainer.useWorkers(workers);
+    }
+    session.hooks.beforeSearch.tap('cli-workers', (s) => {
+      if ((s.workers ?? 1) > 1) log(`${s.workers} data-parallel workers: every weight and architecture step is split over ${s.workers} threads`);
+    });
     const runDir = composed.runDir!;
     log(`run directory: ${runDir}`);
     let result: SearchResult;

@@ -4,7 +4,7 @@ import type { InputSpec } from '../spaces/search-space.js';
 
 export const DataProvider = Symbol.for('proxyless.DataProvider');
 
-/** One batch: NHWC float32 images and int32 class labels. The consumer disposes both. */
+/** One batch: NHWC float32 images and int32 class labels. Whoever draws it from a split disposes both (the trainer also for the batches it lends to `archStep`, see `ArchStepInput`). */
 export interface Batch {
   readonly x: tf.Tensor4D;
   readonly y: tf.Tensor1D;

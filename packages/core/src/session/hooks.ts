@@ -98,6 +98,8 @@ export function createSearchHooks() {
 export interface StartInfo {
   readonly epochs: number;
   readonly batchesPerEpoch: number;
+  /** Threads the weight and arch steps run on (data-parallel when more than 1). */
+  readonly workers?: number;
   readonly resumedFrom?: { readonly epoch: number; readonly batch: number; readonly step: number };
 }
 

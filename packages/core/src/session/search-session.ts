@@ -5,7 +5,7 @@ import type { ExpectedLatency } from '../latency/latency-provider.js';
 import type { Rng } from '../random/rng.js';
 import type { Architecture } from '../spaces/architecture.js';
 import type { Network, SearchSpace } from '../spaces/search-space.js';
-import type { ArchitectureStrategy } from '../strategies/strategy.js';
+import type { ArchitectureStrategy, StrategySetup } from '../strategies/strategy.js';
 import type { Trainer } from '../training/trainer.js';
 import { createSearchHooks, type SearchHooks, type SearchResult } from './hooks.js';
 
@@ -94,8 +94,8 @@ export class SearchSession {
     return { json: { trainer: t.json, strategy: s.json }, tensors };
   }
 
-  /** Loads network variables and strategy state from a snapshot (the trainer reads its own part in `run`). */
-  restoreModelState(snap: SessionSnapshot): void {
+  /** Loads the network's variables (α included) from a snapshot. */
+  restoreNetwork(snap: SessionSnapshot): void {
     for (const v of this.components.network.variables()) {
       const t = snap.tensors[`net/${v.name}`];
       if (!t) throw new Error(`checkpoint has no tensor for network variable ${v.name}`);
@@ -104,6 +104,25 @@ export class SearchSession {
       }
       v.variable.assign(t);
     }
+  }
+
+  /**
+   * The strategy's start, in the order its lifecycle promises: `setup` with this session's network,
+   * space and latency, then — when resuming — `setState` from the snapshot. Restore the network
+   * (`restoreNetwork`) before calling it.
+   */
+  async prepareStrategy(loss: StrategySetup['loss'], resume?: SessionSnapshot): Promise<void> {
+    const { network, space, latency, measureLatency, strategy } = this.components;
+    await strategy.setup({ network, space, loss, ...(latency ? { latency } : {}), ...(measureLatency ? { measureLatency } : {}) });
+    if (resume) strategy.setState({ json: resume.json.strategy, tensors: pick(resume.tensors, 'strategy/') });
+  }
+
+  /**
+   * @deprecated Calls the strategy's `setState` without `setup` first; use `restoreNetwork` then
+   * `prepareStrategy(loss, snapshot)`.
+   */
+  restoreModelState(snap: SessionSnapshot): void {
+    this.restoreNetwork(snap);
     this.components.strategy.setState({ json: snap.json.strategy, tensors: pick(snap.tensors, 'strategy/') });
   }
 }

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Batch } from '../data/dataset.js';
 import type { ExpectedLatency } from '../latency/latency-provider.js';
+import type { GateGradients } from '../estimators/binary-connect.js';
 import type { GateSample } from '../nn/gates.js';
 import type { ForwardContext } from '../nn/module.js';
 import type { Architecture } from '../spaces/architecture.js';
@@ -23,14 +24,62 @@ export interface StrategySetup {
   readonly measureLatency?: (architecture: Architecture) => Promise<number>;
 }
 
-/** One architecture update on a validation batch (weights frozen). */
+/**
+ * One architecture update on a validation batch (weights frozen).
+ *
+ * Ownership: the trainer owns `batch`. It disposes both tensors once the promise `archStep`
+ * returned has settled (resolved or rejected); a strategy must neither dispose them nor keep them
+ * past that point (clone what it needs to keep).
+ */
 export interface ArchStepInput {
   readonly batch: Batch;
+  /**
+   * Index of the epoch, from 0 — as every `epoch` field of the hooks, the checkpoints and
+   * `metrics.jsonl`. Human-facing text (the CLI's progress, logs) prints it from 1: `epoch
+   * ${epoch + 1}/${epochs}`.
+   */
   readonly epoch: number;
-  /** Global weight-step counter at the time of the update. */
+  /** Global weight-step counter at the time of the update (weight steps done so far). */
   readonly step: number;
   /** Forward context the trainer wants (training-mode BN). Strategies add their own gates. */
   readonly forward: Pick<ForwardContext, 'training' | 'rng'>;
+  /**
+   * Passes over `batch` that the trainer runs for the strategy — data-parallel over the search's
+   * worker threads when it has several (`trainer.options.workers`), in this thread otherwise. A
+   * strategy that computes through them uses every core; one that runs the network on `batch` itself
+   * is correct too, on one core. Absent when a caller builds the input by hand (tests); then
+   * `localArchCompute` gives the same on this thread.
+   */
+  readonly compute?: ArchCompute;
+}
+
+/** Loss and accuracy of one set of single-path gates on a whole validation batch. */
+export interface GateEvaluation {
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+/**
+ * What a strategy may ask the trainer to compute on the arch step's validation batch. Results are
+ * over the whole batch (means over its examples), whichever threads computed them; the loss is the
+ * setup's `loss`.
+ */
+export interface ArchCompute {
+  /**
+   * ∂L/∂g of every mixed op and L, from one forward/backward pass through the binarized supernet
+   * with the gates of `sample` and the input's forward context (`recompute`: only the chosen path
+   * runs forward, the others' gate gradients are recomputed in the backward pass).
+   */
+  gateGradients(sample: GateSample, options?: { readonly recompute?: boolean }): Promise<GateGradients>;
+  /** Loss and accuracy of single-path gates: inference mode with batch-norm batch statistics, no gradient. */
+  evaluate(gates: GateSample): Promise<GateEvaluation>;
+}
+
+/** What `onEpochEnd` is told. `epoch` counts from 0, as in `ArchStepInput`. */
+export interface StrategyEpochEnd {
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly phase: 'warmup' | 'search';
 }
 
 /** Scalars a strategy reports after an arch step (loss terms, E[lat], rewards, …). */
@@ -45,19 +94,44 @@ export interface StrategyState {
 /**
  * How architecture parameters are sampled, updated and turned into a final architecture.
  * A strategy never imports a particular space: it sees mixed ops through the `Network`.
+ *
+ * Lifecycle (what the search trainer guarantees, in this order):
+ * 1. The factory (`create` of its plugin descriptor) constructs it with its options and an Rng.
+ * 2. Resuming only: the network's variables (α included) are restored from the checkpoint.
+ * 3. `setup(ctx)` — once, before anything else is called (also when resuming, and before `derive`
+ *    in `proxyless derive`).
+ * 4. Resuming only: `setState(state)` with what `getState()` returned when the checkpoint was
+ *    written — always after `setup`.
+ * 5. For every epoch (`epoch` from 0; warm-up epochs first):
+ *    - per training batch, `sampleGates(phase)`: `'warmup'` during the warm-up epochs, `'search'`
+ *      after; then (search epochs) every k weight steps, m times `archStep(input)`;
+ *    - `onEpochEnd({ epoch, epochs, phase })`, if defined, once the epoch's steps are done and before
+ *      its summary (`derive`, `probabilities`) and its checkpoint — so what it changes is saved;
+ *    - `getState()` whenever a checkpoint is written (periodically, at epoch ends, on SIGINT).
+ * 6. `derive()` and `probabilities()` for the result; `dispose()` when the session ends.
+ *
+ * Tensors: `ArchStepInput.batch` belongs to the trainer (see there). Tensors a strategy creates are
+ * its own; `getState().tensors` may be its live variables (the session clones what it saves), and
+ * `setState` must copy what it keeps (the trainer disposes the checkpoint's tensors afterwards).
  */
 export interface ArchitectureStrategy {
   readonly name: string;
   setup(ctx: StrategySetup): void | Promise<void>;
-  /** Gates for one weight step (α frozen). `warmup` steps precede the first arch step. */
+  /**
+   * Gates for one weight step (α frozen). `'warmup'` during the warm-up epochs (no arch step has run
+   * yet; the built-in strategies draw uniformly), `'search'` after.
+   */
   sampleGates(phase: 'warmup' | 'search'): GateSample;
   /** Updates α from one validation batch; returns metrics for logs. */
   archStep(input: ArchStepInput): Promise<StrategyMetrics>;
+  /** Optional: called at the end of every epoch (warm-up ones too), before the epoch's summary and checkpoint. */
+  onEpochEnd?(info: StrategyEpochEnd): void | Promise<void>;
   /** The final architecture (e.g. argmax p per mixed op). */
   derive(): Architecture;
   /** p per mixed-op label, for logging. */
   probabilities(): Record<string, number[]>;
   getState(): StrategyState;
+  /** Restores what `getState` returned; called after `setup` (see the lifecycle above). */
   setState(state: StrategyState): void;
   dispose?(): void;
 }

@@ -2,12 +2,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import { newVariable } from '../nn/layers.js';
 import { z } from 'zod';
 
+/**
+ * The options of an Adam optimizer of α, as fields a strategy spreads into its own options schema
+ * (`z.object({ ...adamOptionFields({ lr: 0.006 }), … })`): the one home of their names, bounds and
+ * defaults. `lr` defaults per strategy; β1 = 0, β2 = 0.999, ε = 1e-8 are ProxylessNAS's.
+ */
+export function adamOptionFields(defaults: { readonly lr: number; readonly lrDescription?: string }) {
+  return {
+    lr: z.number().positive().default(defaults.lr).describe(defaults.lrDescription ?? 'Adam learning rate of α'),
+    beta1: z.number().min(0).max(1).default(0).describe('Adam β1 of α (paper: 0)'),
+    beta2: z.number().min(0).max(1).default(0.999).describe('Adam β2 of α'),
+    eps: z.number().positive().default(1e-8).describe('Adam ε of α'),
+  } as const;
+}
+
 export const adamOptions = z
   .object({
-    lr: z.number().positive().default(0.006),
-    beta1: z.number().min(0).max(1).default(0),
-    beta2: z.number().min(0).max(1).default(0.999),
-    eps: z.number().positive().default(1e-8),
+    ...adamOptionFields({ lr: 0.006 }),
     weightDecay: z.number().min(0).default(0),
   })
   .strict();

@@ -40,11 +40,11 @@ export function autoWorkers(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
-/** The compiled worker entry (dist/training/train-worker.js), also when this module runs from its TypeScript source. */
-function workerEntry(): URL {
-  const here = new URL('./train-worker.js', import.meta.url);
+/** A compiled worker entry of this folder (dist/training/<name>.js), also when this module runs from its TypeScript source. */
+export function workerEntry(name = 'train-worker'): URL {
+  const here = new URL(`./${name}.js`, import.meta.url);
   if (existsSync(fileURLToPath(here))) return here;
-  const dist = fileURLToPath(here).replace(/[\\/]src[\\/]training[\\/]train-worker\.js$/, '/dist/training/train-worker.js');
+  const dist = fileURLToPath(here).replace(/[\\/]src[\\/]training[\\/][^\\/]+\.js$/, `/dist/training/${name}.js`);
   if (!existsSync(dist)) throw new Error(`data-parallel training needs the compiled worker ${dist}: build @proxyless/core first (npx tsc -b)`);
   return pathToFileURL(dist);
 }
@@ -53,7 +53,7 @@ function workerEntry(): URL {
  * The parent's Node flags minus a `source` export condition (this repository's tests resolve
  * workspace packages to their TypeScript sources that way; the compiled worker cannot load them).
  */
-function workerExecArgv(): string[] {
+export function workerExecArgv(): string[] {
   const out: string[] = [];
   const args = process.execArgv;
   for (let i = 0; i < args.length; i++) {
@@ -69,12 +69,12 @@ function workerExecArgv(): string[] {
 }
 
 /** A FIFO of one worker's messages, failing every waiter once the worker fails or exits early. */
-class Inbox {
-  private readonly queue: WorkerMessage[] = [];
-  private waiters: { resolve: (m: WorkerMessage) => void; reject: (e: Error) => void }[] = [];
+export class Inbox<M extends { readonly type: string; readonly message?: string } = WorkerMessage> {
+  private readonly queue: M[] = [];
+  private waiters: { resolve: (m: M) => void; reject: (e: Error) => void }[] = [];
   private error: Error | undefined;
 
-  push(m: WorkerMessage): void {
+  push(m: M): void {
     const w = this.waiters.shift();
     if (w) w.resolve(m);
     else this.queue.push(m);
@@ -86,12 +86,12 @@ class Inbox {
     this.waiters = [];
   }
 
-  async next<T extends WorkerMessage['type']>(type: T): Promise<Extract<WorkerMessage, { type: T }>> {
-    const m = this.queue.shift() ?? (this.error ? undefined : await new Promise<WorkerMessage>((resolve, reject) => this.waiters.push({ resolve, reject })));
+  async next<T extends M['type']>(type: T): Promise<Extract<M, { type: T }>> {
+    const m = this.queue.shift() ?? (this.error ? undefined : await new Promise<M>((resolve, reject) => this.waiters.push({ resolve, reject })));
     if (!m) throw this.error!;
-    if (m.type === 'failed') throw new Error(m.message);
+    if (m.type === 'failed') throw new Error(m.message ?? 'a worker failed');
     if (m.type !== type) throw new Error(`data-parallel: expected '${type}' from a worker, got '${m.type}'`);
-    return m as Extract<WorkerMessage, { type: T }>;
+    return m as Extract<M, { type: T }>;
   }
 }
 

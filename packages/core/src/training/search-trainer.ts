@@ -1,39 +1,39 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { disposeBatch, type Batch, type Split } from '../data/dataset.js';
+import { disposeBatch, type Batch, type Dataset, type Split } from '../data/dataset.js';
 import { definePlugin } from '../di/plugin.js';
-import { disposeGates, gatesForArchitecture, sampleFromProbs, sampleUniform, toGateTensors } from '../nn/gate-sampling.js';
-import { countCorrect, softmaxCrossEntropy } from '../nn/loss.js';
-import type { NamedVariable } from '../nn/module.js';
-import type { GateSample } from '../nn/gates.js';
+import type { ExpectedLatency } from '../latency/latency-provider.js';
+import { disposeGates, gatesForArchitecture, toGateTensors } from '../nn/gate-sampling.js';
+import { softmaxCrossEntropy } from '../nn/loss.js';
 import { Rng, type RngState } from '../random/rng.js';
 import type { Architecture } from '../spaces/architecture.js';
 import type { Network } from '../spaces/search-space.js';
-import type { EpochSummary, SearchResult, StepInfo } from '../session/hooks.js';
+import type { ArchitectureStrategy } from '../strategies/strategy.js';
+import type { EpochSummary, SearchHooks, SearchResult, StepInfo } from '../session/hooks.js';
 import { pick, type SearchSession, type SessionSnapshot } from '../session/search-session.js';
 import { yieldToEventLoop } from '../tfjs/runtime.js';
-import { cosineLr, MomentumSgd } from './sgd.js';
+import { localArchCompute } from './arch-compute.js';
+import { flattenVariables } from './collective.js';
+import { autoWorkers } from './data-parallel.js';
+import { PathWeights, trainBatches, ValidationStream } from './search-data.js';
+import { SearchWorkerFailed, SearchWorkers } from './search-workers.js';
 import { evaluateNetwork } from './train-network.js';
 import type { Trainer } from './trainer.js';
+import { learningRateAt, NonFiniteLoss, weightStepOptionFields, WeightStep } from './weight-step.js';
 
 export const searchTrainerOptions = z
   .object({
-    epochs: z.number().int().min(1).default(10).describe('total epochs, warm-up included'),
-    warmupEpochs: z.number().int().min(0).default(0).describe('epochs that train weights only, before any architecture step'),
-    warmupGates: z.enum(['uniform', 'probs']).default('uniform').describe('how warm-up steps sample paths'),
-    batchSize: z.number().int().min(1).default(64),
-    lr: z.number().positive().default(0.025).describe('initial weight learning rate'),
-    lrSchedule: z.enum(['cosine', 'constant']).default('cosine'),
-    momentum: z.number().min(0).max(1).default(0.9),
-    nesterov: z.boolean().default(true),
-    weightDecay: z.number().min(0).default(4e-5).describe('L2 on conv/dense kernels (not BN, not α)'),
-    labelSmoothing: z.number().min(0).max(1).default(0.1),
+    ...weightStepOptionFields({ lr: 0.025 }),
+    warmupEpochs: z.number().int().min(0).default(0).describe('epochs that train weights only (gates from the strategy\'s `sampleGates(\'warmup\')`), before any architecture step'),
     archUpdateEvery: z.number().int().min(1).default(5).describe('k: an architecture update every k weight steps'),
     archStepsPerUpdate: z.number().int().min(1).default(1).describe('m: architecture steps per update'),
     validationBatchSize: z.number().int().min(1).optional().describe('batch size of arch steps (default: batchSize)'),
-    maxBatchesPerEpoch: z.number().int().min(1).optional().describe('cap on weight steps per epoch (quick runs)'),
     checkpointEvery: z.number().int().min(0).default(50).describe('weight steps between checkpoints (0: only at epoch ends)'),
     evaluateEachEpoch: z.boolean().default(true).describe('validate the argmax architecture after every epoch'),
+    workers: z
+      .union([z.number().int().min(1).max(64), z.literal('auto')])
+      .default(1)
+      .describe('data-parallel worker threads for weight and arch steps, or "auto" (one per core, at most 4); deterministic for a given seed and count'),
   })
   .strict()
   .refine((o) => o.warmupEpochs <= o.epochs, { message: 'warmupEpochs must not exceed epochs', path: ['warmupEpochs'] });
@@ -49,16 +49,45 @@ interface Position {
   validBatch: number;
   rng: RngState;
   metricsSeconds: number;
+  /** Threads the search ran on (data-parallel results depend on the count; a resumed search keeps it). */
+  workers?: number;
+}
+
+/** What one run of the loop works with, fixed once it has begun. */
+interface Run {
+  readonly session: SearchSession;
+  readonly network: Network;
+  readonly strategy: ArchitectureStrategy;
+  readonly hooks: SearchHooks;
+  readonly dataset: Dataset;
+  readonly latency: ExpectedLatency | undefined;
+  readonly seed: number;
+  readonly paths: PathWeights;
+  readonly batchesPerEpoch: number;
+  readonly totalSteps: number;
+  readonly valid: ValidationStream;
+  readonly t0: number;
+}
+
+/** Running sums of one epoch's weight steps. */
+interface EpochTally {
+  lossSum: number;
+  correct: number;
+  seen: number;
 }
 
 /**
  * The alternating loop of ProxylessNAS: warm-up epochs (weights only), then per training batch a
  * weight step with sampled binary gates and α frozen, and every k batches m architecture steps on
  * the held-out validation split with weights frozen. Cosine LR per step, SGD with Nesterov momentum,
- * L2 weight decay, label smoothing. Checkpoints are requested through the `checkpoint` hook.
+ * L2 weight decay, label smoothing (the weight step of `weight-step.ts`, shared with `trainNetwork`).
+ * Checkpoints are requested through the `checkpoint` hook. The strategy's lifecycle is the one
+ * `ArchitectureStrategy` documents.
  */
 export class SearchTrainer implements Trainer {
-  private readonly sgd: MomentumSgd;
+  private readonly weightStep: WeightStep;
+  /** The worker threads of a data-parallel search (`workers` > 1), while it runs. */
+  private pool: SearchWorkers | undefined;
   private pos: Position;
   private rng: Rng;
   private startedAt = Date.now();
@@ -66,164 +95,273 @@ export class SearchTrainer implements Trainer {
   private secondsBefore = 0;
 
   constructor(readonly options: SearchTrainerOptions, rng: Rng) {
-    this.sgd = new MomentumSgd(options.momentum, options.nesterov);
+    this.weightStep = new WeightStep(options, true);
     this.rng = rng;
     this.pos = { epoch: 0, batch: 0, step: 0, validPass: 0, validBatch: 0, rng: rng.state(), metricsSeconds: 0 };
   }
 
   getState(): { json: unknown; tensors: Record<string, tf.Tensor> } {
-    return { json: { ...this.pos, rng: this.rng.state() }, tensors: this.sgd.slots() };
+    return { json: { ...this.pos, rng: this.rng.state() }, tensors: this.weightStep.sgd.slots() };
   }
 
   async run(session: SearchSession, resume?: SessionSnapshot): Promise<SearchResult> {
+    try {
+      const run = await this.begin(session, resume);
+      let last: EpochSummary | undefined;
+      for (let epoch = this.pos.epoch; epoch < this.options.epochs; epoch++) last = await this.runEpoch(run, epoch);
+      return await this.finish(run, last);
+    } finally {
+      await this.pool?.close();
+      this.pool = undefined;
+    }
+  }
+
+  private workersOverride: number | 'auto' | undefined;
+
+  /**
+   * Overrides `options.workers` (the CLI's `--workers`). Without it a resumed search keeps the count
+   * its checkpoint was written with, so that it continues exactly as it would have.
+   */
+  useWorkers(workers: number | 'auto'): void {
+    if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 1)) throw new Error(`workers must be a positive integer or "auto", got ${workers}`);
+    this.workersOverride = workers;
+  }
+
+  /** The number of threads this search runs on (`auto`: one per core, at most 4). */
+  get workerCount(): number {
+    const w = this.workersOverride ?? this.pos.workers ?? this.options.workers;
+    return w === 'auto' ? autoWorkers() : w;
+  }
+
+  /** Starts the worker threads of a data-parallel search from this process's (restored) weights and momentum. */
+  private async startWorkers(session: SearchSession): Promise<void> {
+    const size = this.workerCount;
+    this.pos.workers = size;
+    if (size <= 1) return;
+    const config = session.components.config as { backend?: unknown; data?: unknown; space?: unknown } | undefined;
+    if (!config?.backend || !config.data || !config.space) {
+      throw new Error(`trainer.options.workers: ${size} workers rebuild the supernet from the search's config; this session has none (compose it with composeSearch), or use workers: 1`);
+    }
+    const slots = Object.fromEntries(Object.entries(this.weightStep.sgd.slots()).map(([k, t]) => [k, { shape: [...t.shape], values: Float32Array.from(t.dataSync() as Float32Array) }]));
+    const o = this.options;
+    this.pool = await SearchWorkers.start({
+      config,
+      size,
+      seed: session.components.seed,
+      options: { lr: o.lr, lrSchedule: o.lrSchedule, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay, labelSmoothing: o.labelSmoothing, batchSize: o.batchSize, ...(o.validationBatchSize ? { validationBatchSize: o.validationBatchSize } : {}) },
+      initial: flattenVariables(session.components.network.variables()),
+      slots,
+    });
+  }
+
+  /** Before a checkpoint: the ranks' batch-norm statistics (each saw its slices) averaged, so every rank holds what is saved. */
+  private async syncWorkers(run: Run): Promise<void> {
+    await this.pool?.averageState(run.network);
+  }
+
+  /**
+   * Restores a checkpoint (network variables, then the strategy's `setup`, then its `setState`: the
+   * lifecycle of `ArchitectureStrategy`), opens the validation stream and announces the search.
+   */
+  private async begin(session: SearchSession, resume: SessionSnapshot | undefined): Promise<Run> {
     const o = this.options;
     const { network, strategy, dataset, latency, seed } = session.components;
-    const hooks = session.hooks;
-    const t0 = Date.now();
-    this.startedAt = t0;
+    this.startedAt = Date.now();
     if (resume) {
-      session.restoreModelState(resume);
-      this.sgd.loadSlots(pick(resume.tensors, 'trainer/'));
+      session.restoreNetwork(resume);
+      this.weightStep.sgd.loadSlots(pick(resume.tensors, 'trainer/'));
       this.pos = { ...(resume.json.trainer as Position) };
       this.rng = new Rng(this.pos.rng);
     }
     this.secondsBefore = this.pos.metricsSeconds;
-    const alphaNames = new Set(network.mixedOps.map((op) => `${op.label}/alpha`));
-    const weights = new PathWeights(network, alphaNames);
-    const loss = (logits: tf.Tensor, labels: tf.Tensor1D) => softmaxCrossEntropy(logits, labels, o.labelSmoothing);
-    const { measureLatency } = session.components;
-    await strategy.setup({ network, space: session.components.space, ...(latency ? { latency } : {}), loss, ...(measureLatency ? { measureLatency } : {}) });
-
+    await session.prepareStrategy((logits, labels) => softmaxCrossEntropy(logits, labels, o.labelSmoothing), resume);
+    await this.startWorkers(session);
     const batchesPerEpoch = Math.min(dataset.train.numBatches(o.batchSize), o.maxBatchesPerEpoch ?? Infinity);
-    const totalSteps = batchesPerEpoch * o.epochs;
-    const valid = new ValidationStream(dataset.validation, o.validationBatchSize ?? o.batchSize, seed, this.pos);
-    await hooks.beforeSearch.promise({
+    const run: Run = {
+      session,
+      network,
+      strategy,
+      hooks: session.hooks,
+      dataset,
+      latency,
+      seed,
+      paths: new PathWeights(network),
+      batchesPerEpoch,
+      totalSteps: batchesPerEpoch * o.epochs,
+      valid: new ValidationStream(dataset.validation, o.validationBatchSize ?? o.batchSize, seed, this.pos),
+      t0: this.startedAt,
+    };
+    await session.hooks.beforeSearch.promise({
       epochs: o.epochs,
       batchesPerEpoch,
+      workers: this.workerCount,
       ...(resume ? { resumedFrom: { epoch: this.pos.epoch, batch: this.pos.batch, step: this.pos.step } } : {}),
     });
+    return run;
+  }
 
-    let lastSummary: EpochSummary | undefined;
-    for (let epoch = this.pos.epoch; epoch < o.epochs; epoch++) {
-      const epochStart = Date.now();
-      const phase = epoch < o.warmupEpochs ? 'warmup' : 'search';
-      const startBatch = epoch === this.pos.epoch ? this.pos.batch : 0;
-      this.pos.epoch = epoch;
-      await hooks.beforeEpoch.promise({ epoch, epochs: o.epochs, batchesPerEpoch, lr: this.lrAt(epoch * batchesPerEpoch + startBatch, totalSteps), phase, startBatch });
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      const order = new Rng(`${seed}:train-order:${epoch}`);
-      let b = startBatch;
-      for (const batch of dataset.train.batches(o.batchSize, { rng: order, skip: startBatch })) {
-        if (b >= batchesPerEpoch) {
-          disposeBatch(batch);
-          break;
-        }
-        const info: StepInfo = { epoch, batch: b, batchesPerEpoch, step: this.pos.step, phase };
-        const lr = this.lrAt(this.pos.step, totalSteps);
-        const proposed =
-          phase === 'warmup'
-            ? o.warmupGates === 'uniform'
-              ? sampleUniform(network.mixedOps, this.rng)
-              : sampleFromProbs(network.mixedOps, this.rng)
-            : strategy.sampleGates('search');
-        const sample = hooks.sampleGates.call(proposed, info);
-        let stepResult;
-        try {
-          stepResult = this.weightStep(network, weights.forSample(sample), batch, sample, lr, loss);
-        } catch (err) {
-          disposeBatch(batch);
-          if (err instanceof SearchDiverged) err.at(info);
-          throw err;
-        }
-        const { lossValue, acc } = stepResult;
-        const n = batch.y.shape[0];
+  /** One epoch from where the position stands: weight steps, arch updates every k of them, checkpoints, the epoch's end. */
+  private async runEpoch(run: Run, epoch: number): Promise<EpochSummary> {
+    const o = this.options;
+    const epochStart = Date.now();
+    const phase = epoch < o.warmupEpochs ? 'warmup' : 'search';
+    const startBatch = epoch === this.pos.epoch ? this.pos.batch : 0;
+    this.pos.epoch = epoch;
+    await run.hooks.beforeEpoch.promise({ epoch, epochs: o.epochs, batchesPerEpoch: run.batchesPerEpoch, lr: this.lrAt(epoch * run.batchesPerEpoch + startBatch, run.totalSteps), phase, startBatch });
+    const tally: EpochTally = { lossSum: 0, correct: 0, seen: 0 };
+    let b = startBatch;
+    for (const batch of trainBatches(run.dataset.train, o.batchSize, run.seed, epoch, startBatch)) {
+      if (b >= run.batchesPerEpoch) {
         disposeBatch(batch);
-        lossSum += lossValue * n;
-        correct += acc * n;
-        seen += n;
-        this.pos.step++;
-        b++;
-        this.pos.batch = b;
-        await hooks.afterWeightStep.promise({ ...info, loss: lossValue, accuracy: acc, lr, gates: sample });
-        await yieldToEventLoop();
-
-        if (phase === 'search' && this.pos.step % o.archUpdateEvery === 0) {
-          for (let m = 0; m < o.archStepsPerUpdate; m++) {
-            const vb = valid.next();
-            let metrics;
-            try {
-              metrics = await strategy.archStep({ batch: vb, epoch, step: this.pos.step, forward: { training: true, rng: this.rng.fork(`arch-forward:${this.pos.step}`) } });
-            } finally {
-              disposeBatch(vb);
-            }
-            if (!network.mixedOps.every((op) => op.probsSync().every(Number.isFinite))) {
-              throw new SearchDiverged('the architecture parameters α became non-finite in an architecture step').at({ ...info, step: this.pos.step });
-            }
-            const expectedLatency = latency ? tf.tidy(() => latency.expected().dataSync()[0]!) : undefined;
-            await hooks.afterArchStep.promise({
-              ...info,
-              step: this.pos.step,
-              metrics,
-              probabilities: strategy.probabilities(),
-              ...(expectedLatency !== undefined ? { expectedLatency } : {}),
-            });
-          }
-        }
-        const stop = session.stopRequested;
-        if (stop) {
-          this.syncValid(valid);
-          await hooks.checkpoint.promise({ reason: 'signal', epoch, batch: b, step: this.pos.step });
-          throw new SearchInterrupted(stop);
-        }
-        if (o.checkpointEvery > 0 && this.pos.step % o.checkpointEvery === 0 && b < batchesPerEpoch) {
-          assertFiniteState(network, info);
-          this.syncValid(valid);
-          await hooks.checkpoint.promise({ reason: 'interval', epoch, batch: b, step: this.pos.step });
-        }
+        break;
       }
-      const arch = strategy.derive();
-      const v = o.evaluateEachEpoch ? evaluateArchitecture(network, dataset.validation, arch, o.validationBatchSize ?? o.batchSize, loss) : { loss: NaN, accuracy: NaN };
-      const expectedLatency = latency ? tf.tidy(() => latency.expected().dataSync()[0]!) : undefined;
-      lastSummary = {
-        epoch,
-        epochs: o.epochs,
-        phase,
-        trainLoss: seen ? lossSum / seen : NaN,
-        trainAccuracy: seen ? correct / seen : NaN,
-        validationLoss: v.loss,
-        validationAccuracy: v.accuracy,
-        probabilities: strategy.probabilities(),
-        architecture: arch,
-        seconds: (Date.now() - epochStart) / 1000,
-        ...(expectedLatency !== undefined ? { expectedLatency } : {}),
-      };
-      assertFiniteState(network, { epoch, batch: b - 1, batchesPerEpoch, step: this.pos.step, phase });
-      this.pos.epoch = epoch + 1;
-      this.pos.batch = 0;
-      this.syncValid(valid);
-      await hooks.afterEpoch.promise(lastSummary);
-      await hooks.checkpoint.promise({ reason: 'epoch', epoch: epoch + 1, batch: 0, step: this.pos.step });
+      const info: StepInfo = { epoch, batch: b, batchesPerEpoch: run.batchesPerEpoch, step: this.pos.step, phase };
+      await this.trainStep(run, batch, info, tally);
+      b = this.pos.batch;
+      if (phase === 'search' && this.pos.step % o.archUpdateEvery === 0) await this.archUpdate(run, info);
+      await this.checkpointIfDue(run, info);
     }
+    return this.endEpoch(run, epoch, phase, tally, epochStart, b);
+  }
 
-    const architecture = strategy.derive();
-    const probabilities = strategy.probabilities();
+  /** One weight step on `batch` (disposed here) with the gates the strategy proposes and the `sampleGates` hook settles. */
+  private async trainStep(run: Run, batch: Batch, info: StepInfo, tally: EpochTally): Promise<void> {
+    const lr = this.lrAt(this.pos.step, run.totalSteps);
+    const sample = run.hooks.sampleGates.call(run.strategy.sampleGates(info.phase), info);
+    const n = batch.y.shape[0];
+    let r;
+    const gates = toGateTensors(run.network.mixedOps, sample);
+    try {
+      const collective = this.pool?.weightStep({ epoch: info.epoch, batch: info.batch, step: this.pos.step, sample, lr, rng: this.rng.state() });
+      r = await this.weightStep.run({
+        weights: run.paths.forSample(sample),
+        apply: (x, ctx) => run.network.apply(x, ctx),
+        batch,
+        forward: { mode: 'binarized', gates, rng: this.rng.fork(`forward:${this.pos.step}`) },
+        lr,
+        ...(collective ? { collective } : {}),
+      });
+    } catch (err) {
+      if (err instanceof NonFiniteLoss) throw new SearchDiverged(err.message).at(info);
+      if (err instanceof SearchDiverged || err instanceof SearchWorkerFailed) err.at(info);
+      throw err;
+    } finally {
+      disposeGates(gates);
+      disposeBatch(batch);
+    }
+    const accuracy = r.correct / n;
+    tally.lossSum += r.loss * n;
+    tally.correct += accuracy * n;
+    tally.seen += n;
+    this.pos.step++;
+    this.pos.batch = info.batch + 1;
+    await run.hooks.afterWeightStep.promise({ ...info, loss: r.loss, accuracy, lr, gates: sample });
+    await yieldToEventLoop();
+  }
+
+  /** m architecture steps, each on the next validation batch (the trainer disposes it once `archStep` settles). */
+  private async archUpdate(run: Run, info: StepInfo): Promise<void> {
+    for (let m = 0; m < this.options.archStepsPerUpdate; m++) {
+      const batch = run.valid.next();
+      const forward = { training: true, rng: this.rng.fork(`arch-forward:${this.pos.step}`) };
+      const compute = this.pool
+        ? this.pool.archCompute({ network: run.network, batch, position: run.valid.last, step: this.pos.step, forward, rng: this.rng.state(), loss: this.loss() })
+        : localArchCompute(run.network, batch, forward, this.loss());
+      let metrics;
+      try {
+        metrics = await run.strategy.archStep({ batch, epoch: info.epoch, step: this.pos.step, forward, compute });
+      } catch (err) {
+        if (err instanceof SearchWorkerFailed) err.at({ ...info, step: this.pos.step });
+        throw err;
+      } finally {
+        disposeBatch(batch);
+      }
+      if (!run.network.mixedOps.every((op) => op.probsSync().every(Number.isFinite))) {
+        throw new SearchDiverged('the architecture parameters α became non-finite in an architecture step').at({ ...info, step: this.pos.step });
+      }
+      const expectedLatency = expectedLatencyOf(run.latency);
+      await run.hooks.afterArchStep.promise({
+        ...info,
+        step: this.pos.step,
+        metrics,
+        probabilities: run.strategy.probabilities(),
+        ...(expectedLatency !== undefined ? { expectedLatency } : {}),
+      });
+    }
+  }
+
+  /** A checkpoint on a stop request (then `SearchInterrupted`) or every `checkpointEvery` steps within an epoch. */
+  private async checkpointIfDue(run: Run, info: StepInfo): Promise<void> {
+    const o = this.options;
+    const b = this.pos.batch;
+    const stop = run.session.stopRequested;
+    if (stop) {
+      await this.syncWorkers(run);
+      this.syncValid(run.valid);
+      await run.hooks.checkpoint.promise({ reason: 'signal', epoch: info.epoch, batch: b, step: this.pos.step });
+      throw new SearchInterrupted(stop);
+    }
+    if (o.checkpointEvery > 0 && this.pos.step % o.checkpointEvery === 0 && b < run.batchesPerEpoch) {
+      await this.syncWorkers(run);
+      assertFiniteState(run.network, info);
+      this.syncValid(run.valid);
+      await run.hooks.checkpoint.promise({ reason: 'interval', epoch: info.epoch, batch: b, step: this.pos.step });
+    }
+  }
+
+  /** The strategy's `onEpochEnd`, the epoch's summary (argmax architecture validated), `afterEpoch` and the epoch checkpoint. */
+  private async endEpoch(run: Run, epoch: number, phase: 'warmup' | 'search', tally: EpochTally, epochStart: number, b: number): Promise<EpochSummary> {
+    const o = this.options;
+    await run.strategy.onEpochEnd?.({ epoch, epochs: o.epochs, phase });
+    await this.syncWorkers(run);
+    const arch = run.strategy.derive();
+    const v = o.evaluateEachEpoch ? evaluateArchitecture(run.network, run.dataset.validation, arch, o.validationBatchSize ?? o.batchSize, this.loss()) : { loss: NaN, accuracy: NaN };
+    const expectedLatency = expectedLatencyOf(run.latency);
+    const summary: EpochSummary = {
+      epoch,
+      epochs: o.epochs,
+      phase,
+      trainLoss: tally.seen ? tally.lossSum / tally.seen : NaN,
+      trainAccuracy: tally.seen ? tally.correct / tally.seen : NaN,
+      validationLoss: v.loss,
+      validationAccuracy: v.accuracy,
+      probabilities: run.strategy.probabilities(),
+      architecture: arch,
+      seconds: (Date.now() - epochStart) / 1000,
+      ...(expectedLatency !== undefined ? { expectedLatency } : {}),
+    };
+    assertFiniteState(run.network, { epoch, batch: b - 1, batchesPerEpoch: run.batchesPerEpoch, step: this.pos.step, phase });
+    this.pos.epoch = epoch + 1;
+    this.pos.batch = 0;
+    this.syncValid(run.valid);
+    await run.hooks.afterEpoch.promise(summary);
+    await run.hooks.checkpoint.promise({ reason: 'epoch', epoch: epoch + 1, batch: 0, step: this.pos.step });
+    return summary;
+  }
+
+  /** The derived architecture, `architectureDerived` and `done`. */
+  private async finish(run: Run, last: EpochSummary | undefined): Promise<SearchResult> {
+    await this.pool?.verify(run.network);
+    const architecture = run.strategy.derive();
     const derived = {
       architecture,
-      probabilities,
-      ...(latency ? { latency: latency.ofArchitecture(architecture), latencyUnit: latency.unit } : {}),
+      probabilities: run.strategy.probabilities(),
+      ...(run.latency ? { latency: run.latency.ofArchitecture(architecture), latencyUnit: run.latency.unit } : {}),
     };
-    await hooks.architectureDerived.promise(derived);
+    await run.hooks.architectureDerived.promise(derived);
     const result: SearchResult = {
       ...derived,
-      epochs: o.epochs,
+      epochs: this.options.epochs,
       steps: this.pos.step,
-      seconds: this.secondsBefore + (Date.now() - t0) / 1000,
-      ...(lastSummary && !Number.isNaN(lastSummary.validationAccuracy) ? { validationAccuracy: lastSummary.validationAccuracy } : {}),
+      seconds: this.secondsBefore + (Date.now() - run.t0) / 1000,
+      ...(last && !Number.isNaN(last.validationAccuracy) ? { validationAccuracy: last.validationAccuracy } : {}),
     };
-    await hooks.done.promise(result);
+    await run.hooks.done.promise(result);
     return result;
+  }
+
+  private loss(): (logits: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar {
+    return (logits, labels) => softmaxCrossEntropy(logits, labels, this.options.labelSmoothing);
   }
 
   private syncValid(valid: ValidationStream): void {
@@ -234,49 +372,11 @@ export class SearchTrainer implements Trainer {
   }
 
   private lrAt(step: number, total: number): number {
-    return this.options.lrSchedule === 'cosine' ? cosineLr(this.options.lr, step, total) : this.options.lr;
-  }
-
-  /** One weight step with α frozen: only the weights of the computed paths receive gradients. */
-  private weightStep(
-    network: Network,
-    weights: { readonly train: NamedVariable[]; readonly decayed: NamedVariable[] },
-    batch: Batch,
-    sample: Parameters<typeof toGateTensors>[1],
-    lr: number,
-    loss: (logits: tf.Tensor, labels: tf.Tensor1D) => tf.Scalar,
-  ): { lossValue: number; acc: number } {
-    const gates = toGateTensors(network.mixedOps, sample);
-    let logits: tf.Tensor | undefined;
-    try {
-      const { value, grads } = tf.variableGrads(() => {
-        const out = network.apply(batch.x, { training: true, mode: 'binarized', gates, rng: this.rng.fork(`forward:${this.pos.step}`) });
-        logits = tf.keep(out);
-        let l = loss(out, batch.y);
-        if (this.options.weightDecay > 0 && weights.decayed.length) {
-          const l2 = tf.addN(weights.decayed.map((v) => tf.sum(tf.square(v.variable))));
-          l = tf.add(l, tf.mul(l2, this.options.weightDecay / 2));
-        }
-        return l as tf.Scalar;
-      }, weights.train.map((v) => v.variable));
-      const lossValue = value.dataSync()[0]!;
-      if (!Number.isFinite(lossValue)) {
-        // Stop before the bad step touches any weight: the last checkpoint stays the last good state.
-        value.dispose();
-        tf.dispose(grads);
-        throw new SearchDiverged(`the training loss became ${lossValue}`);
-      }
-      this.sgd.apply(weights.train, grads, lr);
-      value.dispose();
-      tf.dispose(grads);
-      const acc = countCorrect(logits!, batch.y) / batch.y.shape[0];
-      return { lossValue, acc };
-    } finally {
-      logits?.dispose();
-      disposeGates(gates);
-    }
+    return learningRateAt(this.options, step, total);
   }
 }
+
+const expectedLatencyOf = (latency: ExpectedLatency | undefined): number | undefined => (latency ? tf.tidy(() => latency.expected().dataSync()[0]!) : undefined);
 
 /**
  * Thrown when the loss (or α) stops being finite. The offending step is not applied and no
@@ -301,73 +401,6 @@ export class SearchInterrupted extends Error {
   constructor(readonly reason: string) {
     super(`search interrupted (${reason}); a checkpoint was written — continue with --resume`);
     this.name = 'SearchInterrupted';
-  }
-}
-
-/** Endless, reproducible stream of validation batches for arch steps: pass p is shuffled by a seed-derived rng. */
-class ValidationStream {
-  pass: number;
-  batch: number;
-  private it: Iterator<Batch> | undefined;
-
-  constructor(private readonly split: Split, private readonly batchSize: number, private readonly seed: number, start: { validPass: number; validBatch: number }) {
-    this.pass = start.validPass;
-    this.batch = start.validBatch;
-  }
-
-  next(): Batch {
-    if (this.split.size === 0) throw new Error('the validation split is empty: architecture steps need held-out data (set data.options.validation)');
-    for (;;) {
-      if (!this.it) {
-        this.it = this.split.batches(this.batchSize, { rng: new Rng(`${this.seed}:valid-order:${this.pass}`), skip: this.batch })[Symbol.iterator]();
-      }
-      const r = this.it.next();
-      if (!r.done) {
-        this.batch++;
-        return r.value;
-      }
-      this.it = undefined;
-      this.pass++;
-      this.batch = 0;
-    }
-  }
-}
-
-const isDecayed = (v: NamedVariable) => /(kernel|depthwise_kernel)$/.test(v.name);
-
-/**
- * The weights a weight step trains: the fixed layers' plus those of the paths the gates compute.
- * Unsampled paths get no gradient, no weight decay and no momentum step, so a step costs the
- * memory of the compact network, not of the supernet.
- */
-class PathWeights {
-  private readonly fixed: NamedVariable[];
-  private readonly paths = new Map<string, NamedVariable[][]>();
-
-  constructor(network: Network, alphaNames: ReadonlySet<string>) {
-    const inPath = new Set<string>();
-    for (const op of network.mixedOps) {
-      const perCandidate = op.candidates.map((c) => c.module.variables().filter((v) => v.trainable));
-      perCandidate.flat().forEach((v) => inPath.add(v.name));
-      this.paths.set(op.label, perCandidate);
-    }
-    this.fixed = network.variables().filter((v) => v.trainable && !alphaNames.has(v.name) && !inPath.has(v.name));
-  }
-
-  forSample(sample: GateSample): { train: NamedVariable[]; decayed: NamedVariable[] } {
-    const train = [...this.fixed];
-    for (const [label, perCandidate] of this.paths) {
-      const s = sample[label];
-      if (!s) throw new Error(`gate sample has no entry for mixed op ${label}`);
-      const seen = new Set<number>();
-      for (const j of s.active) {
-        if (seen.has(j)) continue;
-        seen.add(j);
-        // a candidate module shared by several paths (same weights) is trained once
-        for (const v of perCandidate[j] ?? []) if (!train.includes(v)) train.push(v);
-      }
-    }
-    return { train, decayed: train.filter(isDecayed) };
   }
 }
 

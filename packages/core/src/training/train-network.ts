@@ -6,23 +6,11 @@ import { countCorrect, softmaxCrossEntropy } from '../nn/loss.js';
 import { Rng } from '../random/rng.js';
 import type { Network } from '../spaces/search-space.js';
 import { yieldToEventLoop } from '../tfjs/runtime.js';
-import { assignFlat, flattenGradients, flattenVariables, gradientsFromFlat, shardRange, type TrainCollective } from './collective.js';
-import { cosineLr, MomentumSgd } from './sgd.js';
+import { assignFlat, flattenVariables, type TrainCollective } from './collective.js';
+import { isDecayedWeight, learningRateAt, weightStepOptionFields, WeightStep } from './weight-step.js';
 
-/** Options for training a compact (derived) network from scratch. */
-export const trainNetworkOptions = z
-  .object({
-    epochs: z.number().int().min(1).default(10),
-    batchSize: z.number().int().min(1).default(64),
-    lr: z.number().positive().default(0.05),
-    lrSchedule: z.enum(['cosine', 'constant']).default('cosine'),
-    momentum: z.number().min(0).max(1).default(0.9),
-    nesterov: z.boolean().default(true),
-    weightDecay: z.number().min(0).default(4e-5),
-    labelSmoothing: z.number().min(0).max(1).default(0.1),
-    maxBatchesPerEpoch: z.number().int().min(1).optional(),
-  })
-  .strict();
+/** Options for training a compact (derived) network from scratch: the weight-step fields and nothing else. */
+export const trainNetworkOptions = z.object(weightStepOptionFields({ lr: 0.05 })).strict();
 export type TrainNetworkOptions = z.output<typeof trainNetworkOptions>;
 
 export interface TrainStepInfo {
@@ -96,10 +84,10 @@ export async function trainNetwork(
   },
 ): Promise<TrainEpochInfo> {
   if (network.mixedOps.length > 0) throw new Error('trainNetwork: expected a compact network (it has mixed ops); derive an architecture first');
-  const weights = network.variables().filter((v) => v.trainable);
-  const decayed = weights.filter((v) => /(kernel|depthwise_kernel)$/.test(v.name));
-  const sgd = new MomentumSgd(options.momentum, options.nesterov);
+  const train = network.variables().filter((v) => v.trainable);
+  const weights = { train, decayed: train.filter(isDecayedWeight) };
   const collective = hooks.collective;
+  const weightStep = new WeightStep(options);
   const state = network.variables().filter((v) => !v.trainable);
   const batchesPerEpoch = Math.min(dataset.train.numBatches(options.batchSize), options.maxBatchesPerEpoch ?? Infinity);
   const total = batchesPerEpoch * options.epochs;
@@ -117,50 +105,25 @@ export async function trainNetwork(
           disposeBatch(batch);
           break;
         }
-        const lr = options.lrSchedule === 'cosine' ? cosineLr(options.lr, step, total) : options.lr;
-        const batchSize = batch.y.shape[0];
-        const [lo, hi] = collective ? shardRange(batchSize, collective.rank, collective.size) : [0, batchSize];
-        const m = hi - lo;
-        let loss = NaN;
-        let correctHere = 0;
-        let grads: Record<string, tf.Tensor> = {};
-        if (m > 0) {
-          const x = m === batchSize ? batch.x : tf.slice(batch.x, lo, m);
-          const y = m === batchSize ? batch.y : tf.slice(batch.y, lo, m);
-          let logits: tf.Tensor | undefined;
-          const { value, grads: g } = tf.variableGrads(() => {
-            const out = network.apply(x, { training: true, rng: new Rng(`${hooks.seed}:retrain-forward:${step}:${collective?.rank ?? 0}`) });
-            logits = tf.keep(out);
-            let l = softmaxCrossEntropy(out, y, options.labelSmoothing);
-            if (options.weightDecay > 0 && decayed.length) {
-              l = tf.add(l, tf.mul(tf.addN(decayed.map((v) => tf.sum(tf.square(v.variable)))), options.weightDecay / 2));
-            }
-            return l as tf.Scalar;
-          }, weights.map((v) => v.variable));
-          loss = value.dataSync()[0]!;
-          correctHere = countCorrect(logits!, y);
-          grads = g;
-          tf.dispose([value, logits!]);
-          if (x !== batch.x) tf.dispose([x, y]);
+        const lr = learningRateAt(options, step, total);
+        let r;
+        try {
+          r = await weightStep.run({
+            weights,
+            apply: (x, ctx) => network.apply(x, ctx),
+            batch,
+            forward: { rng: new Rng(`${hooks.seed}:retrain-forward:${step}:${collective?.rank ?? 0}`) },
+            lr,
+            ...(collective ? { collective } : {}),
+          });
+        } finally {
+          disposeBatch(batch);
         }
-        let n = m;
-        let acc = m > 0 ? correctHere / m : 0;
-        if (collective) {
-          const flat = flattenGradients(weights, grads);
-          tf.dispose(Object.values(grads));
-          const all = await collective.allReduceGradients({ gradients: flat, count: m, lossSum: m > 0 ? loss * m : 0, correct: correctHere });
-          grads = gradientsFromFlat(weights, all.gradients);
-          n = all.count;
-          loss = all.lossSum / all.count;
-          acc = all.correct / all.count;
-        }
-        sgd.apply(weights, grads, lr);
-        tf.dispose(Object.values(grads));
-        disposeBatch(batch);
-        lossSum += loss * n;
-        correct += acc * n;
-        seen += n;
-        await hooks.onStep?.({ epoch, batch: b, batchesPerEpoch, loss, accuracy: acc, lr });
+        const acc = r.count > 0 ? r.correct / r.count : 0;
+        lossSum += r.loss * r.count;
+        correct += r.correct;
+        seen += r.count;
+        await hooks.onStep?.({ epoch, batch: b, batchesPerEpoch, loss: r.loss, accuracy: acc, lr });
         await yieldToEventLoop();
         b++;
         step++;
@@ -180,7 +143,7 @@ export async function trainNetwork(
       await hooks.onEpoch?.(last);
     }
   } finally {
-    sgd.dispose();
+    weightStep.dispose();
   }
   return last!;
 }
