@@ -20,7 +20,7 @@ describe('export as a TF.js LayersModel', () => {
     const arch: Architecture = Object.fromEntries(space.labels.map((l, i) => [l, DEFAULT_EDGE_OPS[(i * 3 + Math.floor(i / 12)) % DEFAULT_EDGE_OPS.length]!]));
     expect(new Set(Object.values(arch)).size).toBe(7);
     const supernet = space.buildSupernet(new Rng(1));
-    const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 2);
+    const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
     const gates = toGateTensors(supernet.mixedOps, gatesForArchitecture(supernet.mixedOps, arch));
     // BN momentum 0.1: a few training passes move running statistics off their init
     for (let i = 0; i < 15; i++) tf.dispose(supernet.apply(x, { training: true, mode: 'binarized', gates, rng: new Rng(100 + i) }));

@@ -90,7 +90,7 @@ describe('cifar10 data plugin', () => {
       normalize: { mode: 'standardize', mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
       augment: ['random-crop', 'horizontal-flip', { name: 'cutout', length: 16 }],
     });
-    const d = await cifar10DataPlugin.create(options, ctx(dir, logs)).load();
+    const d = await (await cifar10DataPlugin.create(options, ctx(dir, logs))).load();
     expect(d.input).toEqual({ shape: [32, 32, 3], numClasses: 10 });
     expect(d.classNames).toEqual([...CIFAR10_CLASS_NAMES]);
     expect([d.train.size, d.validation.size, d.test!.size]).toEqual([8, 2, 3]);
@@ -102,8 +102,8 @@ describe('cifar10 data plugin', () => {
     tf.dispose([batch!.x, batch!.y]);
     // training batches: cutout leaves zeros (the mean colour) in every image
     for (const b of d.train.batches(8, { rng: new Rng(3) })) {
-      const x = b.x.dataSync();
-      for (let i = 0; i < 8; i++) expect(x.subarray(i * 3072, (i + 1) * 3072).filter((v) => v === 0).length).toBeGreaterThanOrEqual(8 * 8 * 3);
+      const x = b.x.dataSync() as Float32Array;
+      for (let i = 0; i < 8; i++) expect(x.subarray(i * 3072, (i + 1) * 3072).filter((v: number) => v === 0).length).toBeGreaterThanOrEqual(8 * 8 * 3);
       tf.dispose([b.x, b.y]);
     }
   });
