@@ -72,6 +72,19 @@ describe('tree-cell space through the CLI (wasm)', () => {
     expect(keys).toHaveLength(21 + 1 + 9 + 2 + 1);
   });
 
+  it('a bad space config fails before anything runs, naming the field: an unknown op, a pyramid narrower than its stem', async () => {
+    const dir = tempDir('tree-cell-bad-');
+    const cfg = exampleConfig('binaryconnect.yaml') as Record<string, any>;
+    cfg.space.options = { blocks: 1, width: 32, stem: 16, ops: ['3x3_DepthConv', 'conv_9x9'] };
+    const r = await runCliProcess(['search', writeConfig(dir, cfg)], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('space.options.ops.1: got "conv_9x9"; expected a tree-cell op (one of 3x3_DilatedDepthConv, Identity');
+    cfg.space.options = { blocks: 1, width: 32, stem: 16 };
+    const thin = await runCliProcess(['search', writeConfig(dir, cfg)], { cwd: dir });
+    expect(thin.code).toBe(2);
+    expect(thin.stderr).toContain('space.options.width: got 32; expected at least 4 × stem = 64');
+  });
+
   it('inspect reads the released PyramidTreeNet (Proxyless-G): 5,731,530 parameters, 1,213 M MACs', async () => {
     const out = JSON.parse(await cli(['inspect', join(repoRoot, 'packages/space-tree-cell/test-fixtures/proxyless_cifar.json'), '--json'], repoRoot));
     expect(out).toMatchObject({ kind: 'net-config', space: 'tree-cell', params: 5_731_530, macs: 1_213_155_872, input: { shape: [32, 32, 3], numClasses: 10 } });

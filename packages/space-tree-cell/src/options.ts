@@ -4,7 +4,7 @@ import { DEFAULT_EDGE_OPS, parseEdgeOp } from './candidates.js';
 const edgeOpName = z.string().transform((s, ctx) => {
   const op = parseEdgeOp(s);
   if (!op) {
-    ctx.addIssue({ code: 'custom', message: `a tree-cell op (one of ${DEFAULT_EDGE_OPS.join(', ')}), got "${s}"` });
+    ctx.addIssue({ code: 'custom', message: `a tree-cell op (one of ${DEFAULT_EDGE_OPS.join(', ')})` });
     return z.NEVER;
   }
   return op.name;
@@ -36,6 +36,10 @@ export const treeCellSpaceOptions = z
       .default('linear')
       .describe('linear: block l of L drops with 2·l·rate/(L + 1) (deeper blocks more), as the authors; constant: every block rate'),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    // zero-padded shortcuts only grow the channels: the pyramid must not shrink below the stem
+    if (o.width < 4 * o.stem) ctx.addIssue({ code: 'custom', path: ['width'], message: `at least 4 × stem = ${4 * o.stem} (the last bottleneck, F/4, must not be narrower than the stem)` });
+  });
 export type TreeCellSpaceOptions = z.output<typeof treeCellSpaceOptions>;
 export type TreeCellSpaceOptionsInput = z.input<typeof treeCellSpaceOptions>;

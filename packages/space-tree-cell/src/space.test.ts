@@ -52,9 +52,10 @@ describe('layout', () => {
     const r = treeCellSpaceOptions.safeParse({ ops: ['3x3_DepthConv', '4x4_Conv'] });
     expect(r.success).toBe(false);
     expect(r.error!.issues[0]!.path).toEqual(['ops', 1]);
-    expect(r.error!.issues[0]!.message).toMatch(/4x4_Conv/);
+    expect(r.error!.issues[0]!.message).toMatch(/^a tree-cell op \(one of 3x3_DilatedDepthConv, Identity/);
     expect(treeCellSpaceOptions.safeParse({ blocks: 2, typo: 1 }).success).toBe(false);
-    expect(() => TreeCellSpace.from({ width: 32, stem: 16 }, SMALL)).toThrow(/shrink the channels from 56 to 48; raise options.width \(F, got 32\) to at least 4 × options.stem \(64\)/);
+    const thin = treeCellSpaceOptions.safeParse({ width: 32, stem: 16 });
+    expect(thin.error!.issues.map((i) => [i.path, i.message])).toEqual([[['width'], 'at least 4 × stem = 64 (the last bottleneck, F/4, must not be narrower than the stem)']]);
     expect(() => TreeCellSpace.from({}, { shape: [30, 30, 1], numClasses: 10 })).toThrow(/multiples of 4/);
     // aliases are accepted and canonicalized
     expect(treeCellSpaceOptions.parse({ ops: ['sep_conv_3x3', 'skip_connect'] }).ops).toEqual(['3x3_DepthConv', 'Identity']);
