@@ -1,8 +1,12 @@
 // The tree-cell space end to end through real CLI processes on the wasm backend: a search with each
 // strategy on a Fashion-MNIST subset (the configs of examples/tree-cell/, made smaller), derive,
-// retrain, export (checked against the trained network), inspect; `latency build` measures every
+// retrain, export (checked against the trained network; plain @tensorflow/tfjs reloads it with the
+// same logits), inspect; `latency build` measures every
 // op of the space; `inspect` reads the released Proxyless-G PyramidTreeNet.
-import { RunFiles } from '@proxyless/core';
+import { composeNetwork, loadModelWeights, ModelFiles, RunFiles } from '@proxyless/core';
+import { layersModelDirHandler } from '@proxyless/space-tree-cell';
+import * as tfjs from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -49,6 +53,19 @@ describe('tree-cell space through the CLI (wasm)', () => {
       const exported = JSON.parse(await cli(['export', model, '--check', '32', '--json'], dir));
       expect(exported).toMatchObject({ format: 'tfjs-layers-model', files: ['model.json', 'weights.bin'], agreement: 1, checked: 32 });
       expect(existsSync(join(model, 'exported', 'model.json'))).toBe(true);
+      // plain @tensorflow/tfjs loads the exported model; its logits are the trained network's (≤ 1e-4)
+      const { network, dataset } = await composeNetwork({ architectureFile: join(model, ModelFiles.architecture), backend: { use: '@proxyless/backend-wasm', options: {} }, log: () => {} });
+      try {
+        loadModelWeights(model, network);
+        const layers = await tfjs.loadLayersModel(layersModelDirHandler(join(model, 'exported')));
+        const [batch] = dataset.test!.batches(32);
+        const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(network.apply(batch!.x, { training: false }), layers.predict(batch!.x) as tf.Tensor))).dataSync()[0]!);
+        expect(diff).toBeLessThan(1e-4);
+        layers.dispose();
+        tf.dispose([batch!.x, batch!.y]);
+      } finally {
+        tf.dispose(network.variables().map((v) => v.variable));
+      }
 
       const inspected = JSON.parse(await cli(['inspect', join(run, RunFiles.architecture), '--json'], dir));
       expect(inspected).toMatchObject({ kind: 'architecture', space: 'tree-cell' });
