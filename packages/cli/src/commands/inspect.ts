@@ -22,8 +22,11 @@ export interface InspectOptions {
   readonly latencyTable?: string;
 }
 
-/** The package that reads official ProxylessNAS net configs (through its space plugin's `importArchitecture`). */
-const NET_CONFIG_SPACE = '@proxyless/space-mbconv';
+/** The package whose space plugin reads each official net-config format (through its `importArchitecture`), by the file's `name`. */
+const NET_CONFIG_SPACES: Readonly<Record<string, string>> = {
+  ProxylessNASNets: '@proxyless/space-mbconv',
+  PyramidTreeNet: '@proxyless/space-tree-cell',
+};
 
 /** The lines of an inspection: the space's own format when it has one, else the counts. */
 function inspectionLines(space: SearchSpace, x: SpaceInspection, title: string): string[] {
@@ -32,23 +35,24 @@ function inspectionLines(space: SearchSpace, x: SpaceInspection, title: string):
 }
 
 /** A net config read by the space plugin that understands it (resolved by name like a config slot: no import here). */
-async function importNetConfig(path: string, json: unknown, resolution: number | undefined): Promise<{ space: SearchSpace; architecture: Architecture }> {
+async function importNetConfig(path: string, json: unknown, resolution: number | undefined, pkg: string): Promise<{ space: SearchSpace; architecture: Architecture }> {
   const catalog = new PluginCatalog(coreModule);
-  const { descriptor } = await resolvePlugin({ use: NET_CONFIG_SPACE, options: {} }, 'space', ['space'], { file: path, configDir: dirname(path), raw: json, catalog });
+  const { descriptor } = await resolvePlugin({ use: pkg, options: {} }, 'space', ['space'], { file: path, configDir: dirname(path), raw: json, catalog });
   let imported: { space: SearchSpace; architecture: Architecture } | undefined;
   try {
     imported = (descriptor as PluginDescriptor<SearchSpace>).importArchitecture?.(json, resolution === undefined ? {} : { resolution });
   } catch (err) {
     throw new UsageError(`inspect: ${path}: ${(err as Error).message}`);
   }
-  if (!imported) throw new UsageError(`inspect: ${path}: ${NET_CONFIG_SPACE} does not read this file`);
+  if (!imported) throw new UsageError(`inspect: ${path}: ${pkg} does not read this file`);
   return imported;
 }
 
 /**
  * `proxyless inspect <net-config.json | architecture.json>`: the network stage by stage (layer,
  * output shape, kernel/expand, skipped blocks), its trainable parameters and multiply-accumulates
- * per image. A `ProxylessNASNets` net config is read by `@proxyless/space-mbconv`; an
+ * per image. A `ProxylessNASNets` net config is read by `@proxyless/space-mbconv`, a `PyramidTreeNet`
+ * (the CIFAR-10 tree-cell net) by `@proxyless/space-tree-cell`; an
  * architecture.json is rebuilt through its space plugin (on the cpu backend).
  */
 export async function inspectCommand(ctx: CommandContext, file: string, opts: InspectOptions): Promise<number> {
@@ -67,13 +71,16 @@ export async function inspectCommand(ctx: CommandContext, file: string, opts: In
     throw new UsageError(`inspect: ${path} is not JSON (${(err as Error).message})`);
   }
 
-  if (typeof json === 'object' && json !== null && (json as { name?: unknown }).name === 'ProxylessNASNets') {
-    const imported = await importNetConfig(path, json, resolution);
+  const format = typeof json === 'object' && json !== null ? (json as { name?: unknown }).name : undefined;
+  const netConfigSpace = typeof format === 'string' && Object.hasOwn(NET_CONFIG_SPACES, format) ? NET_CONFIG_SPACES[format] : undefined;
+  if (netConfigSpace !== undefined) {
+    const imported = await importNetConfig(path, json, resolution, netConfigSpace);
     if (!imported.space.inspect) throw new UsageError(`inspect: ${path}: the ${imported.space.name} space cannot inspect an architecture`);
     const x = imported.space.inspect(imported.architecture);
     for (const line of inspectionLines(imported.space, x, basename(path))) out.result(line);
     let latency: { latency_ms: number; latency_table: string } | undefined;
     if (opts.latencyTable !== undefined) {
+      if (format !== 'ProxylessNASNets') throw new UsageError(`inspect: --latency-table prices ProxylessNASNets net configs (MBConv layers), not a ${String(format)}`);
       const table = resolve(opts.latencyTable);
       if (!existsSync(table)) throw new UsageError(`inspect: --latency-table: ${table}: no such file`);
       // a missing layer is an error that names its key (the table provider lists every missing key)

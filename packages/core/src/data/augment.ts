@@ -6,7 +6,10 @@ import type { AugmentOption } from './data-options.js';
  * batch NHWC in the stored pixel scale (0–255 for uint8 data; normalization comes after), so a
  * zero fill is black. Draw all randomness from `rng`, in example order, so a seed reproduces it.
  */
-export type BatchAugmentation = (images: Float32Array, shape: readonly [n: number, h: number, w: number, c: number], rng: Rng) => void;
+export type BatchAugmentation = ((images: Float32Array, shape: readonly [n: number, h: number, w: number, c: number], rng: Rng) => void) & {
+  /** `normalized`: runs after normalization (values as the network sees them); default `pixels`, before it. */
+  readonly stage?: 'pixels' | 'normalized';
+};
 
 /** Zero-pads every image by `padding` on each side and crops a random H×W window (per example). */
 export function randomCrop(padding: number): BatchAugmentation {
@@ -59,10 +62,36 @@ export function horizontalFlip(p = 0.5): BatchAugmentation {
   };
 }
 
+/**
+ * Cutout (DeVries & Taylor 2017) as the ProxylessNAS CIFAR-10 training applies it: after
+ * normalization, per image, a centre (y, x) uniform over the image and the square
+ * [y − ⌊L/2⌋, y + ⌊L/2⌋) × [x − ⌊L/2⌋, x + ⌊L/2⌋), clipped to the image, set to 0 in every channel
+ * (0 after standardization is the mean colour).
+ */
+export function cutout(length: number): BatchAugmentation {
+  if (!Number.isInteger(length) || length < 1) throw new Error(`cutout: length must be a positive integer, got ${length}`);
+  const half = Math.floor(length / 2);
+  const f = (images: Float32Array, [n, h, w, c]: readonly [number, number, number, number], rng: Rng): void => {
+    const size = h * w * c;
+    for (let e = 0; e < n; e++) {
+      const y = rng.int(h);
+      const x = rng.int(w);
+      const y1 = Math.max(0, y - half);
+      const y2 = Math.min(h, y + half);
+      const x1 = Math.max(0, x - half);
+      const x2 = Math.min(w, x + half);
+      for (let r = y1; r < y2; r++) images.fill(0, e * size + (r * w + x1) * c, e * size + (r * w + x2) * c);
+    }
+  };
+  return Object.assign(f, { stage: 'normalized' as const });
+}
+
 /** The built-in augmentation an option names. */
 export function augmentationFromOption(option: AugmentOption): BatchAugmentation {
   if (option === 'random-crop') return randomCrop(4);
   if (option === 'horizontal-flip') return horizontalFlip();
+  if (option === 'cutout') return cutout(16);
   if (option.name === 'random-crop') return randomCrop(option.padding);
+  if (option.name === 'cutout') return cutout(option.length);
   return horizontalFlip(option.p);
 }

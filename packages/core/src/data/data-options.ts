@@ -29,13 +29,16 @@ export type NormalizeOption = z.output<typeof normalizeSchema>;
 /**
  * One training-time augmentation. `random-crop` zero-pads each image by `padding` pixels on
  * every side and crops a random H×W window back; `horizontal-flip` mirrors each image with
- * probability `p`. A bare name uses the defaults (padding 4 is sized for 32×32 inputs; 2 or 3
- * suits 28×28).
+ * probability `p`; `cutout` (DeVries & Taylor 2017, the ProxylessNAS CIFAR-10 training) zeroes a
+ * `length`×`length` square (clipped at the borders) around a random centre of each normalized
+ * image. A bare name uses the defaults (padding 4 and length 16 are sized for 32×32 inputs; 2 or 3
+ * and 8 suit 28×28).
  */
 export const augmentSchema = z.union([
-  z.enum(['random-crop', 'horizontal-flip']),
+  z.enum(['random-crop', 'horizontal-flip', 'cutout']),
   z.object({ name: z.literal('random-crop'), padding: z.number().int().min(1).default(4) }),
   z.object({ name: z.literal('horizontal-flip'), p: z.number().min(0).max(1).default(0.5) }),
+  z.object({ name: z.literal('cutout'), length: z.number().int().min(1).default(16) }).strict(),
 ]);
 export type AugmentOption = z.output<typeof augmentSchema>;
 

@@ -16,7 +16,7 @@ export interface InMemorySplitInit {
   /** Which source images belong to this split, in its natural (unshuffled) order. */
   readonly indices: Int32Array;
   readonly normalization: Normalization;
-  /** Applied in order to every batch, only when `batches` gets an rng (training splits). */
+  /** Applied in order to every batch, only when `batches` gets an rng (training splits); `stage: normalized` ones after normalization. */
   readonly augment?: readonly BatchAugmentation[];
 }
 
@@ -96,7 +96,8 @@ export class InMemorySplit implements Split {
       for (let k = 0; k < size; k++) x[dst + k] = this.images[src + k]!;
       y[i] = this.labels[idx[i]!]!;
     }
-    if (augRng) for (const aug of this.augment) aug(x, [n, h, w, c], augRng);
+    const shape = [n, h, w, c] as const;
+    if (augRng) for (const aug of this.augment) if (aug.stage !== 'normalized') aug(x, shape, augRng);
     const { scale, offset } = this.normalization;
     if (c === 1) {
       const s = scale[0]!;
@@ -108,6 +109,8 @@ export class InMemorySplit implements Split {
         x[k] = x[k]! * scale[ch]! + offset[ch]!;
       }
     }
+    // augmentations of normalized values (cutout) run last, in the order given among themselves
+    if (augRng) for (const aug of this.augment) if (aug.stage === 'normalized') aug(x, shape, augRng);
     return { x: tf.tensor4d(x, [n, h, w, c], 'float32'), y: tf.tensor1d(y, 'int32') };
   }
 }

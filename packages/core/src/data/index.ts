@@ -9,3 +9,5 @@ export * from './in-memory-split.js';
 export * from './build-dataset.js';
 export * from './idx-data-plugin.js';
 export * from './fashion-mnist-data-plugin.js';
+export * from './cifar10.js';
+export * from './cifar10-data-plugin.js';
