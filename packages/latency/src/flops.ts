@@ -25,8 +25,12 @@ export function opMacs(f: OpFeatures): number {
       return (k ?? 3) ** 2 * ci * co * outPixels;
     case 'Conv_1':
       return (k ?? 1) ** 2 * ci * co * outPixels;
-    case 'conv':
-      return (k ?? 1) ** 2 * ci * co * outPixels;
+    case 'conv': {
+      // A grouped conv (extra.groups, e.g. the tree-cell root edge) connects each output to ci/groups inputs.
+      const groups = Number(f.extra?.['groups'] ?? 1);
+      if (!Number.isInteger(groups) || groups < 1 || ci % groups !== 0) throw new Error(`flops: ${describeOp(f)} has groups ${String(f.extra?.['groups'])}; expected a positive integer dividing the ${ci} input channels`);
+      return ((k ?? 1) ** 2 * ci * co * outPixels) / groups;
+    }
     case 'dw_conv':
     case 'depthwise':
       return (k ?? 3) ** 2 * ci * outPixels;

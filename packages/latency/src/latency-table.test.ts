@@ -119,6 +119,10 @@ describe('flops target', () => {
     expect(opMacs({ type: 'Conv', input: [224, 224, 3], output: [112, 112, 32], kernel: 3, stride: 2 })).toBe(10_838_016);
     expect(opMacs({ type: 'conv', input: [8, 8, 4], output: [4, 4, 8], kernel: 5, stride: 2 })).toBe(25 * 4 * 8 * 16);
     expect(opMacs({ type: 'dw_conv', input: [8, 8, 4], output: [8, 8, 4], kernel: 3 })).toBe(9 * 4 * 64);
+    // A grouped conv (the tree-cell root edge: 2 groups) costs 1/groups of the dense one; bad groups are refused.
+    const grouped: OpFeatures = { type: 'conv', input: [8, 8, 4], output: [8, 8, 8], kernel: 3, extra: { groups: 2 } };
+    expect(opMacs(grouped)).toBe((9 * 4 * 8 * 64) / 2);
+    expect(() => opMacs({ ...grouped, extra: { groups: 3 } })).toThrow(/groups 3; expected a positive integer dividing the 4 input channels/);
     // MBConv6 3×3 s2 16→24 at 112: expand 112²·16·96 + dw 9·96·56² + project 56²·96·24.
     const mb: OpFeatures = { type: 'expanded_conv', input: [112, 112, 16], output: [56, 56, 24], expand: 6, kernel: 3, stride: 2, idskip: false };
     expect(opMacs(mb)).toBe(112 * 112 * 16 * 96 + 9 * 96 * 56 * 56 + 56 * 56 * 96 * 24);
