@@ -6,7 +6,7 @@
 //
 // Usage: npx tsc -b && node bench/throughput.mjs [--backends=wasm,cpu] [--workloads=supernet,compact]
 //        [--steps=20] [--warmup=3] [--cpuSteps=2] [--cpuWarmup=1] [--supernetBatch=64] [--compactBatch=128]
-//        [--seed=1] [--json=<file>]
+//        [--seed=1] [--wasmThreads=0 (>0: XNNPACK's own thread pool, initThreadedWasm)] [--json=<file>]
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs, fmt } from './common.mjs';
@@ -14,7 +14,7 @@ import { ARCHITECTURE, RETRAIN_OPTIONS, SEARCH_OPTIONS, SPACE_OPTIONS, runCompac
 
 const args = parseArgs(process.argv.slice(2), {
   backends: 'wasm,cpu', workloads: 'supernet,compact', steps: 20, warmup: 3, cpuSteps: 2, cpuWarmup: 1,
-  supernetBatch: 64, compactBatch: 128, seed: 1, json: '',
+  supernetBatch: 64, compactBatch: 128, seed: 1, wasmThreads: 0, json: '',
 });
 const thousands = (n) => Math.round(n).toLocaleString('en-US');
 
@@ -28,7 +28,7 @@ for (const w of workloads) if (!(w in WORKLOADS)) throw new Error(`unknown workl
 const results = [];
 let header;
 for (const name of args.backends.split(',')) {
-  const backend = await useBackend(name);
+  const backend = await useBackend(name, { wasmThreads: args.wasmThreads });
   const device = backend.describe();
   header ??= device;
   const steps = name === 'cpu' ? args.cpuSteps : args.steps;

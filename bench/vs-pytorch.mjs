@@ -31,8 +31,7 @@ const args = parseArgs(process.argv.slice(2), {
 const loadBefore = loadavg()[0];
 
 // ---- ours ----
-const wasmOptions = args.wasmThreads > 0 ? { threads: args.wasmThreads } : {};
-const backend = await useBackend('wasm', wasmOptions);
+const backend = await useBackend('wasm', { wasmThreads: args.wasmThreads });
 const ours = {};
 const log = (s) => console.error(s);
 const a = await runSupernet({ backend, batch: 64, warmup: args.warmup, steps: args.steps });
@@ -82,7 +81,7 @@ const settings = torch ? [...new Set(torch.map((r) => `${r.threads}:${r.memory_f
 const torchRow = (w) => settings.map((s) => torch.find((r) => r.workload === w && `${r.threads}:${r.memory_format}` === s));
 const imgs = (batch, ms) => (batch * 1000) / ms;
 const n = (v) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1));
-const head = ['workload', 'ours (wasm, 1 thread)', ...settings.map((s) => `PyTorch ${s.split(':')[0]}T ${s.split(':')[1] === 'nhwc' ? 'channels-last' : 'NCHW'}`), 'ours / PyTorch best'];
+const head = ['workload', `ours (wasm, ${args.wasmThreads > 1 ? `${args.wasmThreads} XNNPACK threads` : '1 thread'})`, ...settings.map((s) => `PyTorch ${s.split(':')[0]}T ${s.split(':')[1] === 'nhwc' ? 'channels-last' : 'NCHW'}`), 'ours / PyTorch best'];
 const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
 const results = [];
 const LABEL = { supernet: '(a) supernet weight step, batch 64', compact: '(b) retraining step, batch 128' };

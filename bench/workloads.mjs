@@ -29,7 +29,7 @@ import {
   trainNetwork,
   trainNetworkOptions,
 } from '@proxyless/core';
-import { WasmBackendImpl } from '@proxyless/backend-wasm';
+import { initThreadedWasm, WasmBackendImpl } from '@proxyless/backend-wasm';
 import { MBConvSpace } from '@proxyless/space-mbconv';
 import { BinaryConnectStrategy, binaryConnectOptions } from '@proxyless/strategy-binaryconnect';
 import { ReinforceStrategy, reinforceStrategyOptions } from '@proxyless/strategy-reinforce';
@@ -51,8 +51,13 @@ export const median = (xs) => {
 };
 export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-export async function useBackend(name, wasmOptions = {}) {
-  const backend = name === 'wasm' ? new WasmBackendImpl(wasmOptions) : name === 'cpu' ? new CpuBackend() : undefined;
+/** `wasmThreads` > 0: the threaded-SIMD binary with an XNNPACK pool of that many threads (initThreadedWasm). */
+export async function useBackend(name, { wasmThreads = 0 } = {}) {
+  if (name === 'wasm' && wasmThreads > 0) {
+    const { threads } = await initThreadedWasm(wasmThreads);
+    if (threads !== wasmThreads) throw new Error(`asked for ${wasmThreads} wasm threads, XNNPACK runs ${threads}`);
+  }
+  const backend = name === 'wasm' ? new WasmBackendImpl() : name === 'cpu' ? new CpuBackend() : undefined;
   if (!backend) throw new Error(`unknown backend ${name} (expected wasm or cpu)`);
   await backend.init();
   return backend;

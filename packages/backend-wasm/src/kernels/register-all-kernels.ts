@@ -7,6 +7,7 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-nat
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { axesRunReductionConfig } from './reduce-axes-run.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
+import { fusedKernelConfigs, fusedKernelsAvailable } from '../fused/index.js';
 
 /**
  * The training kernels this package adds to tfjs-backend-wasm 4.22.0. Conv2DBackpropFilter and the
@@ -34,10 +35,23 @@ const wrappedKernels = [tf.Sum, tf.Mean] as const;
 
 const REGISTERED = Symbol.for('proxyless.backend-wasm.trainingKernels');
 
-/** Registers the training kernels for `wasm` (idempotent; replaces tfjs's own where listed). */
-export function registerTrainingKernels(): void {
+/**
+ * Registers the training kernels for `wasm` (idempotent; replaces tfjs's own where listed), and the
+ * fused kernels (`fusedKernelConfigs`) when their wasm modules are built (`fused: false` leaves them
+ * out, and unregisters them if an earlier call registered them: core then composes tfjs ops).
+ */
+export function registerTrainingKernels(options: { fused?: boolean } = {}): void {
   const g = globalThis as { [REGISTERED]?: Set<KernelConfig> };
   const done = (g[REGISTERED] ??= new Set());
+  const fused = (options.fused ?? true) && fusedKernelsAvailable();
+  for (const config of fusedKernelConfigs) {
+    const existing = tf.getKernel(config.kernelName, config.backendName);
+    if (!fused) {
+      if (existing) tf.unregisterKernel(config.kernelName, config.backendName);
+      continue;
+    }
+    if (!existing) tf.registerKernel(config);
+  }
   for (const config of trainingKernelConfigs) {
     const existing = tf.getKernel(config.kernelName, config.backendName);
     if (existing === config || done.has(existing as KernelConfig)) continue;

@@ -116,6 +116,20 @@ export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
     fn: (x, gamma, beta) => coreBatchNorm(x, gamma, beta, 1e-3),
   },
   { name: 'core batchNormTraining on a matrix', inputs: [{ shape: [6, 3] }, { shape: [3] }, { shape: [3] }], fn: (x, g, b) => coreBatchNorm(x, g, b, 1e-3) },
+  // Shapes for @proxyless/backend-wasm's fused batch-norm kernels: 8 channels (two SIMD vectors),
+  // 6 channels (one vector + a scalar tail), 150 rows (more than one 64-row block of partial sums).
+  {
+    name: 'core batchNormTraining, 8 channels, 150 rows',
+    inputs: [{ shape: [6, 5, 5, 8] }, { shape: [8] }, { shape: [8] }],
+    fn: (x, gamma, beta) => coreBatchNorm(x, gamma, beta, 1e-3),
+  },
+  { name: 'core batchNormTraining, 6 channels', inputs: [{ shape: [2, 3, 3, 6] }, { shape: [6] }, { shape: [6] }], fn: (x, g, b) => coreBatchNorm(x, g, b, 1e-3) },
+  {
+    name: 'core batchNormTraining then relu6Op (an MBConv layer)',
+    inputs: [{ shape: [2, 4, 4, 5] }, { shape: [5] }, { shape: [5] }],
+    fn: (x, gamma, beta) => relu6Op(tf.mul(coreBatchNorm(x, gamma, beta, 1e-3), 4)),
+    skipNumeric: 'ReLU6 kinks: BN outputs land anywhere, finite differences cross them (each op alone is checked numerically)',
+  },
   { name: 'sum over the leading axes', inputs: [{ shape: [2, 3, 3, 4] }], fn: (x) => tf.sum(x, [0, 1, 2]) },
   { name: 'sum over the leading axes, keepDims, unordered', inputs: [{ shape: [2, 3, 3, 4] }], fn: (x) => tf.sum(x, [1, 0], true) },
   { name: 'mean over the leading axes, negative axes', inputs: [{ shape: [3, 2, 5] }], fn: (x) => tf.mean(x, [-3, -2]) },
@@ -127,6 +141,7 @@ export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
   { name: 'relu', inputs: [{ shape: [2, 3, 3, 2], kind: 'awayFromKinks' }], fn: (x) => tf.relu(x) },
   { name: 'relu6', inputs: [{ shape: [2, 3, 3, 2], kind: 'awayFromKinks' }], fn: (x) => tf.relu6(x) },
   { name: 'core relu6Op (step-mask gradient)', inputs: [{ shape: [2, 3, 3, 2], kind: 'awayFromKinks' }], fn: (x) => relu6Op(x) },
+  { name: 'core relu6Op, 39 elements (SIMD + scalar tail)', inputs: [{ shape: [3, 13], kind: 'awayFromKinks' }], fn: (x) => relu6Op(x) },
   { name: 'avgPool 3x3 s1 same', inputs: [{ shape: [1, 5, 5, 2] }], fn: (x) => tf.avgPool(s4(x), 3, 1, 'same'), skipNumeric: TFJS_AVGPOOL_SAME_GRAD },
   { name: 'avgPool 3x3 s2 same odd', inputs: [{ shape: [2, 7, 7, 2] }], fn: (x) => tf.avgPool(s4(x), 3, 2, 'same'), skipNumeric: TFJS_AVGPOOL_SAME_GRAD },
   { name: 'avgPool 3x3 s2 valid odd', inputs: [{ shape: [2, 7, 7, 2] }], fn: (x) => tf.avgPool(s4(x), 3, 2, 'valid') },

@@ -1,0 +1,65 @@
+// Same-process A/B of @proxyless/backend-wasm's fused kernels (AssemblyScript, wasm SIMD, on
+// tfjs-backend-wasm's heap) against the composed tfjs ops core uses without them: each row times
+// both alternately (`--repeats` rounds, medians), so machine load falls on both alike.
+//
+//  1. batch norm (training) forward + backward, core's batchNormTraining
+//  2. ReLU6 forward + backward, core's relu6Op
+//  3. (a) the supernet weight step of examples/fashion-mnist/full.yaml, batch 64
+//  4. (b) the derived network's retraining step, batch 128
+//  5. (d) batch-1 inference of the derived network (does not use the fused kernels: must not change)
+//
+// Usage: npx tsc -b && node bench/fused-kernels.mjs [--shape=128,14,14,48] [--repeats=3] [--steps=8] [--only=1,2,3,4,5]
+import { loadavg } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { registerTrainingKernels } from '@proxyless/backend-wasm';
+import { batchNormTraining, describeDevice, relu6Op, time } from '@proxyless/core';
+import { fmt, parseArgs } from './common.mjs';
+import { runCompact, runInference, runSupernet, useBackend } from './workloads.mjs';
+
+const args = parseArgs(process.argv.slice(2), { shape: '128,14,14,48', repeats: 3, steps: 8, only: '1,2,3,4,5' });
+const only = new Set(args.only.split(',').map(Number));
+const backend = await useBackend('wasm');
+const loadBefore = loadavg()[0];
+const fused = (on) => registerTrainingKernels({ fused: on });
+if (!tf.getKernel('ProxylessBatchNormForward', 'wasm')) throw new Error('the fused kernels are not registered: build them first (npm run build)');
+const shape = args.shape.split(',').map(Number);
+const C = shape[shape.length - 1];
+const timing = { warmup: 2, minRuns: 5, minDurationMs: 300, readback: 'none' };
+const med = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
+const rows = [];
+
+async function ab(label, measure) {
+  const off = [];
+  const on = [];
+  for (let r = 0; r < args.repeats; r++) {
+    fused(false);
+    off.push(await measure());
+    fused(true);
+    on.push(await measure());
+  }
+  const [a, b] = [med(off), med(on)];
+  rows.push({ label, composed: a, fused: b, speedup: a / b });
+  console.error(`${label}: ${fmt(a)} → ${fmt(b)} ms (×${(a / b).toFixed(2)})`);
+}
+
+const x = tf.randomNormal(shape, 0.5, 2, 'float32', 1);
+const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
+const gamma = tf.randomNormal([C], 1, 0.1, 'float32', 3);
+const beta = tf.zeros([C]);
+if (only.has(1)) {
+  const step = () => tf.tidy(() => tf.grads((xi, g, b) => tf.sum(tf.mul(batchNormTraining(xi, g, b, 1e-3), dy)))([x, gamma, beta]));
+  await ab(`1. batch norm fwd+bwd [${shape}]`, async () => (await time(step, timing)).medianMs);
+}
+if (only.has(2)) {
+  const step = () => tf.tidy(() => tf.grad((xi) => tf.sum(tf.mul(relu6Op(xi), dy)))(x));
+  await ab(`2. ReLU6 fwd+bwd [${shape}]`, async () => (await time(step, timing)).medianMs);
+}
+if (only.has(3)) await ab('3. (a) supernet weight step, batch 64', async () => (await runSupernet({ backend, batch: 64, warmup: 2, steps: args.steps })).medianMs);
+if (only.has(4)) await ab('4. (b) retraining step, batch 128', async () => (await runCompact({ batch: 128, warmup: 2, steps: args.steps })).medianMs);
+if (only.has(5)) await ab('5. (d) batch-1 inference', async () => (await runInference({ minDurationMs: 500 })).medianMs);
+tf.dispose([x, dy, gamma, beta]);
+
+const loadAfter = loadavg()[0];
+console.log(`\n${describeDevice('wasm').device}; tfjs ${tf.version_core} wasm; load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}`);
+console.log('| case | composed tfjs ops | fused kernels | speed-up |\n|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.label} | ${fmt(r.composed)} ms | ${fmt(r.fused)} ms | ×${r.speedup.toFixed(2)} |`);

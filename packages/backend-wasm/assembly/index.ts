@@ -1,0 +1,6 @@
+// The fused training kernels of @proxyless/backend-wasm, one per file; built into
+// wasm/kernels-simd.wasm and wasm/kernels-scalar.wasm by scripts/build-wasm.mjs.
+export { batchNormStats } from './batch-norm-stats';
+export { batchNormApply } from './batch-norm-apply';
+export { batchNormBackward } from './batch-norm-backward';
+export { relu6Grad } from './relu6-grad';
