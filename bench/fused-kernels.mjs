@@ -4,6 +4,8 @@
 //
 //  1. batch norm (training) forward + backward, core's batchNormTraining
 //  2. ReLU6 forward + backward, core's relu6Op
+//  6. DepthwiseConv2dNativeBackpropFilter alone (the kernel, run directly) on the layers of
+//     docs/BENCHMARKS.md §2, batch 64, and the forward depthwise conv of the same layer for scale
 //  3. (a) the supernet weight step of examples/fashion-mnist/full.yaml, batch 64
 //  4. (b) the derived network's retraining step, batch 128
 //  5. (d) batch-1 inference of the derived network (does not use the fused kernels: must not change)
@@ -16,7 +18,7 @@ import { batchNormTraining, describeDevice, relu6Op, time } from '@proxyless/cor
 import { fmt, parseArgs } from './common.mjs';
 import { runCompact, runInference, runSupernet, useBackend } from './workloads.mjs';
 
-const args = parseArgs(process.argv.slice(2), { shape: '128,14,14,48', repeats: 3, steps: 8, only: '1,2,3,4,5' });
+const args = parseArgs(process.argv.slice(2), { shape: '128,14,14,48', repeats: 3, steps: 8, only: '6,1,2,3,4,5' });
 const only = new Set(args.only.split(',').map(Number));
 const backend = await useBackend('wasm');
 const loadBefore = loadavg()[0];
@@ -46,6 +48,22 @@ const x = tf.randomNormal(shape, 0.5, 2, 'float32', 1);
 const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
 const gamma = tf.randomNormal([C], 1, 0.1, 'float32', 3);
 const beta = tf.zeros([C]);
+if (only.has(6)) {
+  const layers = [[3, 1, 96, 14], [3, 2, 96, 14], [5, 1, 96, 14], [5, 2, 96, 14], [7, 1, 144, 7], [7, 2, 96, 14], [3, 1, 144, 7]];
+  for (const [k, s, c, hw] of layers) {
+    const xi = tf.randomNormal([64, hw, hw, c], 0, 1, 'float32', 5);
+    const f = tf.randomNormal([k, k, c, 1], 0, 0.1, 'float32', 6);
+    const oh = Math.ceil(hw / s);
+    const dyi = tf.randomNormal([64, oh, oh, c], 0, 1, 'float32', 7);
+    const attrs = { strides: [s, s], pad: 'same', dilations: [1, 1], dimRoundingMode: undefined, filterShape: [k, k, c, 1] };
+    const grad = () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: xi, dy: dyi }, attrs);
+    const forward = (await time(() => tf.depthwiseConv2d(xi, f, s, 'same'), timing)).medianMs;
+    await ab(`6. dw ${k}x${k} s${s} ${c}@${hw} filter grad (forward ${fmt(forward)} ms)`, async () => (await time(grad, timing)).medianMs);
+    const r = rows[rows.length - 1];
+    r.label += `: ×${(r.composed / forward).toFixed(1)} → ×${(r.fused / forward).toFixed(1)} the forward`;
+    tf.dispose([xi, f, dyi]);
+  }
+}
 if (only.has(1)) {
   const step = () => tf.tidy(() => tf.grads((xi, g, b) => tf.sum(tf.mul(batchNormTraining(xi, g, b, 1e-3), dy)))([x, gamma, beta]));
   await ab(`1. batch norm fwd+bwd [${shape}]`, async () => (await time(step, timing)).medianMs);

@@ -4,3 +4,4 @@ export { batchNormStats } from './batch-norm-stats';
 export { batchNormApply } from './batch-norm-apply';
 export { batchNormBackward } from './batch-norm-backward';
 export { relu6Grad } from './relu6-grad';
+export { depthwiseFilterGrad } from './depthwise-filter-grad';

@@ -29,6 +29,10 @@ export interface FusedExports {
   batchNormApply(x: number, y: number, m: number, c: number, mean: number, variance: number, gamma: number, beta: number, eps: number, relu6: number, scratch: number): void;
   batchNormBackward(dy: number, x: number, dx: number, m: number, c: number, mean: number, variance: number, gamma: number, eps: number, dGamma: number, dBeta: number, scratch: number): void;
   relu6Grad(dy: number, x: number, dx: number, n: number): void;
+  depthwiseFilterGrad(
+    x: number, dy: number, dW: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
+  ): void;
 }
 
 /** The parts of tfjs-backend-wasm 4.22's `BackendWasm` the fused kernels use. */
@@ -78,6 +82,20 @@ function load(): Loaded | null {
 /** Whether the fused kernels can run here (their modules are built and loadable). */
 export function fusedKernelsAvailable(): boolean {
   return load() !== null;
+}
+
+let enabled = true;
+/**
+ * Switches the fused paths inside existing kernels (the depthwise filter gradient) on or off;
+ * `registerTrainingKernels({ fused })` calls it (benchmarks A/B them in one process).
+ */
+export function setFusedEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether kernels should take their fused path on this backend now. */
+export function useFused(backend: WasmBackendInternals): boolean {
+  return enabled && fusedKernelsAvailable() && fusedVariantFor(heapOf(backend)) !== null;
 }
 
 /** The variant an instance on `memory` uses, or null when none fits. */

@@ -8,6 +8,7 @@ import { maxPoolGradConfig } from './max-pool-grad.js';
 import { axesRunReductionConfig } from './reduce-axes-run.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 import { fusedKernelConfigs, fusedKernelsAvailable } from '../fused/index.js';
+import { setFusedEnabled } from '../fused/fused-module.js';
 
 /**
  * The training kernels this package adds to tfjs-backend-wasm 4.22.0. Conv2DBackpropFilter and the
@@ -37,13 +38,15 @@ const REGISTERED = Symbol.for('proxyless.backend-wasm.trainingKernels');
 
 /**
  * Registers the training kernels for `wasm` (idempotent; replaces tfjs's own where listed), and the
- * fused kernels (`fusedKernelConfigs`) when their wasm modules are built (`fused: false` leaves them
- * out, and unregisters them if an earlier call registered them: core then composes tfjs ops).
+ * fused kernels (`fusedKernelConfigs`, and the fused path of DepthwiseConv2dNativeBackpropFilter) when
+ * their wasm modules are built (`fused: false` leaves them out, and unregisters them if an earlier
+ * call registered them: core then composes tfjs ops).
  */
 export function registerTrainingKernels(options: { fused?: boolean } = {}): void {
   const g = globalThis as { [REGISTERED]?: Set<KernelConfig> };
   const done = (g[REGISTERED] ??= new Set());
   const fused = (options.fused ?? true) && fusedKernelsAvailable();
+  setFusedEnabled(fused);
   for (const config of fusedKernelConfigs) {
     const existing = tf.getKernel(config.kernelName, config.backendName);
     if (!fused) {

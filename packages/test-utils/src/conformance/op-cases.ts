@@ -78,6 +78,9 @@ export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
   dw('depthwise 5x5 s2 valid', [2, 9, 8, 2], 5, 2, 'valid'),
   dw('depthwise 7x7 s1 same', [1, 7, 7, 2], 7, 1, 'same'),
   dw('depthwise 7x7 s2 same odd', [1, 9, 9, 2], 7, 2, 'same'),
+  // channel counts for the fused SIMD filter gradient of @proxyless/backend-wasm: 8-wide, 4-wide and scalar lanes
+  dw('depthwise 5x5 s2 same, 14 channels', [2, 9, 8, 14], 5, 2, 'same'),
+  dw('depthwise 3x3 s1 valid, 12 channels', [2, 6, 5, 12], 3, 1, 'valid'),
   dw('depthwise 3x3 s1 multiplier 2', [1, 5, 5, 2], 3, 1, 'same', 2),
   dw('depthwise 3x3 s2 multiplier 2', [1, 6, 6, 2], 3, 2, 'same', 2),
   {
