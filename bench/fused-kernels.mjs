@@ -6,6 +6,8 @@
 //  2. ReLU6 forward + backward, core's relu6Op
 //  6. DepthwiseConv2dNativeBackpropFilter alone (the kernel, run directly) on the layers of
 //     docs/BENCHMARKS.md §2, batch 64, and the forward depthwise conv of the same layer for scale
+//  7. DepthwiseConv2dNativeBackpropInput alone, same layers
+//  8. Conv2DBackpropFilter of 1×1 convs alone, on layers of the retraining network (batch 128)
 //  3. (a) the supernet weight step of examples/fashion-mnist/full.yaml, batch 64
 //  4. (b) the derived network's retraining step, batch 128
 //  5. (d) batch-1 inference of the derived network (does not use the fused kernels: must not change)
@@ -18,7 +20,7 @@ import { batchNormTraining, describeDevice, relu6Op, time } from '@proxyless/cor
 import { fmt, parseArgs } from './common.mjs';
 import { runCompact, runInference, runSupernet, useBackend } from './workloads.mjs';
 
-const args = parseArgs(process.argv.slice(2), { shape: '128,14,14,48', repeats: 3, steps: 8, only: '6,1,2,3,4,5' });
+const args = parseArgs(process.argv.slice(2), { shape: '128,14,14,48', repeats: 3, steps: 8, only: '6,8,1,2,3,4,5' });
 const only = new Set(args.only.split(',').map(Number));
 const backend = await useBackend('wasm');
 const loadBefore = loadavg()[0];
@@ -56,12 +58,33 @@ if (only.has(6)) {
     const oh = Math.ceil(hw / s);
     const dyi = tf.randomNormal([64, oh, oh, c], 0, 1, 'float32', 7);
     const attrs = { strides: [s, s], pad: 'same', dilations: [1, 1], dimRoundingMode: undefined, filterShape: [k, k, c, 1] };
-    const grad = () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: xi, dy: dyi }, attrs);
+    // fresh x and dY each call, as in training (XNNPACK caches a filter's packing per tensor); the copies count on both sides
+    const grad = () => tf.tidy(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: tf.add(xi, 0), dy: tf.add(dyi, 0) }, attrs));
     const forward = (await time(() => tf.depthwiseConv2d(xi, f, s, 'same'), timing)).medianMs;
     await ab(`6. dw ${k}x${k} s${s} ${c}@${hw} filter grad (forward ${fmt(forward)} ms)`, async () => (await time(grad, timing)).medianMs);
-    const r = rows[rows.length - 1];
+    let r = rows[rows.length - 1];
+    r.label += `: ×${(r.composed / forward).toFixed(1)} → ×${(r.fused / forward).toFixed(1)} the forward`;
+    const inAttrs = { strides: [s, s], pad: 'same', dilations: [1, 1], dimRoundingMode: undefined, inputShape: [64, hw, hw, c] };
+    const inGrad = () => tf.tidy(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: tf.add(dyi, 0), filter: tf.add(f, 0) }, inAttrs));
+    await ab(`7. dw ${k}x${k} s${s} ${c}@${hw} input grad`, async () => (await time(inGrad, timing)).medianMs);
+    r = rows[rows.length - 1];
     r.label += `: ×${(r.composed / forward).toFixed(1)} → ×${(r.fused / forward).toFixed(1)} the forward`;
     tf.dispose([xi, f, dyi]);
+  }
+}
+if (only.has(8)) {
+  for (const [hw, cin, cout] of [[14, 8, 48], [7, 24, 144], [7, 144, 24], [4, 288, 48], [4, 48, 192]]) {
+    const xi = tf.randomNormal([128, hw, hw, cin], 0, 1, 'float32', 5);
+    const w = tf.randomNormal([1, 1, cin, cout], 0, 0.1, 'float32', 6);
+    const dyi = tf.randomNormal([128, hw, hw, cout], 0, 1, 'float32', 7);
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [1, 1, cin, cout] };
+    // fresh x and dY each call, as in training (XNNPACK caches the packed GEMM operand per tensor); the copies count on both sides
+    const grad = () => tf.tidy(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.add(xi, 0), dy: tf.add(dyi, 0) }, attrs));
+    const forward = (await time(() => tf.conv2d(xi, w, 1, 'same'), timing)).medianMs;
+    await ab(`8. conv 1x1 ${cin}→${cout} @${hw} batch 128 filter grad (forward ${fmt(forward)} ms)`, async () => (await time(grad, timing)).medianMs);
+    const r = rows[rows.length - 1];
+    r.label += `: ×${(r.composed / forward).toFixed(1)} → ×${(r.fused / forward).toFixed(1)} the forward`;
+    tf.dispose([xi, w, dyi]);
   }
 }
 if (only.has(1)) {

@@ -5,3 +5,5 @@ export { batchNormApply } from './batch-norm-apply';
 export { batchNormBackward } from './batch-norm-backward';
 export { relu6Grad } from './relu6-grad';
 export { depthwiseFilterGrad } from './depthwise-filter-grad';
+export { depthwiseInputGrad } from './depthwise-input-grad';
+export { conv1x1FilterGrad } from './conv1x1-filter-grad';

@@ -33,6 +33,11 @@ export interface FusedExports {
     x: number, dy: number, dW: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
   ): void;
+  conv1x1FilterGrad(x: number, dy: number, dW: number, k: number, c: number, o: number): void;
+  depthwiseInputGrad(
+    dy: number, f: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
+  ): void;
 }
 
 /** The parts of tfjs-backend-wasm 4.22's `BackendWasm` the fused kernels use. */

@@ -112,8 +112,14 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
       const out = [y, dx, Array.from(f32.subarray(7000, 7000 + c)), Array.from(f32.subarray(7100, 7100 + c)), Array.from(f32.subarray(7400, 7400 + c)), Array.from(f32.subarray(7500, 7500 + c))];
       k.relu6Grad(at(3000), at(1000), at(5000), m * c);
       out.push(Array.from(f32.subarray(5000, 5000 + m * c)));
+      // depthwise gradients, 3×3 stride 2 pad 1 on x [2, 5, 6, 7] (dy [2, 3, 3, 7]): x @1000, dy @3000, filter @7200 (9c → @7200..7263)
+      for (let i = 0; i < 9 * c; i++) f32[7200 + i] = Math.sin(i);
+      k.depthwiseFilterGrad(at(1000), at(3000), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
+      out.push(Array.from(f32.subarray(5000, 5000 + 9 * c)));
+      k.depthwiseInputGrad(at(3000), at(7200), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
+      out.push(Array.from(f32.subarray(5000, 5000 + 2 * 5 * 6 * c)));
       // every float outside the buffers still holds the sentinel
-      const owned: Array<[number, number]> = [[1000, m * c], [3000, m * c], [5000, m * c], [7000, c], [7100, c], [7200, c], [7300, c], [7400, c], [7500, c], [8000, 5 * c]];
+      const owned: Array<[number, number]> = [[1000, m * c], [3000, m * c], [5000, m * c], [7000, c], [7100, c], [7200, 9 * c], [7300, c], [7400, c], [7500, c], [8000, 5 * c]];
       let touched = 0;
       for (let i = 0; i < f32.length; i++) if (f32[i] !== -12345 && !owned.some(([s, n]) => i >= s && i < s + n)) touched++;
       expect(touched).toBe(0);

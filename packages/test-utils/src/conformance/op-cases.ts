@@ -67,6 +67,10 @@ export function smoothedCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, smoot
 export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
   conv('conv2d 1x1 s1', [2, 5, 5, 3], 1, 4, 1, 'same'),
   conv('conv2d 1x1 s2 odd', [1, 7, 7, 3], 1, 4, 2, 'same'),
+  // 1×1 shapes for the fused SIMD filter gradient of @proxyless/backend-wasm: 4×8 register tiles, 4-wide
+  // and scalar output tails, a scalar input tail, and more rows than one 256-row block
+  conv('conv2d 1x1 s1, 10 → 13 channels, 300 rows', [3, 10, 10, 10], 1, 13, 1, 'same'),
+  conv('conv2d 1x1 s1, 8 → 16 channels', [2, 3, 3, 8], 1, 16, 1, 'valid'),
   conv('conv2d 3x3 s1 same', [2, 6, 6, 3], 3, 4, 1, 'same'),
   conv('conv2d 3x3 s2 same odd', [1, 7, 7, 3], 3, 4, 2, 'same'),
   conv('conv2d 3x3 s2 valid', [2, 8, 6, 2], 3, 3, 2, 'valid'),
