@@ -14,7 +14,9 @@
 // Without one, our figures are printed alone and the script says what to install.
 //
 // Usage: npx tsc -b && node bench/vs-pytorch.mjs [--steps=20] [--warmup=3] [--archSteps=8]
-//        [--threads=1,2] [--formats=nchw,nhwc] [--wasmThreads=0] [--json=<file>]
+//        [--threads=1,2] [--formats=nchw,nhwc] [--wasmThreads=0] [--fused=true] [--torch=true] [--json=<file>]
+// --fused=false runs our side on the composed tfjs ops (without @proxyless/backend-wasm's fused
+// kernels); --wasmThreads=N on XNNPACK's own pool of N threads (initThreadedWasm).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -22,16 +24,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeDevice } from '@proxyless/core';
+import { registerTrainingKernels } from '@proxyless/backend-wasm';
 import { parseArgs, fmt } from './common.mjs';
 import { ARCH_STRATEGIES, runArchSteps, runCompact, runInference, runSupernet, useBackend } from './workloads.mjs';
 
 const args = parseArgs(process.argv.slice(2), {
-  steps: 20, warmup: 3, archSteps: 8, threads: '1,2', formats: 'nchw,nhwc', wasmThreads: 0, json: '',
+  steps: 20, warmup: 3, archSteps: 8, threads: '1,2', formats: 'nchw,nhwc', wasmThreads: 0, fused: true, torch: true, json: '',
 });
 const loadBefore = loadavg()[0];
 
 // ---- ours ----
 const backend = await useBackend('wasm', { wasmThreads: args.wasmThreads });
+registerTrainingKernels({ fused: args.fused }); // --fused=false: the composed tfjs ops (before issue 12's kernels)
 const ours = {};
 const log = (s) => console.error(s);
 const a = await runSupernet({ backend, batch: 64, warmup: args.warmup, steps: args.steps });
@@ -55,10 +59,12 @@ const pathsFile = join(dir, 'ours.json');
 const torchFile = join(dir, 'torch.json');
 writeFileSync(pathsFile, JSON.stringify({ results: [{ workload: 'supernet', backend: 'wasm', paths: a.paths, params: a.params }] }));
 const candidates = [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean);
-const python = candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+const python = !args.torch ? undefined : candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
 let torch = null;
 let torchVersion = '';
-if (!python) {
+if (!args.torch) {
+  log('PyTorch skipped (--torch=false)');
+} else if (!python) {
   log(`\nPyTorch not found: none of ${candidates.join(', ')} imports torch. Install it and rerun, e.g.\n` +
     '  Debian: apt-get install python3-torch && PYTHON=/usr/bin/python3 node bench/vs-pytorch.mjs\n' +
     '  pip:    pip install torch   (a CPU wheel: --index-url https://download.pytorch.org/whl/cpu)\n');
@@ -106,7 +112,7 @@ for (const s of Object.keys(ARCH_STRATEGIES)) {
   lines.push(`| (d) batch-1 inference latency | **${fmt(ours.inference.medianMs)} ms** | ${t.map((v) => (v ? `${fmt(v)} ms` : '—')).join(' | ')}${t.length ? ' | ' : ''}**×${(best / ours.inference.medianMs).toFixed(2)}** (speed) |`);
 }
 const loaded = Math.max(loadBefore, loadAfter) >= 0.5;
-console.log(`\n${describeDevice('wasm').device}; tfjs ${tf.version_core} wasm${args.wasmThreads > 0 ? ` (${args.wasmThreads} XNNPACK threads)` : ''}; node ${process.version}; ${torchVersion || 'PyTorch: not installed'}`);
+console.log(`\n${describeDevice('wasm').device}; tfjs ${tf.version_core} wasm${args.wasmThreads > 0 ? ` (${args.wasmThreads} XNNPACK threads)` : ''}${args.fused ? ' + fused kernels' : ', fused kernels off'}; node ${process.version}; ${torchVersion || 'PyTorch: not installed'}`);
 console.log(`${args.steps} timed steps after ${args.warmup} warm-up (arch: ${args.archSteps} after 2); medians. Load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}${loaded ? ' — MACHINE UNDER LOAD: rerun idle for the record' : ' (idle)'}\n`);
 console.log(lines.join('\n'));
 if (args.json) writeFileSync(args.json, `${JSON.stringify({ args, loadBefore, loadAfter, torchVersion, ours, torch, results }, null, 2)}\n`);

@@ -83,6 +83,28 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
     }
   });
 
+  test('Identity shares the buffer instead of copying it (fused: false restores tfjs\'s copying kernel)', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    expect(y.dataId).toBe(x.dataId);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    registerTrainingKernels({ fused: false });
+    try {
+      const a = tf.tensor1d([4, 5]);
+      const b = tf.clone(a);
+      expect(b.dataId).not.toBe(a.dataId);
+      tf.dispose([a, b]);
+    } finally {
+      registerTrainingKernels();
+    }
+    const a = tf.tensor1d([6]);
+    const b = tf.clone(a);
+    expect(b.dataId).toBe(a.dataId);
+    tf.dispose([a, b]);
+  });
+
   test('the SIMD and the scalar module compute the same and write nothing outside their buffers', () => {
     const instances = (['simd', 'scalar'] as const).map((variant) => {
       const memory = new WebAssembly.Memory({ initial: 4 });
