@@ -11,6 +11,7 @@
 //  3. (a) the supernet weight step of examples/fashion-mnist/full.yaml, batch 64
 //  4. (b) the derived network's retraining step, batch 128
 //  5. (d) batch-1 inference of the derived network (does not use the fused kernels: must not change)
+//  9. (c) the architecture step of each strategy (BinaryConnect two, exact; REINFORCE M = 10), batch 64
 //
 // Usage: npx tsc -b && node bench/fused-kernels.mjs [--shape=128,14,14,48] [--repeats=3] [--steps=8] [--only=1,2,3,4,5]
 import { loadavg } from 'node:os';
@@ -18,9 +19,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerTrainingKernels } from '@proxyless/backend-wasm';
 import { batchNormTraining, describeDevice, relu6Op, time } from '@proxyless/core';
 import { fmt, parseArgs } from './common.mjs';
-import { runCompact, runInference, runSupernet, useBackend } from './workloads.mjs';
+import { ARCH_STRATEGIES, runArchSteps, runCompact, runInference, runSupernet, useBackend } from './workloads.mjs';
 
-const args = parseArgs(process.argv.slice(2), { shape: '128,14,14,48', repeats: 3, steps: 8, only: '6,8,1,2,3,4,5' });
+const args = parseArgs(process.argv.slice(2), { shape: '128,14,14,48', repeats: 3, steps: 8, only: '6,8,1,2,3,4,9,5' });
 const only = new Set(args.only.split(',').map(Number));
 const backend = await useBackend('wasm');
 const loadBefore = loadavg()[0];
@@ -97,6 +98,9 @@ if (only.has(2)) {
 }
 if (only.has(3)) await ab('3. (a) supernet weight step, batch 64', async () => (await runSupernet({ backend, batch: 64, warmup: 2, steps: args.steps })).medianMs);
 if (only.has(4)) await ab('4. (b) retraining step, batch 128', async () => (await runCompact({ batch: 128, warmup: 2, steps: args.steps })).medianMs);
+if (only.has(9)) {
+  for (const st of Object.keys(ARCH_STRATEGIES)) await ab(`9. (c) arch step ${st}, batch 64`, async () => (await runArchSteps({ strategy: st, batch: 64, warmup: 2, steps: Math.max(4, args.steps >> 1) })).medianMs);
+}
 if (only.has(5)) await ab('5. (d) batch-1 inference', async () => (await runInference({ minDurationMs: 500 })).medianMs);
 tf.dispose([x, dy, gamma, beta]);
 

@@ -9,11 +9,11 @@
 // rest of the step ("outside kernels": tape, engine bookkeeping, JS of optimizers and trainers) is the
 // step time minus the kernel time. Only the timed steps (after `--warmup`) are counted.
 //
-// Usage: npx tsc -b && node bench/profile-step.mjs [--workloads=supernet,compact] [--steps=8] [--warmup=3] [--top=25] [--json=<file>]
+// Usage: npx tsc -b && node bench/profile-step.mjs [--workloads=supernet,compact,arch:binaryconnect-two,…] [--steps=8] [--warmup=3] [--top=25] [--json=<file>]
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from './common.mjs';
-import { runCompact, runSupernet, useBackend } from './workloads.mjs';
+import { ARCH_STRATEGIES, runArchSteps, runCompact, runSupernet, useBackend } from './workloads.mjs';
 
 const args = parseArgs(process.argv.slice(2), { workloads: 'supernet,compact', steps: 8, warmup: 3, top: 25, json: '' });
 
@@ -63,12 +63,13 @@ function wrapAll() {
 const RUN = {
   supernet: (backend, onStep) => runSupernet({ backend, batch: 64, warmup: args.warmup, steps: args.steps, onStep }),
   compact: (backend, onStep) => runCompact({ backend, batch: 128, warmup: args.warmup, steps: args.steps, onStep }),
+  ...Object.fromEntries(Object.keys(ARCH_STRATEGIES).map((s) => [`arch:${s}`, (_backend, onStep) => runArchSteps({ strategy: s, batch: 64, warmup: args.warmup, steps: args.steps, onStep })])),
 };
 const backend = await useBackend('wasm');
 wrapAll();
 const report = {};
 for (const w of args.workloads.split(',')) {
-  if (!RUN[w]) throw new Error(`unknown workload ${w} (expected supernet, compact)`);
+  if (!RUN[w]) throw new Error(`unknown workload ${w} (expected ${Object.keys(RUN).join(', ')})`);
   stats.clear();
   enabled = false;
   const r = await RUN[w](backend, (i) => { enabled = i >= args.warmup; });

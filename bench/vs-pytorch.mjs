@@ -96,7 +96,7 @@ for (const w of ['supernet', 'compact']) {
   const t = torch ? torchRow(w).map((r) => r?.samples_per_second) : [];
   const best = t.length ? Math.max(...t.filter(Boolean)) : NaN;
   results.push({ workload: w, oursImgPerS: o, torchImgPerS: t, ratio: o / best });
-  lines.push(`| ${LABEL[w]} | **${n(o)} img/s** | ${t.map((v) => (v ? `${n(v)} img/s` : '—')).join(' | ')}${t.length ? ' | ' : ''}**×${(o / best).toFixed(2)}** |`);
+  lines.push(`| ${LABEL[w]} | **${n(o)} img/s** | ${t.map((v) => (v ? `${n(v)} img/s` : '—')).join(' | ')}${t.length ? ' | ' : ''}${Number.isFinite(best) ? `**×${(o / best).toFixed(2)}**` : '—'} |`);
 }
 const weightPerImage = ours.supernet.medianMs / ours.supernet.batch;
 for (const s of Object.keys(ARCH_STRATEGIES)) {
@@ -109,10 +109,10 @@ for (const s of Object.keys(ARCH_STRATEGIES)) {
   const t = torch ? torchRow('inference').map((r) => r?.median_ms) : [];
   const best = t.length ? Math.min(...t.filter(Boolean)) : NaN;
   results.push({ workload: 'inference', oursMs: ours.inference.medianMs, torchMs: t, ratio: best / ours.inference.medianMs });
-  lines.push(`| (d) batch-1 inference latency | **${fmt(ours.inference.medianMs)} ms** | ${t.map((v) => (v ? `${fmt(v)} ms` : '—')).join(' | ')}${t.length ? ' | ' : ''}**×${(best / ours.inference.medianMs).toFixed(2)}** (speed) |`);
+  lines.push(`| (d) batch-1 inference latency | **${fmt(ours.inference.medianMs)} ms** | ${t.map((v) => (v ? `${fmt(v)} ms` : '—')).join(' | ')}${t.length ? ' | ' : ''}${Number.isFinite(best) ? `**×${(best / ours.inference.medianMs).toFixed(2)}** (speed)` : '—'} |`);
 }
 const loaded = Math.max(loadBefore, loadAfter) >= 0.5;
-console.log(`\n${describeDevice('wasm').device}; tfjs ${tf.version_core} wasm${args.wasmThreads > 0 ? ` (${args.wasmThreads} XNNPACK threads)` : ''}${args.fused ? ' + fused kernels' : ', fused kernels off'}; node ${process.version}; ${torchVersion || 'PyTorch: not installed'}`);
+console.log(`\n${describeDevice('wasm').device}; tfjs ${tf.version_core} wasm${args.wasmThreads > 0 ? ` (${args.wasmThreads} XNNPACK threads)` : ''}${args.fused ? ' + fused kernels' : ', fused kernels off'}; node ${process.version}; ${torchVersion || (args.torch ? 'PyTorch: not installed' : 'PyTorch: skipped')}`);
 console.log(`${args.steps} timed steps after ${args.warmup} warm-up (arch: ${args.archSteps} after 2); medians. Load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}${loaded ? ' — MACHINE UNDER LOAD: rerun idle for the record' : ' (idle)'}\n`);
 console.log(lines.join('\n'));
 if (args.json) writeFileSync(args.json, `${JSON.stringify({ args, loadBefore, loadAfter, torchVersion, ours, torch, results }, null, 2)}\n`);

@@ -212,7 +212,7 @@ export const ARCH_STRATEGIES = {
 };
 
 /** (c) Architecture steps of one strategy on the supernet (validation batches of `batch`). */
-export async function runArchSteps({ strategy: name, batch: batchSize = 64, warmup = 2, steps = 10, seed = 1 }) {
+export async function runArchSteps({ strategy: name, batch: batchSize = 64, warmup = 2, steps = 10, seed = 1, onStep }) {
   const make = ARCH_STRATEGIES[name];
   if (!make) throw new Error(`unknown strategy ${name} (expected ${Object.keys(ARCH_STRATEGIES).join(', ')})`);
   const space = MBConvSpace.from(SPACE_OPTIONS, INPUT);
@@ -225,6 +225,7 @@ export async function runArchSteps({ strategy: name, batch: batchSize = 64, warm
   for (let i = 0; i < warmup + steps; i++) {
     const b = data[i % data.length];
     const batch = { x: b.x.clone(), y: b.y.clone() };
+    onStep?.(i);
     const t0 = performance.now();
     await strategy.archStep({ batch, epoch: 0, step: i, forward: { training: true, rng: rng.fork(`arch-forward:${i}`) } });
     times.push(performance.now() - t0);

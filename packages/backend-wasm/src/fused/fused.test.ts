@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { batchNormTraining, FUSED_KERNEL_NAMES, relu6Op } from '@proxyless/core';
+import { BatchNorm, batchNormTraining, FUSED_KERNEL_NAMES, relu6Op } from '@proxyless/core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WasmBackendImpl } from '../wasm-backend-plugin.js';
 import { registerTrainingKernels } from '../kernels/register-all-kernels.js';
@@ -81,6 +81,25 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
       expect(tf.getKernel(FUSED_KERNEL_NAMES.batchNormForward, 'wasm')).toBeDefined();
       expect(tf.memory().numTensors).toBe(before);
     }
+  });
+
+  test('BatchNorm evaluated with batch statistics uses the fused forward and gives what tf.batchNorm gives', async () => {
+    const bn = new BatchNorm('bn', 6);
+    const x = tf.randomNormal([4, 5, 5, 6], 1, 3, 'float32', 9);
+    const run = () => tf.tidy(() => Array.from(bn.apply(x, { training: false, batchStatistics: true }).dataSync()));
+    const kernels = await kernelsOf(() => void run());
+    expect(kernels).toContain(FUSED_KERNEL_NAMES.batchNormForward);
+    expect(kernels).not.toContain('FusedBatchNorm');
+    const fusedOut = run();
+    registerTrainingKernels({ fused: false });
+    try {
+      expect(maxAbsDiff([fusedOut], [run()])).toBeLessThan(1e-4);
+    } finally {
+      registerTrainingKernels();
+    }
+    // moving statistics: the deployed path, unchanged
+    expect(await kernelsOf(() => void tf.tidy(() => bn.apply(x, { training: false })))).toContain('FusedBatchNorm');
+    tf.dispose([x, ...bn.variables().map((v) => v.variable)]);
   });
 
   test('Identity shares the buffer instead of copying it (fused: false restores tfjs\'s copying kernel)', () => {

@@ -209,6 +209,11 @@ export class BatchNorm implements Module {
         // One fused kernel, as a deployed model runs it (measured latencies time this path at batch 1,
         // where the number of ops, not their size, decides).
         if (!ctx.batchStatistics) return tf.batchNorm(x, this.movingMean, this.movingVariance, this.beta, this.gamma, this.eps);
+        // Evaluation with batch statistics (REINFORCE rewards, the search's validation): the backend's
+        // fused kernel when it has one (statistics and normalization in 3 passes, no gradient needed).
+        if (hasKernel(FUSED_KERNEL_NAMES.batchNormForward, x, this.gamma, this.beta)) {
+          return (tf.engine().runKernel(FUSED_KERNEL_NAMES.batchNormForward, { x, gamma: this.gamma, beta: this.beta }, { eps: this.eps, relu6: false }) as tf.Tensor[])[0]!;
+        }
         const { mean, variance } = batchMoments(x, statisticsAxes(x));
         return tf.batchNorm(x, mean, variance, this.beta, this.gamma, this.eps);
       });
