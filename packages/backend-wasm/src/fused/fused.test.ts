@@ -42,7 +42,7 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
   });
 
   test('are built, registered for wasm, and use the SIMD module on this engine', () => {
-    expect(fusedKernelsAvailable()).toBe(true);
+    expect(fusedKernelsAvailable(), 'wasm/kernels-*.wasm missing: run `npm run build` (it builds them before tsc -b)').toBe(true);
     for (const c of fusedKernelConfigs) expect(tf.getKernel(c.kernelName, 'wasm')).toBe(c);
     for (const name of FUSED_NAMES) expect(tf.getKernel(name, 'cpu')).toBeUndefined();
     const memory = heapOf(tf.backend() as unknown as WasmBackendInternals);
