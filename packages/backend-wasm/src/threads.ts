@@ -88,9 +88,9 @@ export async function initThreadedWasm(threads: number): Promise<ThreadedWasmRes
     g.Blob = realBlob;
     URL.createObjectURL = realCreateObjectURL;
     os.cpus = realCpus;
+    // The workers have read both scripts by now (the module resolves after loading its pthread pool).
+    rmSync(dir, { recursive: true, force: true });
   }
-  // The workers have read both scripts by now (the module resolves after loading its pthread pool).
-  rmSync(dir, { recursive: true, force: true });
   // Emscripten keeps its workers referenced: without this, Node never exits on its own.
   const pool = (tf.backend() as unknown as { wasm: { PThread?: { unusedWorkers: Unrefable[]; runningWorkers: Unrefable[] } } }).wasm.PThread;
   for (const w of [...(pool?.unusedWorkers ?? []), ...(pool?.runningWorkers ?? [])]) w.unref?.();
