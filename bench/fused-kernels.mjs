@@ -8,6 +8,7 @@
 //     docs/BENCHMARKS.md §2, batch 64, and the forward depthwise conv of the same layer for scale
 //  7. DepthwiseConv2dNativeBackpropInput alone, same layers
 //  8. Conv2DBackpropFilter of 1×1 convs alone, on layers of the retraining network (batch 128)
+// 10. Conv2DBackpropFilter of k×k convs with few input channels (the stem conv), batch 128
 //  3. (a) the supernet weight step of examples/fashion-mnist/full.yaml, batch 64
 //  4. (b) the derived network's retraining step, batch 128
 //  5. (d) batch-1 inference of the derived network (does not use the fused kernels: must not change)
@@ -21,7 +22,7 @@ import { batchNormTraining, describeDevice, relu6Op, time } from '@proxyless/cor
 import { fmt, parseArgs } from './common.mjs';
 import { ARCH_STRATEGIES, runArchSteps, runCompact, runInference, runSupernet, useBackend } from './workloads.mjs';
 
-const args = parseArgs(process.argv.slice(2), { shape: '128,14,14,48', repeats: 3, steps: 8, only: '6,8,1,2,3,4,9,5' });
+const args = parseArgs(process.argv.slice(2), { shape: '128,14,14,48', repeats: 3, steps: 8, only: '6,8,10,1,2,3,4,9,5' });
 const only = new Set(args.only.split(',').map(Number));
 const backend = await useBackend('wasm');
 const loadBefore = loadavg()[0];
@@ -83,6 +84,21 @@ if (only.has(8)) {
     const grad = () => tf.tidy(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.add(xi, 0), dy: tf.add(dyi, 0) }, attrs));
     const forward = (await time(() => tf.conv2d(xi, w, 1, 'same'), timing)).medianMs;
     await ab(`8. conv 1x1 ${cin}→${cout} @${hw} batch 128 filter grad (forward ${fmt(forward)} ms)`, async () => (await time(grad, timing)).medianMs);
+    const r = rows[rows.length - 1];
+    r.label += `: ×${(r.composed / forward).toFixed(1)} → ×${(r.fused / forward).toFixed(1)} the forward`;
+    tf.dispose([xi, w, dyi]);
+  }
+}
+if (only.has(10)) {
+  for (const [k, s2, hw, cin, cout] of [[3, 2, 28, 1, 16], [3, 1, 28, 1, 16], [3, 2, 28, 3, 16], [5, 2, 28, 4, 24]]) {
+    const xi = tf.randomNormal([128, hw, hw, cin], 0, 1, 'float32', 5);
+    const w = tf.randomNormal([k, k, cin, cout], 0, 0.1, 'float32', 6);
+    const oh = Math.ceil(hw / s2);
+    const dyi = tf.randomNormal([128, oh, oh, cout], 0, 1, 'float32', 7);
+    const attrs = { strides: [s2, s2], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [k, k, cin, cout] };
+    const grad = () => tf.tidy(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.add(xi, 0), dy: tf.add(dyi, 0) }, attrs));
+    const forward = (await time(() => tf.conv2d(xi, w, s2, 'same'), timing)).medianMs;
+    await ab(`10. conv ${k}x${k} s${s2} ${cin}→${cout} @${hw} batch 128 filter grad (forward ${fmt(forward)} ms)`, async () => (await time(grad, timing)).medianMs);
     const r = rows[rows.length - 1];
     r.label += `: ×${(r.composed / forward).toFixed(1)} → ×${(r.fused / forward).toFixed(1)} the forward`;
     tf.dispose([xi, w, dyi]);

@@ -7,3 +7,4 @@ export { relu6Grad } from './relu6-grad';
 export { depthwiseFilterGrad } from './depthwise-filter-grad';
 export { depthwiseInputGrad } from './depthwise-input-grad';
 export { conv1x1FilterGrad } from './conv1x1-filter-grad';
+export { convFilterGrad } from './conv-filter-grad';

@@ -34,6 +34,10 @@ export interface FusedExports {
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
   ): void;
   conv1x1FilterGrad(x: number, dy: number, dW: number, k: number, c: number, o: number): void;
+  convFilterGrad(
+    x: number, dy: number, dW: number, n: number, h: number, w: number, c: number, o: number, oh: number, ow: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
+  ): void;
   depthwiseInputGrad(
     dy: number, f: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,

@@ -71,6 +71,8 @@ export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
   // and scalar output tails, a scalar input tail, and more rows than one 256-row block
   conv('conv2d 1x1 s1, 10 → 13 channels, 300 rows', [3, 10, 10, 10], 1, 13, 1, 'same'),
   conv('conv2d 1x1 s1, 8 → 16 channels', [2, 3, 3, 8], 1, 16, 1, 'valid'),
+  // the stem conv's shape (1 input channel) for the fused filter gradient: 16-, 4-wide and scalar output lanes
+  conv('conv2d 3x3 s2 same, 1 → 21 channels', [2, 9, 8, 1], 3, 21, 2, 'same'),
   conv('conv2d 3x3 s1 same', [2, 6, 6, 3], 3, 4, 1, 'same'),
   conv('conv2d 3x3 s2 same odd', [1, 7, 7, 3], 3, 4, 2, 'same'),
   conv('conv2d 3x3 s2 valid', [2, 8, 6, 2], 3, 3, 2, 'valid'),
