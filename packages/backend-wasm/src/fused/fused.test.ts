@@ -159,6 +159,12 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
       out.push(Array.from(f32.subarray(5000, 5000 + 9 * c)));
       k.depthwiseInputGrad(at(3000), at(7200), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
       out.push(Array.from(f32.subarray(5000, 5000 + 2 * 5 * 6 * c)));
+      // 1×1 filter gradient: x [150, 7], dy [150, 7] → dW [7, 7] (4×8 tiles, 4-wide and scalar tails)
+      k.conv1x1FilterGrad(at(1000), at(3000), at(5000), m, c, c);
+      out.push(Array.from(f32.subarray(5000, 5000 + c * c)));
+      // stem-conv filter gradient: x [2, 5, 6, 3], dy [2, 3, 3, 7], 3×3 stride 2 pad 1 → dW [3, 3, 3, 7]
+      k.convFilterGrad(at(1000), at(3000), at(5000), 2, 5, 6, 3, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
+      out.push(Array.from(f32.subarray(5000, 5000 + 9 * 3 * c)));
       // every float outside the buffers still holds the sentinel
       const owned: Array<[number, number]> = [[1000, m * c], [3000, m * c], [5000, m * c], [7000, c], [7100, c], [7200, 9 * c], [7300, c], [7400, c], [7500, c], [8000, 5 * c]];
       let touched = 0;
