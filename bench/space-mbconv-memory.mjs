@@ -7,16 +7,16 @@
 // ones the step did not reach; α is not updated).
 // Memory: tf.profile peakBytes of one step (all live tensor bytes: weights + activations + grads),
 // and peak minus the bytes resident before the step (what the step itself allocates).
-// Usage: npm run build && node bench/space-mbconv-memory.mjs [--presets=small,imagenet] [--modes=compact,binarized,weighted]
+// Usage: npm run build && node bench/space-mbconv-memory.mjs [--presets=small,imagenet] [--modes=compact,binarized,weighted] [--fused=false]
 //        [--smallBatch=64] [--imagenetBatch=8] [--steps=3] [--imagenetSteps=2] [--warmup=1] [--seed=1]
 import * as tf from '@tensorflow/tfjs-core';
-import '@proxyless/backend-wasm';
+import { registerTrainingKernels } from '@proxyless/backend-wasm';
 import { disposeGates, ensureGradients, gatesForArchitecture, Rng, softmaxCrossEntropy, toGateTensors } from '@proxyless/core';
 import { MBConvSpace } from '@proxyless/space-mbconv';
 import { parseArgs, fmt } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2), {
-  presets: 'small,imagenet', modes: 'compact,binarized,weighted', smallBatch: 64, imagenetBatch: 8, steps: 3, imagenetSteps: 2, warmup: 1, seed: 1, lr: 0.01,
+  presets: 'small,imagenet', modes: 'compact,binarized,weighted', smallBatch: 64, imagenetBatch: 8, steps: 3, imagenetSteps: 2, warmup: 1, seed: 1, lr: 0.01, fused: true,
 });
 const INPUT = { small: { shape: [28, 28, 1], numClasses: 10 }, imagenet: { shape: [224, 224, 3], numClasses: 1000 } };
 const MB = (b) => (b / 2 ** 20).toFixed(1);
@@ -25,6 +25,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 await ensureGradients();
 await tf.setBackend('wasm');
 await tf.ready();
+registerTrainingKernels({ fused: args.fused }); // --fused=false: without @proxyless/backend-wasm's fused kernels
 
 function sampleArchitecture(space, rng) {
   const arch = {};

@@ -4,7 +4,9 @@
  (a) supernet: the weight step of the search of examples/fashion-mnist/full.yaml: one candidate per
      searchable block drawn uniformly per step (python control flow; only that module runs and only
      the parameters it reached get gradients, momentum and weight decay), batch 64, 28x28x1;
- (b) compact: the training step of one derived network of that space, batch 128.
+ (b) compact: the training step of one derived network of that space, batch 128;
+ (d) inference: batch-1 forward of that derived network in eval mode under torch.no_grad(), with the
+     read-back of the predicted class (what our measured latency times).
 
 Same layers as @proxyless/space-mbconv: first conv 3x3 s2 + BN + ReLU6, MBConv1 first block,
 MBConv blocks (1x1 expand + BN + ReLU6 -> depthwise kxk + BN + ReLU6 -> 1x1 project + BN, identity
@@ -16,7 +18,7 @@ cross-entropy with label smoothing 0.1. A timed step: sample the path, zero grad
 backward, optimizer step, read back loss and accuracy (.item()).
 
 Usage: python3 bench/pytorch/train_step.py --threads 1 [--threads 1,2] [--steps 20] [--warmup 3]
-       [--workloads supernet,compact] [--memory-format nchw,nhwc] [--gate-mul 1]
+       [--workloads supernet,compact,inference] [--memory-format nchw,nhwc] [--gate-mul 1] [--inference-runs 300]
        [--paths-from runs/throughput.json] [--json out.json]
 """
 import argparse
@@ -207,7 +209,33 @@ def make_optimizer(net, hp):
     )
 
 
+def run_inference(threads, memory_format, args):
+    torch.set_num_threads(threads)
+    torch.manual_seed(args.seed)
+    net = Net(ARCHITECTURE)
+    net.eval()
+    cl = memory_format == 'nhwc'
+    if cl:
+        net = net.to(memory_format=torch.channels_last)
+    x = torch.randn(1, *INPUT)
+    if cl:
+        x = x.contiguous(memory_format=torch.channels_last)
+    times = []
+    with torch.no_grad():
+        for i in range(args.inference_runs + 20):
+            t0 = time.perf_counter()
+            int(net(x, ARCHITECTURE).argmax(1).item())
+            if i >= 20:
+                times.append((time.perf_counter() - t0) * 1000)
+    med = statistics.median(times)
+    return dict(workload='inference', threads=threads, memory_format=memory_format, batch=1, warmup=20, steps=len(times),
+                ms=times, median_ms=med, mean_ms=statistics.fmean(times), samples_per_second=1000 / med,
+                params=dict(total=count(net.parameters())))
+
+
 def run(workload, threads, memory_format, args, paths_from):
+    if workload == 'inference':
+        return run_inference(threads, memory_format, args)
     torch.set_num_threads(threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
@@ -295,7 +323,7 @@ def check_params(results, ours_row):
     problems = []
     for r in results:
         p = r['params']
-        if r['workload'] == 'compact' and p['total'] != OURS_COMPACT_PARAMS:
+        if r['workload'] in ('compact', 'inference') and p['total'] != OURS_COMPACT_PARAMS:
             problems.append(f"compact: {p['total']} trainable parameters, ours {OURS_COMPACT_PARAMS}")
         if r['workload'] == 'supernet':
             for k, v in (('total', OURS_SUPERNET_PARAMS), ('path_min', OURS_PATH_MIN), ('path_max', OURS_PATH_MAX)):
@@ -320,6 +348,7 @@ def main():
     ap.add_argument('--paths-from', default='', help="bench/throughput.mjs --json output: train the supernet on the same sequence of paths as ours' wasm run")
     ap.add_argument('--supernet-batch', type=int, default=64)
     ap.add_argument('--compact-batch', type=int, default=128)
+    ap.add_argument('--inference-runs', type=int, default=300, help='timed batch-1 forwards of the inference workload')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--json', default='', help='write the results here')
     args = ap.parse_args()
@@ -327,15 +356,16 @@ def main():
     paths_from, ours_row = (load_paths(args.paths_from) if args.paths_from else (None, None))
     workloads = parse_list(args.workloads)
     for w in workloads:
-        if w not in ('supernet', 'compact'):
-            raise SystemExit(f'unknown workload {w} (expected supernet, compact)')
+        if w not in ('supernet', 'compact', 'inference'):
+            raise SystemExit(f'unknown workload {w} (expected supernet, compact, inference)')
     formats = parse_list(args.memory_format)
     for m in formats:
         if m not in ('nchw', 'nhwc'):
             raise SystemExit(f'unknown memory format {m} (expected nchw, nhwc)')
 
+    capability = getattr(getattr(torch.backends, 'cpu', None), 'get_cpu_capability', lambda: 'unknown')()  # torch >= 2.0
     print(f'torch {torch.__version__}; python {platform.python_version()}; {platform.processor() or platform.machine()}; '
-          f'cpu capability {torch.backends.cpu.get_cpu_capability()}; mkldnn {torch.backends.mkldnn.is_available()}', file=sys.stderr)
+          f'cpu capability {capability}; mkldnn {torch.backends.mkldnn.is_available()}', file=sys.stderr)
     results = []
     for threads in parse_list(args.threads, int):
         for mf in formats:

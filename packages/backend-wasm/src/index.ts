@@ -11,8 +11,10 @@ export { conv2DBackpropFilterConfig } from './kernels/conv2d-backprop-filter.js'
 export { conv2DBackpropInputConfig } from './kernels/conv2d-backprop-input.js';
 export { depthwiseConv2dNativeBackpropFilterConfig } from './kernels/depthwise-conv2d-native-backprop-filter.js';
 export { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-conv2d-native-backprop-input.js';
+export * from './fused/index.js';
 export * from './ops/dilated-conv.js';
 export * from './ops/avg-pool.js';
 export * from './wasm-backend-plugin.js';
 export { backendWasmModule, MEASURED_LATENCY_PLUGIN };
 export default backendWasmModule;
+export * from './threads.js';

@@ -82,6 +82,24 @@ export interface BatchNormOptions {
   readonly eps?: number;
 }
 
+/**
+ * Names of fused kernels a backend may register (@proxyless/backend-wasm does, for `wasm`): when the
+ * active backend has one, batch norm and ReLU6 dispatch to it; otherwise they compose tfjs ops.
+ *  - batchNormForward: inputs x [..., C], gamma, beta [C]; attrs eps, relu6 → [y, mean, biased variance]
+ *  - batchNormBackward: inputs dy, x, mean, variance, gamma; attr eps → [dx, dGamma, dBeta]
+ *  - relu6Grad: inputs dy, x → dy where 0 < x ≤ 6, else 0
+ */
+export const FUSED_KERNEL_NAMES = {
+  batchNormForward: 'ProxylessBatchNormForward',
+  batchNormBackward: 'ProxylessBatchNormBackward',
+  relu6Grad: 'ProxylessRelu6Grad',
+} as const;
+
+/** Whether the active backend registers this kernel (float32 inputs only reach fused kernels). */
+function hasKernel(name: string, ...inputs: tf.Tensor[]): boolean {
+  return inputs.every((t) => t.dtype === 'float32') && tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
 /** Every axis but the last (channels): what batch statistics reduce over. */
 function statisticsAxes(x: tf.Tensor): number[] {
   return x.shape.slice(0, -1).map((_, i) => i);
@@ -111,6 +129,9 @@ export function batchNormTraining(
 ): tf.Tensor {
   const axes = statisticsAxes(x);
   const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+  if (hasKernel(FUSED_KERNEL_NAMES.batchNormForward, x, gamma, beta) && hasKernel(FUSED_KERNEL_NAMES.batchNormBackward)) {
+    return fusedBatchNormTraining(x, gamma, beta, eps, count, onStatistics);
+  }
   const f = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const { mean, xc, variance } = batchMoments(xIn, axes);
     onStatistics?.(mean, count > 1 ? tf.mul(variance, count / (count - 1)) : variance);
@@ -128,6 +149,30 @@ export function batchNormTraining(
         const bc = tf.mul(tf.mul(a, r), tf.mul(dGamma, -1 / count));
         const c = tf.mul(a, tf.mul(dBeta, -1 / count));
         return [tf.add(tf.add(tf.mul(dy, a), tf.mul(xcs, bc)), c), dGamma, dBeta];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x, gamma, beta);
+}
+
+/** batchNormTraining on the backend's fused kernels: keeps x, mean and variance for the backward pass. */
+function fusedBatchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+  count: number,
+  onStatistics?: (mean: tf.Tensor, unbiasedVariance: tf.Tensor) => void,
+): tf.Tensor {
+  const f = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, mean, variance] = tf.engine().runKernel(FUSED_KERNEL_NAMES.batchNormForward, { x: xIn, gamma: g, beta: b }, { eps, relu6: false }) as tf.Tensor[];
+    onStatistics?.(mean!, count > 1 ? tf.mul(variance!, count / (count - 1)) : variance!);
+    save([xIn, mean!, variance!, g]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ms, vs, gs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf.engine().runKernel(FUSED_KERNEL_NAMES.batchNormBackward, { dy, x: xs, mean: ms, variance: vs, gamma: gs }, { eps }) as tf.Tensor[];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
@@ -164,6 +209,11 @@ export class BatchNorm implements Module {
         // One fused kernel, as a deployed model runs it (measured latencies time this path at batch 1,
         // where the number of ops, not their size, decides).
         if (!ctx.batchStatistics) return tf.batchNorm(x, this.movingMean, this.movingVariance, this.beta, this.gamma, this.eps);
+        // Evaluation with batch statistics (REINFORCE rewards, the search's validation): the backend's
+        // fused kernel when it has one (statistics and normalization in 3 passes, no gradient needed).
+        if (hasKernel(FUSED_KERNEL_NAMES.batchNormForward, x, this.gamma, this.beta)) {
+          return (tf.engine().runKernel(FUSED_KERNEL_NAMES.batchNormForward, { x, gamma: this.gamma, beta: this.beta }, { eps: this.eps, relu6: false }) as tf.Tensor[])[0]!;
+        }
         const { mean, variance } = batchMoments(x, statisticsAxes(x));
         return tf.batchNorm(x, mean, variance, this.beta, this.gamma, this.eps);
       });
@@ -258,8 +308,8 @@ export function relu6For(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
 
 /**
  * min(max(x, 0), 6) with the same gradient as `tf.relu6` (dy where 0 < x ≤ 6, else 0), computed as
- * dy·(step(x) − step(x − 6)): element-wise passes only. tfjs's own gradient builds the mask from
- * LessEqual and a bool→float Cast, ×4 slower on wasm.
+ * dy·(step(x) − step(x − 6)): element-wise passes only (or the backend's fused `relu6Grad` kernel:
+ * one pass). tfjs's own gradient builds the mask from LessEqual and a bool→float Cast, ×4 slower on wasm.
  */
 export function relu6Op(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad(((xIn: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -268,6 +318,7 @@ export function relu6Op(x: tf.Tensor): tf.Tensor {
       value: tf.relu6(xIn),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const xs = saved[0]!;
+        if (hasKernel(FUSED_KERNEL_NAMES.relu6Grad, dy, xs)) return [tf.engine().runKernel(FUSED_KERNEL_NAMES.relu6Grad, { dy, x: xs }) as tf.Tensor];
         return [tf.mul(dy, tf.sub(tf.step(xs), tf.step(tf.sub(xs, 6))))];
       },
     };

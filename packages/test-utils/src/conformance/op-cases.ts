@@ -67,6 +67,12 @@ export function smoothedCrossEntropy(logits: tf.Tensor, oneHot: tf.Tensor, smoot
 export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
   conv('conv2d 1x1 s1', [2, 5, 5, 3], 1, 4, 1, 'same'),
   conv('conv2d 1x1 s2 odd', [1, 7, 7, 3], 1, 4, 2, 'same'),
+  // 1×1 shapes for the fused SIMD filter gradient of @proxyless/backend-wasm: 4×8 register tiles, 4-wide
+  // and scalar output tails, a scalar input tail, and more rows than one 256-row block
+  conv('conv2d 1x1 s1, 10 → 13 channels, 300 rows', [3, 10, 10, 10], 1, 13, 1, 'same'),
+  conv('conv2d 1x1 s1, 8 → 16 channels', [2, 3, 3, 8], 1, 16, 1, 'valid'),
+  // the stem conv's shape (1 input channel) for the fused filter gradient: 16-, 4-wide and scalar output lanes
+  conv('conv2d 3x3 s2 same, 1 → 21 channels', [2, 9, 8, 1], 3, 21, 2, 'same'),
   conv('conv2d 3x3 s1 same', [2, 6, 6, 3], 3, 4, 1, 'same'),
   conv('conv2d 3x3 s2 same odd', [1, 7, 7, 3], 3, 4, 2, 'same'),
   conv('conv2d 3x3 s2 valid', [2, 8, 6, 2], 3, 3, 2, 'valid'),
@@ -78,6 +84,9 @@ export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
   dw('depthwise 5x5 s2 valid', [2, 9, 8, 2], 5, 2, 'valid'),
   dw('depthwise 7x7 s1 same', [1, 7, 7, 2], 7, 1, 'same'),
   dw('depthwise 7x7 s2 same odd', [1, 9, 9, 2], 7, 2, 'same'),
+  // channel counts for the fused SIMD filter gradient of @proxyless/backend-wasm: 8-wide, 4-wide and scalar lanes
+  dw('depthwise 5x5 s2 same, 14 channels', [2, 9, 8, 14], 5, 2, 'same'),
+  dw('depthwise 3x3 s1 valid, 12 channels', [2, 6, 5, 12], 3, 1, 'valid'),
   dw('depthwise 3x3 s1 multiplier 2', [1, 5, 5, 2], 3, 1, 'same', 2),
   dw('depthwise 3x3 s2 multiplier 2', [1, 6, 6, 2], 3, 2, 'same', 2),
   {
@@ -116,6 +125,20 @@ export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
     fn: (x, gamma, beta) => coreBatchNorm(x, gamma, beta, 1e-3),
   },
   { name: 'core batchNormTraining on a matrix', inputs: [{ shape: [6, 3] }, { shape: [3] }, { shape: [3] }], fn: (x, g, b) => coreBatchNorm(x, g, b, 1e-3) },
+  // Shapes for @proxyless/backend-wasm's fused batch-norm kernels: 8 channels (two SIMD vectors),
+  // 6 channels (one vector + a scalar tail), 150 rows (more than one 64-row block of partial sums).
+  {
+    name: 'core batchNormTraining, 8 channels, 150 rows',
+    inputs: [{ shape: [6, 5, 5, 8] }, { shape: [8] }, { shape: [8] }],
+    fn: (x, gamma, beta) => coreBatchNorm(x, gamma, beta, 1e-3),
+  },
+  { name: 'core batchNormTraining, 6 channels', inputs: [{ shape: [2, 3, 3, 6] }, { shape: [6] }, { shape: [6] }], fn: (x, g, b) => coreBatchNorm(x, g, b, 1e-3) },
+  {
+    name: 'core batchNormTraining then relu6Op (an MBConv layer)',
+    inputs: [{ shape: [2, 4, 4, 5] }, { shape: [5] }, { shape: [5] }],
+    fn: (x, gamma, beta) => relu6Op(tf.mul(coreBatchNorm(x, gamma, beta, 1e-3), 4)),
+    skipNumeric: 'ReLU6 kinks: BN outputs land anywhere, finite differences cross them (each op alone is checked numerically)',
+  },
   { name: 'sum over the leading axes', inputs: [{ shape: [2, 3, 3, 4] }], fn: (x) => tf.sum(x, [0, 1, 2]) },
   { name: 'sum over the leading axes, keepDims, unordered', inputs: [{ shape: [2, 3, 3, 4] }], fn: (x) => tf.sum(x, [1, 0], true) },
   { name: 'mean over the leading axes, negative axes', inputs: [{ shape: [3, 2, 5] }], fn: (x) => tf.mean(x, [-3, -2]) },
@@ -127,6 +150,7 @@ export const SEARCH_SPACE_OP_CASES: readonly OpCase[] = [
   { name: 'relu', inputs: [{ shape: [2, 3, 3, 2], kind: 'awayFromKinks' }], fn: (x) => tf.relu(x) },
   { name: 'relu6', inputs: [{ shape: [2, 3, 3, 2], kind: 'awayFromKinks' }], fn: (x) => tf.relu6(x) },
   { name: 'core relu6Op (step-mask gradient)', inputs: [{ shape: [2, 3, 3, 2], kind: 'awayFromKinks' }], fn: (x) => relu6Op(x) },
+  { name: 'core relu6Op, 39 elements (SIMD + scalar tail)', inputs: [{ shape: [3, 13], kind: 'awayFromKinks' }], fn: (x) => relu6Op(x) },
   { name: 'avgPool 3x3 s1 same', inputs: [{ shape: [1, 5, 5, 2] }], fn: (x) => tf.avgPool(s4(x), 3, 1, 'same'), skipNumeric: TFJS_AVGPOOL_SAME_GRAD },
   { name: 'avgPool 3x3 s2 same odd', inputs: [{ shape: [2, 7, 7, 2] }], fn: (x) => tf.avgPool(s4(x), 3, 2, 'same'), skipNumeric: TFJS_AVGPOOL_SAME_GRAD },
   { name: 'avgPool 3x3 s2 valid odd', inputs: [{ shape: [2, 7, 7, 2] }], fn: (x) => tf.avgPool(s4(x), 3, 2, 'valid') },

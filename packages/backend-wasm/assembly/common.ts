@@ -1,0 +1,32 @@
+// Shared helpers of the fused kernels. Every kernel works on raw float32 pointers into
+// tfjs-backend-wasm's own heap (the imported `env.memory`): no allocator, no static data (this
+// module must never write anything but the buffers it is given). Rows are NHWC pixels ([M, C]).
+// `ASC_FEATURE_SIMD` is a compile-time constant: the scalar build (--disable simd) keeps only the
+// scalar loops.
+
+/** Rows summed into a partial before it is added to the total (bounds f32 rounding over long sums). */
+export const BLOCK: i32 = 64;
+
+@inline export function zero(p: usize, n: i32): void {
+  memory.fill(p, 0, <usize>n << 2);
+}
+
+@inline export function ldf(p: usize, i: i32): f32 {
+  return load<f32>(p + (<usize>i << 2));
+}
+
+@inline export function stf(p: usize, i: i32, v: f32): void {
+  store<f32>(p + (<usize>i << 2), v);
+}
+
+/** acc[c] += src[c] for c < n. */
+export function addInto(acc: usize, src: usize, n: i32): void {
+  let c = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; c + 4 <= n; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(acc + o, f32x4.add(v128.load(acc + o), v128.load(src + o)));
+    }
+  }
+  for (; c < n; c++) stf(acc, c, ldf(acc, c) + ldf(src, c));
+}

@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { BatchNorm, batchNormTraining, FUSED_KERNEL_NAMES, relu6Op } from '@proxyless/core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { WasmBackendImpl } from '../wasm-backend-plugin.js';
+import { registerTrainingKernels } from '../kernels/register-all-kernels.js';
+import { fusedKernelConfigs, fusedKernelsAvailable, fusedVariantFor } from './index.js';
+import { heapOf, type FusedExports, type WasmBackendInternals } from './fused-module.js';
+
+const FUSED_NAMES = Object.values(FUSED_KERNEL_NAMES);
+
+/** Kernel names a function runs (tf.profile). */
+async function kernelsOf(fn: () => tf.TensorContainer): Promise<string[]> {
+  const info = await tf.profile(fn);
+  return info.kernels.map((k) => k.name);
+}
+
+/** A training step of batch norm + ReLU6: value and every gradient, as plain arrays. */
+function bnRelu6Step(shape: number[]): number[][] {
+  return tf.tidy(() => {
+    const c = shape[shape.length - 1]!;
+    const x = tf.randomNormal(shape, 0.5, 2, 'float32', 1);
+    const dy = tf.randomNormal(shape, 0, 1, 'float32', 2);
+    const g = tf.randomNormal([c], 1, 0.1, 'float32', 3);
+    const b = tf.randomNormal([c], 0, 0.1, 'float32', 4);
+    const f = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(relu6Op(tf.mul(batchNormTraining(xi, gi, bi, 1e-3), 3)), dy));
+    const { value, grads } = tf.valueAndGrads(f)([x, g, b]);
+    return [value, ...grads].map((t) => Array.from(t.dataSync()));
+  });
+}
+
+function maxAbsDiff(a: number[][], b: number[][]): number {
+  let e = 0;
+  a.forEach((xs, i) => xs.forEach((v, j) => (e = Math.max(e, Math.abs(v - b[i]![j]!)))));
+  return e;
+}
+
+describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
+  beforeAll(async () => {
+    await new WasmBackendImpl().init();
+  });
+
+  test('are built, registered for wasm, and use the SIMD module on this engine', () => {
+    expect(fusedKernelsAvailable(), 'wasm/kernels-*.wasm missing: run `npm run build` (it builds them before tsc -b)').toBe(true);
+    for (const c of fusedKernelConfigs) expect(tf.getKernel(c.kernelName, 'wasm')).toBe(c);
+    for (const name of FUSED_NAMES) expect(tf.getKernel(name, 'cpu')).toBeUndefined();
+    const memory = heapOf(tf.backend() as unknown as WasmBackendInternals);
+    expect(fusedVariantFor(memory)).toBe('simd');
+  });
+
+  test('core dispatches batch norm and the ReLU6 gradient to them on wasm, and composes tfjs ops on cpu', async () => {
+    const step = () => bnRelu6Step([2, 4, 4, 8]);
+    const onWasm = await kernelsOf(() => void step());
+    for (const name of FUSED_NAMES) expect(onWasm).toContain(name);
+    expect(onWasm).not.toContain('Square');
+    expect(onWasm).not.toContain('Step');
+    await tf.setBackend('cpu');
+    try {
+      const onCpu = await kernelsOf(() => void step());
+      for (const name of FUSED_NAMES) expect(onCpu).not.toContain(name);
+      expect(onCpu).toContain('Step');
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+
+  test('give what the composed ops give (fused: false switches them off and back on), without leaks', () => {
+    for (const shape of [[6, 5, 5, 8], [3, 7, 6], [130, 5]]) {
+      const before = tf.memory().numTensors;
+      const fusedOut = bnRelu6Step(shape);
+      registerTrainingKernels({ fused: false });
+      try {
+        for (const name of FUSED_NAMES) expect(tf.getKernel(name, 'wasm')).toBeUndefined();
+        const composed = bnRelu6Step(shape);
+        expect(maxAbsDiff(fusedOut, composed)).toBeLessThan(2e-4);
+        expect(Math.abs(fusedOut[0]![0]!)).toBeGreaterThan(0);
+      } finally {
+        registerTrainingKernels();
+      }
+      expect(tf.getKernel(FUSED_KERNEL_NAMES.batchNormForward, 'wasm')).toBeDefined();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
+  test('BatchNorm evaluated with batch statistics uses the fused forward and gives what tf.batchNorm gives', async () => {
+    const bn = new BatchNorm('bn', 6);
+    const x = tf.randomNormal([4, 5, 5, 6], 1, 3, 'float32', 9);
+    const run = () => tf.tidy(() => Array.from(bn.apply(x, { training: false, batchStatistics: true }).dataSync()));
+    const kernels = await kernelsOf(() => void run());
+    expect(kernels).toContain(FUSED_KERNEL_NAMES.batchNormForward);
+    expect(kernels).not.toContain('FusedBatchNorm');
+    const fusedOut = run();
+    registerTrainingKernels({ fused: false });
+    try {
+      expect(maxAbsDiff([fusedOut], [run()])).toBeLessThan(1e-4);
+    } finally {
+      registerTrainingKernels();
+    }
+    // moving statistics: the deployed path, unchanged
+    expect(await kernelsOf(() => void tf.tidy(() => bn.apply(x, { training: false })))).toContain('FusedBatchNorm');
+    tf.dispose([x, ...bn.variables().map((v) => v.variable)]);
+  });
+
+  test('Identity shares the buffer instead of copying it (fused: false restores tfjs\'s copying kernel)', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    expect(y.dataId).toBe(x.dataId);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    registerTrainingKernels({ fused: false });
+    try {
+      const a = tf.tensor1d([4, 5]);
+      const b = tf.clone(a);
+      expect(b.dataId).not.toBe(a.dataId);
+      tf.dispose([a, b]);
+    } finally {
+      registerTrainingKernels();
+    }
+    const a = tf.tensor1d([6]);
+    const b = tf.clone(a);
+    expect(b.dataId).toBe(a.dataId);
+    tf.dispose([a, b]);
+  });
+
+  test('the SIMD and the scalar module compute the same and write nothing outside their buffers', () => {
+    const instances = (['simd', 'scalar'] as const).map((variant) => {
+      const memory = new WebAssembly.Memory({ initial: 4 });
+      const module = new WebAssembly.Module(readFileSync(new URL(`../../wasm/kernels-${variant}.wasm`, import.meta.url)));
+      return { memory, k: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as FusedExports };
+    });
+    const m = 150;
+    const c = 7; // one SIMD vector and a scalar tail of 3
+    const results = instances.map(({ memory, k }) => {
+      const f32 = new Float32Array(memory.buffer);
+      f32.fill(-12345); // sentinel everywhere
+      // layout (in floats): x @1000, dy @3000, out @5000, mean @7000, var @7100, gamma @7200, beta @7300, dGamma @7400, dBeta @7500, scratch @8000 (5c)
+      for (let i = 0; i < m * c; i++) {
+        f32[1000 + i] = Math.sin(i * 0.37) * 3 + 1;
+        f32[3000 + i] = Math.cos(i * 0.11);
+      }
+      for (let j = 0; j < c; j++) {
+        f32[7200 + j] = 1 + j / 10;
+        f32[7300 + j] = j / 20 - 0.1;
+      }
+      const at = (floats: number) => floats * 4;
+      k.batchNormStats(at(1000), m, c, at(7000), at(7100), at(8000));
+      k.batchNormApply(at(1000), at(5000), m, c, at(7000), at(7100), at(7200), at(7300), 1e-3, 1, at(8000));
+      const y = Array.from(f32.subarray(5000, 5000 + m * c));
+      k.batchNormBackward(at(3000), at(1000), at(5000), m, c, at(7000), at(7100), at(7200), 1e-3, at(7400), at(7500), at(8000));
+      const dx = Array.from(f32.subarray(5000, 5000 + m * c));
+      const out = [y, dx, Array.from(f32.subarray(7000, 7000 + c)), Array.from(f32.subarray(7100, 7100 + c)), Array.from(f32.subarray(7400, 7400 + c)), Array.from(f32.subarray(7500, 7500 + c))];
+      k.relu6Grad(at(3000), at(1000), at(5000), m * c);
+      out.push(Array.from(f32.subarray(5000, 5000 + m * c)));
+      // depthwise gradients, 3×3 stride 2 pad 1 on x [2, 5, 6, 7] (dy [2, 3, 3, 7]): x @1000, dy @3000, filter @7200 (9c → @7200..7263)
+      for (let i = 0; i < 9 * c; i++) f32[7200 + i] = Math.sin(i);
+      k.depthwiseFilterGrad(at(1000), at(3000), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
+      out.push(Array.from(f32.subarray(5000, 5000 + 9 * c)));
+      k.depthwiseInputGrad(at(3000), at(7200), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
+      out.push(Array.from(f32.subarray(5000, 5000 + 2 * 5 * 6 * c)));
+      // 1×1 filter gradient: x [150, 7], dy [150, 7] → dW [7, 7] (4×8 tiles, 4-wide and scalar tails)
+      k.conv1x1FilterGrad(at(1000), at(3000), at(5000), m, c, c);
+      out.push(Array.from(f32.subarray(5000, 5000 + c * c)));
+      // stem-conv filter gradient: x [2, 5, 6, 3], dy [2, 3, 3, 7], 3×3 stride 2 pad 1 → dW [3, 3, 3, 7]
+      k.convFilterGrad(at(1000), at(3000), at(5000), 2, 5, 6, 3, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
+      out.push(Array.from(f32.subarray(5000, 5000 + 9 * 3 * c)));
+      // every float outside the buffers still holds the sentinel
+      const owned: Array<[number, number]> = [[1000, m * c], [3000, m * c], [5000, m * c], [7000, c], [7100, c], [7200, 9 * c], [7300, c], [7400, c], [7500, c], [8000, 5 * c]];
+      let touched = 0;
+      for (let i = 0; i < f32.length; i++) if (f32[i] !== -12345 && !owned.some(([s, n]) => i >= s && i < s + n)) touched++;
+      expect(touched).toBe(0);
+      return out;
+    });
+    expect(maxAbsDiff(results[0]!, results[1]!)).toBeLessThan(1e-5);
+    // relu6 output values, the mean against a direct computation
+    const [, , mean] = results[0]!;
+    for (let j = 0; j < c; j++) {
+      let s = 0;
+      for (let r = 0; r < m; r++) s += Math.sin((r * c + j) * 0.37) * 3 + 1;
+      expect(mean![j]).toBeCloseTo(s / m, 5);
+    }
+    expect(results[0]![0]!.every((v) => v >= 0 && v <= 6)).toBe(true);
+  });
+});
