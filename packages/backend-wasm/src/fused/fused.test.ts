@@ -8,6 +8,15 @@ import { registerTrainingKernels } from '../kernels/register-all-kernels.js';
 import { fusedKernelConfigs, fusedKernelsAvailable, fusedVariantFor } from './index.js';
 import { heapOf, type FusedExports, type WasmBackendInternals } from './fused-module.js';
 
+/** The JS WebAssembly API (@types/emscripten, pulled in by tfjs-backend-wasm's types, declares a narrower one). */
+const Wasm = (globalThis as unknown as {
+  WebAssembly: {
+    Memory: new (d: { initial: number }) => WebAssembly.Memory & { buffer: ArrayBuffer };
+    Module: new (bytes: Uint8Array) => object;
+    Instance: new (m: object, imports: object) => { exports: unknown };
+  };
+}).WebAssembly;
+
 const FUSED_NAMES = Object.values(FUSED_KERNEL_NAMES);
 
 /** Kernel names a function runs (tf.profile). */
@@ -126,9 +135,9 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
 
   test('the SIMD and the scalar module compute the same and write nothing outside their buffers', () => {
     const instances = (['simd', 'scalar'] as const).map((variant) => {
-      const memory = new WebAssembly.Memory({ initial: 4 });
-      const module = new WebAssembly.Module(readFileSync(new URL(`../../wasm/kernels-${variant}.wasm`, import.meta.url)));
-      return { memory, k: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as FusedExports };
+      const memory = new Wasm.Memory({ initial: 4 });
+      const module = new Wasm.Module(readFileSync(new URL(`../../wasm/kernels-${variant}.wasm`, import.meta.url)));
+      return { memory, k: new Wasm.Instance(module, { env: { memory } }).exports as unknown as FusedExports };
     });
     const m = 150;
     const c = 7; // one SIMD vector and a scalar tail of 3
