@@ -16,11 +16,12 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 function gradientsHash(threads: number): { threads: number; hash: number; simd: boolean; fused: string | null } {
   const code = `
     import * as tf from '@tensorflow/tfjs-core';
-    import { initThreadedWasm, WasmBackendImpl, fusedVariantFor } from '@proxyless/backend-wasm';
+    import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+    import { WasmBackendImpl, fusedVariantFor } from '@proxyless/backend-wasm';
     import { batchNormTraining, relu6Op } from '@proxyless/core';
     const n = ${threads};
-    const pool = n > 0 ? (await initThreadedWasm(n)).threads : 0;
-    await new WasmBackendImpl().init();
+    await new WasmBackendImpl(n > 0 ? { threads: n } : {}).init(); // the backend plugin's \`threads\` option
+    const pool = n > 0 ? getThreadsCount() : 0;
     const grads = tf.tidy(() => {
       const x = tf.randomNormal([16, 14, 14, 24], 0, 1, 'float32', 1);
       const f1 = tf.randomNormal([1, 1, 24, 48], 0, 0.2, 'float32', 2);
@@ -41,7 +42,7 @@ function gradientsHash(threads: number): { threads: number; hash: number; simd: 
 }
 
 describe('initThreadedWasm (XNNPACK thread pool under Node)', () => {
-  test('runs 2 threads and gives bit-identical gradients to the single-threaded binary (fused kernels included); the process exits on its own', () => {
+  test('the backend option threads: 2 runs XNNPACK with 2 threads and gives bit-identical gradients to the single-threaded binary (fused kernels included); the process exits on its own', () => {
     const plain = gradientsHash(0);
     const two = gradientsHash(2);
     expect(plain.simd).toBe(true);

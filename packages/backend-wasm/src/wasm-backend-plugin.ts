@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { definePlugin, describeDevice, ensureGradients, z, type Backend, type DeviceDescription } from '@proxyless/core';
 
 import { registerTrainingKernels } from './kernels/register-all-kernels.js';
+import { initThreadedWasm } from './threads.js';
 
 export const WASM_BACKEND_PLUGIN = 'wasm';
 
@@ -12,8 +13,13 @@ export const WasmBackendOptionsSchema = z.object({
    * backend loads them from the installed `@tensorflow/tfjs-backend-wasm/dist`.
    */
   wasmPaths: z.string().optional(),
-  /** Threads for the threaded-SIMD binary (browsers with cross-origin isolation only; Node runs single-threaded). */
-  threads: z.number().int().positive().optional(),
+  /**
+   * Threads of XNNPACK's pool (the calling thread included) in the threaded-SIMD binary: under Node
+   * through `initThreadedWasm` (1–8), in browsers through tfjs's `setThreadsCount` (needs cross-origin
+   * isolation). Default 1: the plain SIMD binary. Pays only with a free core per thread
+   * (docs/BENCHMARKS.md §6.3); a data-parallel search (`trainer.options.workers`) already uses the cores.
+   */
+  threads: z.number().int().min(1).max(8).optional(),
 }).strict();
 export type WasmBackendOptions = z.output<typeof WasmBackendOptionsSchema>;
 
@@ -25,7 +31,14 @@ export class WasmBackendImpl implements Backend {
 
   async init(): Promise<void> {
     if (this.options.wasmPaths) setWasmPaths(this.options.wasmPaths);
-    if (this.options.threads) setThreadsCount(this.options.threads);
+    const threads = this.options.threads ?? 1;
+    if (threads > 1) {
+      if (typeof process === 'undefined' || !process.versions?.node) setThreadsCount(threads);
+      else if (!tf.findBackend('wasm')) await initThreadedWasm(threads);
+      else if (getThreadsCount() !== threads) {
+        throw new Error(`proxyless: backend.options.threads is ${threads}, but this process already runs the wasm backend with ${getThreadsCount()} thread(s); the thread pool is chosen once per process`);
+      }
+    }
     registerTrainingKernels();
     await ensureGradients();
     if (!(await tf.setBackend('wasm'))) throw new Error('proxyless: failed to initialize the TensorFlow.js wasm backend');
