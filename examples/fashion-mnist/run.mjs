@@ -4,8 +4,8 @@
 // Usage: node examples/fashion-mnist/run.mjs [quick|full]   (npm run example [-- full])
 //
 // The search, derive, train, eval and report steps run the real `proxyless` CLI; the export and the
-// latency measurement of the derived network use the library API (@proxyless/space-mbconv,
-// @proxyless/core) in this process.
+// latency measurement of the derived network use the library API in this process: core's
+// composeNetwork and the space's checked `exportModel` (an optional feature of the space contract).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -64,7 +64,6 @@ const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
 
 // Imported after the argument checks so that a bad variant fails fast.
 const { composeNetwork, loadModelWeights, MeasuredLatencyProvider, writeFileAtomic } = await import('@proxyless/core');
-const { exportLayersModel, layersModelDirHandler } = await import('@proxyless/space-mbconv');
 
 rmSync(runDir, { recursive: true, force: true });
 proxyless('search', 'search', join(here, `${variant}.yaml`), '--out', runDir);
@@ -83,25 +82,19 @@ proxyless('eval', 'eval', modelDir);
 // measure the latency of the whole derived network on this machine (batch 1, the search's target).
 let t0 = Date.now();
 console.error('\nexport: TF.js LayersModel and measured latency of the derived network');
-const { network, dataset } = await composeNetwork({ architectureFile: join(modelDir, 'architecture.json'), log: () => {} });
+const { network, dataset, space } = await composeNetwork({ architectureFile: join(modelDir, 'architecture.json'), log: () => {} });
 loadModelWeights(modelDir, network);
-const tfjsDir = join(modelDir, 'tfjs');
-const exported = await exportLayersModel(network, tfjsDir);
-const tf = await import('@tensorflow/tfjs-core');
-const tfl = await import('@tensorflow/tfjs-layers');
-const model = await tfl.loadLayersModel(layersModelDirHandler(tfjsDir));
-const [batch] = dataset.test.batches(256);
-const agree = tf.tidy(() => {
-  const a = tf.argMax(network.apply(batch.x, { training: false }), -1);
-  const b = tf.argMax(model.predict(batch.x), -1);
-  return tf.mean(tf.cast(tf.equal(a, b), 'float32')).dataSync()[0];
-});
-tf.dispose([batch.x, batch.y]);
-console.error(`exported ${tfjsDir} (${exported.files.join(', ')}, ${exported.bytes} bytes); same prediction as the trained network on ${(agree * 100).toFixed(1)}% of 256 test images`);
-if (agree < 0.99) {
-  console.error('example: the exported LayersModel disagrees with the trained network');
+if (!space.exportModel) {
+  console.error(`example: the ${space.name} space has no exportModel`);
   process.exit(1);
 }
+const tfjsDir = join(modelDir, 'tfjs');
+const tf = await import('@tensorflow/tfjs-core');
+const [batch] = dataset.test.batches(256);
+// The space's checked export: fails unless the exported model gives the network's prediction on ≥ 99% of the batch.
+const exported = await space.exportModel(network, tfjsDir, { check: batch.x, minAgreement: 0.99 });
+tf.dispose([batch.x, batch.y]);
+console.error(`exported ${tfjsDir} (${exported.format}: ${exported.files.join(', ')}, ${exported.bytes} bytes); same prediction as the trained network on ${(exported.agreement * 100).toFixed(1)}% of 256 test images`);
 const searchConfig = readJson(join(runDir, 'config.json'));
 const latencyOptions = searchConfig.latency?.options ?? {};
 const provider = new MeasuredLatencyProvider({ target: latencyOptions.target ?? 'cpu', batchSize: 1, warmup: 10, minRuns: 50, minDurationMs: 1000 });

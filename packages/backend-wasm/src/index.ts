@@ -1,7 +1,7 @@
 // @proxyless/backend-wasm: TensorFlow.js's wasm backend, trainable (the missing gradient kernels),
 // proven against the cpu backend, and a measured-latency provider for the `cpu` target.
 import './register.js';
-import { backendWasmModule } from './backend-wasm-module.js';
+import { backendWasmModule, MEASURED_LATENCY_PLUGIN } from './backend-wasm-module.js';
 
 export * from './kernels/register-all-kernels.js';
 export * from './kernels/kernel-scope.js';
@@ -14,6 +14,5 @@ export { depthwiseConv2dNativeBackpropInputConfig } from './kernels/depthwise-co
 export * from './ops/dilated-conv.js';
 export * from './ops/avg-pool.js';
 export * from './wasm-backend-plugin.js';
-export * from './cpu-latency-plugin.js';
-export { backendWasmModule };
+export { backendWasmModule, MEASURED_LATENCY_PLUGIN };
 export default backendWasmModule;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { trainNetworkOptions } from '@proxyless/core';
 import { deriveCommand } from './commands/derive.js';
 import { EVAL_SPLITS, evalCommand, type EvalOptions } from './commands/eval.js';
+import { exportCommand, type ExportOptions } from './commands/export.js';
 import { inspectCommand, type InspectOptions } from './commands/inspect.js';
 import { registerLatencyCommands } from './commands/latency.js';
 import { reportCommand, type ReportOptions } from './commands/report.js';
@@ -162,6 +163,22 @@ Examples:
   $ proxyless eval runs/try1/model --split validation --json`,
     )
     .action(act((ctx, dir: string, opts: EvalOptions) => evalCommand(ctx, dir, opts)));
+
+  program
+    .command('export')
+    .description("save a trained model in a format other runtimes load (the space's exportModel: a TF.js LayersModel for mbconv), checked against the trained network")
+    .argument('<model-dir>', 'model directory written by `proxyless train`')
+    .option('-o, --out <dir>', 'folder to write (default: <model-dir>/exported)')
+    .option('--check <n>', 'test examples on which the exported model must predict what the trained network does (0: no check; default: 256)')
+    .option('--backend <name>', 'backend plugin to run on (default: the one in architecture.json, else cpu)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ proxyless export runs/try1/model
+  $ proxyless export runs/try1/model --out web/model --json`,
+    )
+    .action(act((ctx, dir: string, opts: ExportOptions) => exportCommand(ctx, dir, opts)));
 
   program
     .command('inspect')

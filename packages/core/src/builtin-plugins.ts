@@ -1,10 +1,10 @@
-import { cpuBackendPlugin } from './backend/cpu-backend.js';
-import { fashionMnistDataPlugin, idxDataPlugin } from './data/index.js';
+import { runDirectoryPlugin } from './artifacts/run-directory-plugin.js';
 import { pluginModule } from './di/plugin.js';
+import { runtimePlugins } from './runtime/runtime-builtins.js';
 import { searchTrainerPlugin } from './training/search-trainer.js';
 
 /** Plugins that ship with core, addressable in a config by their short names. */
-export const builtinPlugins = [cpuBackendPlugin, idxDataPlugin, fashionMnistDataPlugin, searchTrainerPlugin] as const;
+export const builtinPlugins = [...runtimePlugins, searchTrainerPlugin, runDirectoryPlugin] as const;
 
 /** Core's own ContainerModule: binds the built-ins to their contribution points, like any plugin package. */
 export const coreModule = pluginModule(...builtinPlugins);

@@ -16,4 +16,4 @@ export * from './linalg.js';
 export * from './latency-plugins.js';
 export { latencyModule };
 export default latencyModule;
-export * from './compose-space.js';
+export * from './latency-config.js';

@@ -1,31 +1,17 @@
-/** What a candidate op name says about the op: MBConv `5x5_MBConv6` / `k5e6`, plain `3x3_conv`, `zero`. */
-export interface CandidateInfo {
-  readonly name: string;
-  readonly kind: 'mbconv' | 'conv' | 'zero' | 'identity' | 'other';
-  readonly kernel?: number;
-  /** Expand ratio of an MBConv (1 for a plain conv). */
-  readonly expand?: number;
-}
+import type { CandidateDescription } from '@proxyless/core';
 
-const KXK = /^(\d+)x(\d+)_([A-Za-z]+?)(\d+)?$/;
-const NNI = /^k(\d+)e(\d+)$/;
+/** What a block box shows of a candidate: the space's description stored in `architecture.json`. */
+export type CandidateInfo = CandidateDescription;
 
-/** Parses a candidate op name (unknown names come back as kind `other`). */
-export function parseCandidate(name: string): CandidateInfo {
-  const lower = name.toLowerCase();
-  if (lower === 'zero' || lower === 'none') return { name, kind: 'zero' };
-  if (lower === 'identity' || lower === 'skip' || lower === 'skip_connect') return { name, kind: 'identity' };
-  const nni = NNI.exec(name);
-  if (nni) return { name, kind: 'mbconv', kernel: Number(nni[1]), expand: Number(nni[2]) };
-  const m = KXK.exec(name);
-  if (m) {
-    const kernel = Number(m[1]);
-    const op = m[3]!.toLowerCase();
-    if (op === 'mbconv') return { name, kind: 'mbconv', kernel, expand: m[4] ? Number(m[4]) : 1 };
-    if (op === 'conv' || op === 'sepconv' || op === 'dwconv') return { name, kind: 'conv', kernel, expand: 1 };
-    return { name, kind: 'other', kernel };
-  }
-  return { name, kind: 'other' };
+/**
+ * The stored description of a label's chosen candidate (`candidateDescriptions` of
+ * `architecture.json`, written from the space); a run written before descriptions were stored shows
+ * the bare name.
+ */
+export function candidateInfo(descriptions: unknown, label: string, op: string): CandidateInfo {
+  const d = typeof descriptions === 'object' && descriptions !== null ? (descriptions as Record<string, unknown>)[label] : undefined;
+  if (typeof d === 'object' && d !== null && (d as { name?: unknown }).name === op && typeof (d as { kind?: unknown }).kind === 'string') return d as CandidateInfo;
+  return { name: op, kind: 'other' };
 }
 
 /** Short text for a block box: `K5 E6`, `K3 conv`, `skip`. */

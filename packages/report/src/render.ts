@@ -1,4 +1,4 @@
-import { parseCandidate, shortLabel, type CandidateInfo } from './candidates.js';
+import { candidateInfo, shortLabel, type CandidateInfo } from './candidates.js';
 import type { ArchRecord, Comparison, DerivedFile, RunData } from './read-run.js';
 import { chart, Colors, esc, fmt, heatColor, n2, palette, pct, smooth, ticks, type RefLine, type Series } from './svg.js';
 
@@ -264,7 +264,7 @@ function architectureSection(run: RunData, derived: DerivedFile | undefined, lab
     return {
       label,
       op,
-      info: parseCandidate(op),
+      info: candidateInfo(derived['candidateDescriptions'] ?? run.architecture?.['candidateDescriptions'], label, op),
       ...(probs && idx >= 0 && probs[idx] !== undefined ? { p: probs[idx] } : {}),
       ...(typeof b?.['width'] === 'number' ? { width: b['width'] } : {}),
       ...(typeof b?.['stride'] === 'number' ? { stride: b['stride'] } : {}),

@@ -115,7 +115,7 @@ describe('a report of a real search', () => {
     expectSelfContained(html);
   });
 
-  it('marks a skipped (zero) block, parses MBConv names, and falls back to indices without candidates.json', () => {
+  it('marks a skipped (zero) block, draws MBConv blocks from the stored descriptions, and falls back to indices without candidates.json', () => {
     const dir = copyRun(run.dir);
     const labels = Object.keys(candidates);
     const mb: Record<string, string[]> = Object.fromEntries(
@@ -123,9 +123,13 @@ describe('a report of a real search', () => {
     );
     const withZero = labels.find((l) => candidates[l]!.includes('zero'))!;
     const arch = Object.fromEntries(labels.map((l) => [l, l === withZero ? 'zero' : '5x5_MBConv6']));
+    // what an MBConv space stores in architecture.json for these choices
+    const candidateDescriptions = Object.fromEntries(
+      labels.map((l) => [l, l === withZero ? { name: 'zero', kind: 'zero' } : { name: '5x5_MBConv6', kind: 'mbconv', kernel: 5, expand: 6 }]),
+    );
     for (const f of [RunFiles.result, RunFiles.architecture]) {
       const j = JSON.parse(readFileSync(join(dir, f), 'utf8'));
-      writeFileSync(join(dir, f), JSON.stringify({ ...j, architecture: arch }));
+      writeFileSync(join(dir, f), JSON.stringify({ ...j, architecture: arch, ...(f === RunFiles.architecture ? { candidateDescriptions } : {}) }));
     }
     writeFileSync(join(dir, RunFiles.candidates), JSON.stringify(mb));
     const html = renderReport(readRun(dir));

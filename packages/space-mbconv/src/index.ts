@@ -6,6 +6,7 @@ export * from './geometry.js';
 export * from './modules.js';
 export * from './network.js';
 export * from './space.js';
+export * from './space-plugin.js';
 export * from './summary.js';
 export * from './net-config.js';
 export * from './layers-export.js';

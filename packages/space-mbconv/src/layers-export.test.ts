@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@proxyless/backend-wasm';
 import * as tfjs from '@tensorflow/tfjs';
-import { disposeGates, ensureGradients, gatesForArchitecture, Rng, toGateTensors, type Architecture } from '@proxyless/core';
+import { disposeGates, ensureGradients, gatesForArchitecture, Rng, toGateTensors, type Architecture, type SearchSpace } from '@proxyless/core';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,5 +66,20 @@ describe('export as a TF.js LayersModel', () => {
     const supernet = space.buildSupernet(new Rng(1));
     await expect(exportLayersModel(supernet, mkdtempSync(join(tmpdir(), 'mbconv-export-')))).rejects.toThrow(/compact network/);
     tf.dispose(supernet.variables().map((v) => v.variable));
+  });
+
+  it('exports through the space contract (exportModel), checked against the network on sample inputs', async () => {
+    const space: SearchSpace = MBConvSpace.from({ stages: [{ width: 8, blocks: 2, stride: 2 }], featureMix: 16, firstConv: { width: 8 }, firstBlock: { width: 8 } }, { shape: [16, 16, 1], numClasses: 4 });
+    const compact = space.buildCompact({ s1_b0: '5x5_MBConv6', s1_b1: '3x3_MBConv3' }, new Rng(3));
+    const check = tf.randomNormal([8, 16, 16, 1], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const dir = mkdtempSync(join(tmpdir(), 'mbconv-export-'));
+    expect(space.exportModel).toBeTypeOf('function');
+    const r = await space.exportModel!(compact, dir, { check });
+    expect(r).toMatchObject({ format: 'tfjs-layers-model', files: ['model.json', 'weights.bin'], agreement: 1 });
+    expect(existsSync(join(dir, 'weights.bin'))).toBe(true);
+    // an agreement that cannot be reached is an error naming the fraction
+    await expect(space.exportModel!(compact, dir, { check, minAgreement: 1.5 })).rejects.toThrow(/on 100\.0% of 8 check inputs; expected at least 150\.0%/);
+    expect(space.describeCandidate!({ name: '7x7_MBConv3', features: { type: 'expanded_conv', input: [8, 8, 8], output: [8, 8, 8] } })).toEqual({ name: '7x7_MBConv3', kind: 'mbconv', kernel: 7, expand: 3 });
+    tf.dispose([check, ...compact.variables().map((v) => v.variable)]);
   });
 });

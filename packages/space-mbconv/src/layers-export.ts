@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Network } from '@proxyless/core';
+import type { ExportedModel, ExportModelOptions, Network } from '@proxyless/core';
 import type { ConvBn, MBConv } from './modules.js';
 import { MBConvNetwork } from './network.js';
 
@@ -122,4 +122,35 @@ export function layersModelDirHandler(dir: string): tf.io.IOHandler {
       });
     },
   };
+}
+
+/** The format name `exportModel` reports. */
+export const LAYERS_MODEL_FORMAT = 'tfjs-layers-model';
+
+/**
+ * `MBConvSpace.exportModel`: saves the compact network as a LayersModel directory and, given
+ * `check` inputs, loads it back and compares its argmax with the network's (inference mode); fewer
+ * agreeing than `minAgreement` (default 0.99) is an error naming the fraction.
+ */
+export async function exportCheckedLayersModel(network: Network, dir: string, options: ExportModelOptions = {}): Promise<ExportedModel> {
+  const exported = await exportLayersModel(network, dir);
+  const out: ExportedModel = { ...exported, format: LAYERS_MODEL_FORMAT };
+  const check = options.check;
+  if (!check) return out;
+  const tfl: Tfl = await import('@tensorflow/tfjs-layers');
+  const model = await tfl.loadLayersModel(layersModelDirHandler(dir));
+  try {
+    const agreement = tf.tidy(() => {
+      const a = tf.argMax(network.apply(check, { training: false }), -1);
+      const b = tf.argMax(model.predict(check) as tf.Tensor, -1);
+      return tf.mean(tf.cast(tf.equal(a, b), 'float32')).dataSync()[0]!;
+    });
+    const min = options.minAgreement ?? 0.99;
+    if (!(agreement >= min)) {
+      throw new Error(`exportModel: the exported LayersModel in ${dir} gives the network's prediction on ${(agreement * 100).toFixed(1)}% of ${check.shape[0]} check inputs; expected at least ${(min * 100).toFixed(1)}%`);
+    }
+    return { ...out, agreement };
+  } finally {
+    model.dispose();
+  }
 }

@@ -1,9 +1,11 @@
 import {
-  definePlugin,
   MixedOp,
   ZeroOp,
   type Architecture,
   type Candidate,
+  type CandidateDescription,
+  type ExportedModel,
+  type ExportModelOptions,
   type InputSpec,
   type MixedOpSpec,
   type Network,
@@ -26,7 +28,8 @@ import {
 import { Classifier, ConvBn, MBConv } from './modules.js';
 import { MBConvNetwork, type NetworkBlock } from './network.js';
 import { mbconvSpaceOptions, type MBConvSpaceOptions } from './options.js';
-import { inspectArchitecture, type Inspection } from './summary.js';
+import { exportCheckedLayersModel } from './layers-export.js';
+import { formatInspection, inspectArchitecture, type Inspection } from './summary.js';
 
 /** Fixed-layer names (also the prefixes of their variables). */
 export const FixedLayers = Object.freeze({ firstConv: 'first_conv', firstBlock: 'first_block', featureMix: 'feature_mix', classifier: 'classifier' });
@@ -167,6 +170,24 @@ export class MBConvSpace implements SearchSpace {
     return inspectArchitecture(this.geometry, architecture);
   }
 
+  /** The lines `proxyless inspect` prints for an inspection. */
+  formatInspection(x: Inspection, title?: string): string[] {
+    return formatInspection(x, title);
+  }
+
+  /** Exports a compact network as a TF.js LayersModel directory, checked against the network on `check` inputs. */
+  exportModel(network: Network, dir: string, options: ExportModelOptions = {}): Promise<ExportedModel> {
+    return exportCheckedLayersModel(network, dir, options);
+  }
+
+  /** `5x5_MBConv6` → an MBConv with kernel 5 and expand ratio 6; `zero` → a skipped block. */
+  describeCandidate(op: OpSpec): CandidateDescription {
+    const c = parseCandidate(op.name);
+    if (!c) return { name: op.name, kind: 'other' };
+    if (c.kind === 'zero') return { name: op.name, kind: 'zero' };
+    return { name: op.name, kind: 'mbconv', kernel: c.kernel, expand: c.expand };
+  }
+
   private buildFixed(rng: Rng): { firstConv: ConvBn; firstBlock: MBConv; featureMix: ConvBn; classifier: Classifier } {
     const g = this.geometry;
     const bn = this.bnOptions;
@@ -179,15 +200,3 @@ export class MBConvSpace implements SearchSpace {
     return { firstConv, firstBlock, featureMix, classifier };
   }
 }
-
-/** `space: { use: '@proxyless/space-mbconv', options: {...} }`. */
-export const mbconvSpacePlugin = definePlugin({
-  kind: 'space',
-  name: 'mbconv',
-  description: 'ProxylessNAS MobileNetV2 (MBConv) search space: kernel {3,5,7} × expand {3,6} + zero, path-binarized mixed ops',
-  options: mbconvSpaceOptions,
-  create: (options, ctx) => {
-    if (!ctx.input) throw new Error('mbconv space: the input shape is unknown (no data plugin ran first)');
-    return new MBConvSpace(options, ctx.input);
-  },
-});

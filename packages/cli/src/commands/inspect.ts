@@ -1,7 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { composeNetwork, countParameters, type Architecture, type InputSpec } from '@proxyless/core';
+import {
+  composeNetwork,
+  coreModule,
+  countParameters,
+  PluginCatalog,
+  resolvePlugin,
+  type Architecture,
+  type PluginDescriptor,
+  type SearchSpace,
+  type SpaceInspection,
+} from '@proxyless/core';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { netConfigLayers, networkLatencyFromTable, type ProxylessNetConfig } from '@proxyless/latency';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './common.js';
@@ -12,31 +22,27 @@ export interface InspectOptions {
   readonly latencyTable?: string;
 }
 
-/** What `inspect` needs of a space's inspection (`@proxyless/space-mbconv`'s `Inspection`). */
-interface Inspection {
-  readonly input: InputSpec;
-  readonly architecture: Architecture;
-  readonly params: number;
-  readonly macs: number;
-  readonly stages: readonly unknown[];
-  readonly layers: readonly unknown[];
-  readonly blocks: { readonly total: number; readonly skipped: number };
+/** The package that reads official ProxylessNAS net configs (through its space plugin's `importArchitecture`). */
+const NET_CONFIG_SPACE = '@proxyless/space-mbconv';
+
+/** The lines of an inspection: the space's own format when it has one, else the counts. */
+function inspectionLines(space: SearchSpace, x: SpaceInspection, title: string): string[] {
+  if (space.formatInspection) return space.formatInspection(x, title);
+  return [`${title}: ${space.name} space`, `params: ${x.params}   MACs: ${x.macs}`];
 }
 
-/** The part of `@proxyless/space-mbconv` this command uses (loaded on demand: the CLI does not depend on it). */
-interface MBConvApi {
-  readNetConfig(json: unknown, opts?: { resolution?: number }): { space: { inspect(a: Architecture): Inspection }; architecture: Architecture };
-  formatInspection(x: Inspection, title?: string): string[];
-}
-
-const MBCONV = '@proxyless/space-mbconv';
-
-async function loadMBConv(): Promise<MBConvApi> {
+/** A net config read by the space plugin that understands it (resolved by name like a config slot: no import here). */
+async function importNetConfig(path: string, json: unknown, resolution: number | undefined): Promise<{ space: SearchSpace; architecture: Architecture }> {
+  const catalog = new PluginCatalog(coreModule);
+  const { descriptor } = await resolvePlugin({ use: NET_CONFIG_SPACE, options: {} }, 'space', ['space'], { file: path, configDir: dirname(path), raw: json, catalog });
+  let imported: { space: SearchSpace; architecture: Architecture } | undefined;
   try {
-    return (await import(MBCONV)) as MBConvApi;
+    imported = (descriptor as PluginDescriptor<SearchSpace>).importArchitecture?.(json, resolution === undefined ? {} : { resolution });
   } catch (err) {
-    throw new Error(`inspect: reading this file needs ${MBCONV} (npm install ${MBCONV}): ${(err as Error).message}`);
+    throw new UsageError(`inspect: ${path}: ${(err as Error).message}`);
   }
+  if (!imported) throw new UsageError(`inspect: ${path}: ${NET_CONFIG_SPACE} does not read this file`);
+  return imported;
 }
 
 /**
@@ -62,15 +68,10 @@ export async function inspectCommand(ctx: CommandContext, file: string, opts: In
   }
 
   if (typeof json === 'object' && json !== null && (json as { name?: unknown }).name === 'ProxylessNASNets') {
-    const mb = await loadMBConv();
-    let imported: ReturnType<MBConvApi['readNetConfig']>;
-    try {
-      imported = mb.readNetConfig(json, resolution === undefined ? {} : { resolution });
-    } catch (err) {
-      throw new UsageError(`inspect: ${path}: ${(err as Error).message}`);
-    }
+    const imported = await importNetConfig(path, json, resolution);
+    if (!imported.space.inspect) throw new UsageError(`inspect: ${path}: the ${imported.space.name} space cannot inspect an architecture`);
     const x = imported.space.inspect(imported.architecture);
-    for (const line of mb.formatInspection(x, basename(path))) out.result(line);
+    for (const line of inspectionLines(imported.space, x, basename(path))) out.result(line);
     let latency: { latency_ms: number; latency_table: string } | undefined;
     if (opts.latencyTable !== undefined) {
       const table = resolve(opts.latencyTable);
@@ -80,7 +81,7 @@ export async function inspectCommand(ctx: CommandContext, file: string, opts: In
       latency = { latency_ms: totalMs, latency_table: table };
       out.result(`latency: ${totalMs.toFixed(2)} ms (sum over layers, ${basename(table)})`);
     }
-    out.emitJson({ command: 'inspect', file: path, kind: 'net-config', space: 'mbconv', ...x, ...(latency ?? {}) });
+    out.emitJson({ command: 'inspect', file: path, kind: 'net-config', space: imported.space.name, ...x, ...(latency ?? {}) });
     return 0;
   }
   if (opts.latencyTable !== undefined) throw new UsageError('inspect: --latency-table applies to net configs (ProxylessNASNets JSON)');
@@ -89,12 +90,10 @@ export async function inspectCommand(ctx: CommandContext, file: string, opts: In
   const { network, space, record } = await composeNetwork({ architectureFile: path, backend: { use: 'cpu', options: {} }, log: out.info });
   try {
     const params = countParameters(network.variables());
-    const inspectable = space as unknown as { inspect?: (a: Architecture) => Inspection };
-    if (typeof inspectable.inspect === 'function') {
-      const x = inspectable.inspect(record.architecture);
+    if (space.inspect) {
+      const x = space.inspect(record.architecture);
       if (x.params !== params) throw new Error(`inspect: the space counts ${x.params} parameters but the built network has ${params}`);
-      const mb = await loadMBConv();
-      for (const line of mb.formatInspection(x, basename(path))) out.result(line);
+      for (const line of inspectionLines(space, x, basename(path))) out.result(line);
       out.emitJson({ command: 'inspect', file: path, kind: 'architecture', space: space.name, ...x });
       return 0;
     }

@@ -2,10 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { Rng } from '@proxyless/core';
+import { composeRuntime, Rng } from '@proxyless/core';
 import {
   buildLatencyTable,
-  composeLatencySpace,
+  readLatencyConfig,
   readLatencyTable,
   runPredictExperiment,
   spaceOps,
@@ -113,8 +113,7 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
   const retries = int('--retries', flags.retries, 0);
   const limit = int('--limit', flags.limit, 0);
   const file = resolve(flags.out);
-  const { space, backend } = await composeLatencySpace(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info });
-  out.info(`backend: ${backend.name} on ${backend.describe().device}`);
+  const { space } = await composeRuntime(readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info }));
   const controller = new AbortController();
   let progress: CountProgress | undefined;
   const removeSigint = onSigint(
@@ -176,8 +175,8 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
   const seed = int('--seed', flags.seed, 0);
   const table = readLatencyTable(flags.table);
   const dir = resolve(flags.out ?? 'latency-predictor');
-  const composed = await composeLatencySpace(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info });
-  out.info(`backend: ${composed.backend.name} on ${composed.backend.describe().device}`);
+  const source = readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info });
+  const composed = { ...(await composeRuntime(source)), seed: source.seed };
   out.info(`measuring ${fit} + ${test} sampled architectures of ${composed.space.name} (fit + held out)`);
   const controller = new AbortController();
   const progress = out.verbose ? new CountProgress(io.stderr, 'latency predict', fit + test, 0) : undefined;

@@ -44,9 +44,12 @@ export function saveCheckpoint(path: string, data: CheckpointData): void {
   writeFileAtomic(path, [prefix, header, ...chunks]);
 }
 
-/** Reads a checkpoint; every tensor is new (the caller disposes them). */
-export function loadCheckpoint(path: string): CheckpointData {
-  const buf = readFileSync(path);
+/** Reads a checkpoint's JSON part only (no tensors: needs no backend). */
+export function readCheckpointJson(path: string): unknown {
+  return readHeader(readFileSync(path), path).json;
+}
+
+function readHeader(buf: Buffer, path: string): { json: unknown; tensors: TensorEntry[]; base: number } {
   if (buf.byteLength < 16 || buf.toString('ascii', 0, 8) !== MAGIC) {
     throw new Error(`${path}: not a proxyless checkpoint (expected magic "${MAGIC}")`);
   }
@@ -55,7 +58,13 @@ export function loadCheckpoint(path: string): CheckpointData {
   const headerLength = buf.readUInt32LE(12);
   if (16 + headerLength > buf.byteLength) throw new Error(`${path}: truncated checkpoint header`);
   const header = JSON.parse(buf.toString('utf8', 16, 16 + headerLength)) as { json: unknown; tensors: TensorEntry[] };
-  const base = 16 + headerLength;
+  return { ...header, base: 16 + headerLength };
+}
+
+/** Reads a checkpoint; every tensor is new (the caller disposes them). */
+export function loadCheckpoint(path: string): CheckpointData {
+  const buf = readFileSync(path);
+  const { base, ...header } = readHeader(buf, path);
   const tensors: Record<string, tf.Tensor> = {};
   for (const e of header.tensors) {
     if (base + e.offset + e.length > buf.byteLength) {

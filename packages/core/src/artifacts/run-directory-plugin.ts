@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { definePlugin } from '../di/plugin.js';
+import { describeCandidate } from '../spaces/search-space.js';
 import type { SearchPlugin, SearchSession } from '../session/search-session.js';
 import { writeFileAtomic } from './atomic.js';
 import { saveCheckpoint } from './checkpoint.js';
@@ -73,9 +76,18 @@ export class RunDirectoryPlugin implements SearchPlugin {
     });
     session.hooks.architectureDerived.tapPromise(PLUGIN_NAME, async (d) => {
       const config = session.components.config as { space?: unknown; data?: unknown; backend?: unknown; seed?: unknown; $source?: unknown };
+      const { space } = session.components;
+      // What each chosen candidate is (kind, kernel, expand), from the space: reports read it instead of parsing names.
+      const ops = new Map(space.describe().map((m) => [m.label, m.candidates]));
+      const candidateDescriptions = Object.fromEntries(
+        Object.entries(d.architecture).flatMap(([label, name]) => {
+          const op = ops.get(label)?.find((c) => c.name === name);
+          return op ? [[label, describeCandidate(space, op)]] : [];
+        }),
+      );
       writeFileAtomic(
         join(dir, RunFiles.architecture),
-        JSON.stringify({ space: config.space, data: config.data, backend: config.backend, seed: config.seed, $source: config.$source, ...d }, null, 2) + '\n',
+        JSON.stringify({ space: config.space, data: config.data, backend: config.backend, seed: config.seed, $source: config.$source, ...d, candidateDescriptions }, null, 2) + '\n',
       );
     });
     session.hooks.done.tapPromise(PLUGIN_NAME, async (result) => {
@@ -87,3 +99,23 @@ export class RunDirectoryPlugin implements SearchPlugin {
     });
   }
 }
+
+export const RUN_DIRECTORY_PLUGIN = 'run-directory';
+
+/**
+ * The run directory as a built-in hook plugin: `composeSearch` adds it when the search writes a run
+ * directory (`runDir`, default `<output.dir>/<name>`; `noRunDir` leaves it out). The directory is
+ * the context's `runDir`.
+ */
+export const runDirectoryPlugin = definePlugin({
+  kind: 'plugin',
+  name: RUN_DIRECTORY_PLUGIN,
+  description: 'Writes config.json, candidates.json, metrics.jsonl, the checkpoint, architecture.json and result.json into the run directory',
+  options: z
+    .object({ resumeMetricsBytes: z.number().int().min(0).optional().describe('when resuming: length of metrics.jsonl at the checkpoint') })
+    .strict(),
+  create: (o, ctx): SearchPlugin => {
+    if (!ctx.runDir) throw new Error(`plugin "${RUN_DIRECTORY_PLUGIN}": the search has no run directory`);
+    return new RunDirectoryPlugin({ dir: ctx.runDir, ...(o.resumeMetricsBytes !== undefined ? { resumeMetricsBytes: o.resumeMetricsBytes } : {}) });
+  },
+});

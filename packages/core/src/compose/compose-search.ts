@@ -1,24 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Container } from 'inversify';
+import type { interfaces } from 'inversify';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { loadCheckpoint, type CheckpointData } from '../artifacts/checkpoint.js';
-import { RunDirectoryPlugin, RunFiles } from '../artifacts/run-directory-plugin.js';
-import { Backend } from '../backend/backend.js';
+import { readCheckpointJson } from '../artifacts/checkpoint.js';
+import { RUN_DIRECTORY_PLUGIN, RunFiles } from '../artifacts/run-directory-plugin.js';
 import { coreModule } from '../builtin-plugins.js';
 import { loadConfigFile, parseConfig, type LoadedConfig } from '../config/load-config.js';
-import { descriptorsOf, pluginCreator, resolveSlots, type ResolvedPlugin, type SlotRef } from '../config/resolve-plugin.js';
+import type { ResolvedPlugin, SlotRef } from '../config/resolve-plugin.js';
 import type { SearchConfig } from '../config/schema.js';
-import { DataProvider } from '../data/dataset.js';
-import { createExpectedLatency } from '../latency/expected-latency.js';
-import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provider.js';
-import { Rng } from '../random/rng.js';
-import type { Architecture } from '../spaces/architecture.js';
-import { SearchPlugin, SearchSession, type SessionSnapshot } from '../session/search-session.js';
-import { SearchSpace } from '../spaces/search-space.js';
-import { ArchitectureStrategy } from '../strategies/strategy.js';
-import { Trainer } from '../training/trainer.js';
 import { softmaxCrossEntropy } from '../nn/loss.js';
+import { Composition } from '../runtime/composition.js';
+import { runtimeSlots } from '../runtime/runtime-stage.js';
+import { SearchSession, type SessionSnapshot } from '../session/search-session.js';
+import { bindSearchStage, ResumeSnapshot } from './search-stage.js';
 
 export interface ComposeOptions {
   /** Path of the config file (JSON or YAML). */
@@ -27,12 +21,14 @@ export interface ComposeOptions {
   readonly resume?: string;
   /** Exact run directory to write (default: `<output.dir>/<name>-<timestamp>`). */
   readonly runDir?: string;
-  /** Write no run directory (library use, tests). */
+  /** Write no run directory (library use, tests): the built-in `run-directory` plugin is left out. */
   readonly noRunDir?: boolean;
   /** Log sink for human-readable lines. */
   readonly log?: (message: string) => void;
   /** Extra plugins (e.g. the CLI's progress bars). */
   readonly plugins?: readonly import('../session/search-session.js').SearchPlugin[];
+  /** Plugin packages given in code (ContainerModules): a config names their plugins by short name, like core's built-ins. */
+  readonly modules?: readonly interfaces.ContainerModule[];
 }
 
 export interface ComposedSearch {
@@ -41,8 +37,6 @@ export interface ComposedSearch {
   readonly runDir?: string;
   /** Present when resuming: the checkpoint to continue from (pass to `session.run`). */
   readonly resume?: SessionSnapshot;
-  /** The inversify container holding the composed components. */
-  readonly container: Container;
 }
 
 /** The resolved config written to a run directory: the normalized config plus where relative paths resolve. */
@@ -50,133 +44,83 @@ interface StoredConfig extends SearchConfig {
   readonly $source: { readonly file: string; readonly dir: string };
 }
 
-/** Validates the whole config (every plugin's options included) without running anything. */
-export async function validateConfig(loaded: LoadedConfig): Promise<Map<string, ResolvedPlugin>> {
-  const builtins = descriptorsOf(coreModule);
-  const ctx = { file: loaded.file, configDir: loaded.dir, raw: loaded.raw, builtins };
-  const c = loaded.config;
-  return resolveSlots(
-    [
-      ...(['backend', 'data', 'space', 'strategy', 'latency', 'trainer'] as const).map((k): SlotRef => [k, [k], k, c[k]]),
-      ...c.plugins.map((ref, i): SlotRef => [`plugins.${i}`, ['plugins', i], 'plugin', ref]),
-    ],
-    ctx,
+/** Every slot of a search config: the runtime stage's, then strategy, latency, trainer and the hook plugins. */
+export function searchSlots(c: SearchConfig): SlotRef[] {
+  return [
+    ...runtimeSlots(c),
+    ...(['strategy', 'latency', 'trainer'] as const).map((k): SlotRef => [k, [k], k, c[k]]),
+    ...c.plugins.map((ref, i): SlotRef => [`plugins.${i}`, ['plugins', i], 'plugin', ref]),
+  ];
+}
+
+function compositionOf(loaded: LoadedConfig, extra: { runDir?: string; log?: (m: string) => void; modules?: readonly interfaces.ContainerModule[] } = {}): Composition {
+  return new Composition(
+    {
+      file: loaded.file,
+      configDir: loaded.dir,
+      raw: loaded.raw,
+      seed: loaded.config.seed,
+      ...(extra.runDir ? { runDir: extra.runDir } : {}),
+      log: extra.log ?? ((m: string) => process.stderr.write(`${m}\n`)),
+    },
+    [coreModule, ...(extra.modules ?? [])],
   );
 }
 
+/** Validates the whole config (every plugin's options and cross-slot `validate` steps) without creating anything. */
+export async function validateConfig(loaded: LoadedConfig, modules: readonly interfaces.ContainerModule[] = []): Promise<Map<string, ResolvedPlugin>> {
+  return new Map(await compositionOf(loaded, { modules }).resolve(searchSlots(loaded.config)));
+}
+
+/** The config of a new search, or the stored config and checkpoint of a run directory to resume. */
+function openSearch(opts: ComposeOptions): { loaded: LoadedConfig; runDir?: string; checkpoint?: string } {
+  if (!opts.resume) {
+    if (!opts.config) throw new Error('composeSearch: give `config` or `resume`');
+    return { loaded: loadConfigFile(opts.config) };
+  }
+  const runDir = resolve(opts.resume);
+  const stored = join(runDir, RunFiles.config);
+  const checkpoint = join(runDir, RunFiles.checkpoint);
+  if (!existsSync(stored)) throw new Error(`cannot resume: ${runDir} has no ${RunFiles.config} (is it a run directory?)`);
+  if (!existsSync(checkpoint)) throw new Error(`cannot resume: ${runDir} has no ${RunFiles.checkpoint} yet (the search stopped before its first checkpoint); start it again`);
+  const raw = JSON.parse(readFileSync(stored, 'utf8')) as StoredConfig;
+  const { $source, ...rest } = raw;
+  return { loaded: { file: stored, dir: $source?.dir ?? runDir, raw: rest, config: parseConfig(rest, stored) }, runDir, checkpoint };
+}
+
 /**
- * config → validated options → inversify container → SearchSession (with its hooks and plugins).
- * Every plugin's options are validated before anything is created, so a bad config fails before
- * any training.
+ * config → validated slots (one `ConfigError` for every problem, before anything runs) → one
+ * composition (runtime stage + search stage bound in its container) → the `SearchSession`, whose
+ * parts the container creates in dependency order.
  */
 export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearch> {
-  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  let loaded: LoadedConfig;
-  let runDir: string | undefined;
-  let checkpoint: CheckpointData | undefined;
-  let checkpointPath: string | undefined;
-  if (opts.resume) {
-    runDir = resolve(opts.resume);
-    const stored = join(runDir, RunFiles.config);
-    const ckpt = join(runDir, RunFiles.checkpoint);
-    if (!existsSync(stored)) throw new Error(`cannot resume: ${runDir} has no ${RunFiles.config} (is it a run directory?)`);
-    if (!existsSync(ckpt)) throw new Error(`cannot resume: ${runDir} has no ${RunFiles.checkpoint} yet (the search stopped before its first checkpoint); start it again`);
-    const raw = JSON.parse(readFileSync(stored, 'utf8')) as StoredConfig;
-    const { $source, ...rest } = raw;
-    loaded = { file: stored, dir: $source?.dir ?? runDir, raw: rest, config: parseConfig(rest, stored) };
-    checkpointPath = ckpt;
-  } else {
-    if (!opts.config) throw new Error('composeSearch: give `config` or `resume`');
-    loaded = loadConfigFile(opts.config);
-  }
-  const resolved = await validateConfig(loaded);
+  const opened = openSearch(opts);
+  const { loaded } = opened;
   const config = loaded.config;
+  let runDir = opened.runDir;
   if (!opts.noRunDir && !runDir) {
     runDir = resolve(
       opts.runDir ??
         join(config.output.dir, config.output.name ?? `${basename(loaded.file, extname(loaded.file))}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
     );
   }
+  const composition = compositionOf(loaded, { ...(runDir ? { runDir } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.modules ? { modules: opts.modules } : {}) });
+  const slots = searchSlots(config);
+  if (runDir) {
+    const metricsBytes = opened.checkpoint ? (readCheckpointJson(opened.checkpoint) as { metricsBytes?: number } | undefined)?.metricsBytes : undefined;
+    slots.push(['run-directory', ['output'], 'plugin', { use: RUN_DIRECTORY_PLUGIN, options: metricsBytes !== undefined ? { resumeMetricsBytes: metricsBytes } : {} }]);
+  }
+  await composition.resolve(slots);
   if (runDir) mkdirSync(runDir, { recursive: true });
 
-  const rng = new Rng(config.seed);
-  const create = pluginCreator(resolved, { rng, configDir: loaded.dir, ...(runDir ? { runDir } : {}), log });
-
-  const container = new Container({ defaultScope: 'Singleton' });
-  // Components are created in dependency order: the backend first (no tensor may exist before it),
-  // then data (its shape tells the space its input), the space and its supernet, the strategy,
-  // latency (priced over the space's ops), the trainer and the hook plugins.
-  const backend = await create<Backend>('backend');
-  await backend.init();
-  log(`backend: ${backend.name} on ${backend.describe().device}`);
-  container.bind<Backend>(Backend).toConstantValue(backend);
-  // Tensors (the checkpoint's too) can only exist once a backend is active.
-  if (checkpointPath) checkpoint = loadCheckpoint(checkpointPath);
-
-  const data = await create<DataProvider>('data');
-  const dataset = await data.load();
-  container.bind<DataProvider>(DataProvider).toConstantValue(data);
-
-  const space = await create<SearchSpace>('space', { input: dataset.input });
-  container.bind<SearchSpace>(SearchSpace).toConstantValue(space);
-  const network = space.buildSupernet(rng.fork('supernet-init'));
-
-  const strategy = await create<ArchitectureStrategy>('strategy');
-  container.bind<ArchitectureStrategy>(ArchitectureStrategy).toConstantValue(strategy);
-
-  let latency: ExpectedLatency | undefined;
-  let measureLatency: ((a: Architecture) => Promise<number>) | undefined;
-  if (resolved.has('latency')) {
-    const provider = await create<LatencyProvider>('latency');
-    await provider.prepare?.([...space.describe().flatMap((m) => m.candidates), ...network.fixedOps]);
-    container.bind<LatencyProvider>(LatencyProvider).toConstantValue(provider);
-    latency = createExpectedLatency(network, provider);
-    if (provider.measureNetwork) {
-      const measureRng = rng.fork('measure-latency');
-      measureLatency = async (architecture) => {
-        const compact = space.buildCompact(architecture, measureRng);
-        try {
-          return await provider.measureNetwork!(compact, space.input);
-        } finally {
-          for (const v of compact.variables()) v.variable.dispose();
-        }
-      };
-    }
-  }
-  const trainer = await create<Trainer>('trainer');
-  container.bind<Trainer>(Trainer).toConstantValue(trainer);
-
-  for (const [key] of resolved) {
-    if (key.startsWith('plugins.')) container.bind<SearchPlugin>(SearchPlugin).toConstantValue(await create<SearchPlugin>(key));
-  }
-  if (runDir) {
-    const metricsBytes = (checkpoint?.json as { metricsBytes?: number } | undefined)?.metricsBytes;
-    container.bind<SearchPlugin>(SearchPlugin).toConstantValue(new RunDirectoryPlugin({ dir: runDir, ...(metricsBytes !== undefined ? { resumeMetricsBytes: metricsBytes } : {}) }));
-  }
-  for (const p of opts.plugins ?? []) container.bind<SearchPlugin>(SearchPlugin).toConstantValue(p);
-
-  const stored: StoredConfig = { ...config, $source: { file: loaded.file, dir: loaded.dir } };
-  container.bind(SearchSession).toDynamicValue(
-    (c) =>
-      new SearchSession({
-        seed: config.seed,
-        rng,
-        backend: c.container.get<Backend>(Backend),
-        dataset,
-        space: c.container.get<SearchSpace>(SearchSpace),
-        network,
-        strategy: c.container.get<ArchitectureStrategy>(ArchitectureStrategy),
-        trainer: c.container.get<Trainer>(Trainer),
-        ...(latency ? { latency } : {}),
-        ...(measureLatency ? { measureLatency } : {}),
-        plugins: c.container.isBound(SearchPlugin) ? c.container.getAll<SearchPlugin>(SearchPlugin) : [],
-        ...(runDir ? { runDir } : {}),
-        config: stored,
-      }),
-  );
-  const session = container.get(SearchSession);
-  const resume = checkpoint ? { json: checkpoint.json as SessionSnapshot['json'], tensors: checkpoint.tensors as Record<string, tf.Tensor> } : undefined;
-  return { session, config, container, ...(runDir ? { runDir } : {}), ...(resume ? { resume } : {}) };
+  bindSearchStage(composition, {
+    stored: { ...config, $source: { file: loaded.file, dir: loaded.dir } },
+    ...(opts.plugins ? { plugins: opts.plugins } : {}),
+    ...(opened.checkpoint ? { checkpoint: opened.checkpoint } : {}),
+  });
+  const session = await composition.get<SearchSession>(SearchSession);
+  const resume = opened.checkpoint ? await composition.get<SessionSnapshot>(ResumeSnapshot) : undefined;
+  return { session, config, ...(runDir ? { runDir } : {}), ...(resume ? { resume } : {}) };
 }
 
 /**
@@ -188,7 +132,7 @@ export async function deriveFromRun(runDir: string, opts: { log?: (m: string) =>
   const { session } = composed;
   const { network, space, strategy, latency, measureLatency } = session.components;
   try {
-    session.restoreModelState(composed.resume!);
+    // The strategy lifecycle: setup, then (on resume) setState.
     await strategy.setup({
       network,
       space,
@@ -196,6 +140,7 @@ export async function deriveFromRun(runDir: string, opts: { log?: (m: string) =>
       ...(measureLatency ? { measureLatency } : {}),
       loss: (l, y) => softmaxCrossEntropy(l, y),
     });
+    session.restoreModelState(composed.resume!);
     const architecture = strategy.derive();
     const derived = {
       architecture,

@@ -2,13 +2,14 @@ import { Container, type interfaces } from 'inversify';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Contribution, PluginKinds, type PluginContext, type PluginDescriptor, type PluginKind } from '../di/plugin.js';
+import { Contribution, ModuleDescriptors, PluginKinds, type PluginContext, type PluginDescriptor, type PluginKind } from '../di/plugin.js';
 import type { Rng } from '../random/rng.js';
-import { ConfigError, problemsFromZod } from './config-error.js';
+import { ConfigError, problemsFromZod, type ConfigProblem } from './config-error.js';
 import type { PluginRef } from './schema.js';
 
 /** A plugin found for a config slot, with its options validated. */
 export interface ResolvedPlugin {
+  readonly kind: PluginKind;
   readonly descriptor: PluginDescriptor;
   readonly options: unknown;
   /** `builtin` or the resolved module file. */
@@ -18,15 +19,58 @@ export interface ResolvedPlugin {
 const isContainerModule = (m: unknown): m is interfaces.ContainerModule =>
   typeof m === 'object' && m !== null && typeof (m as { registry?: unknown }).registry === 'function';
 
-/** Descriptors a ContainerModule binds, by kind. */
-export function descriptorsOf(module: interfaces.ContainerModule): Map<PluginKind, PluginDescriptor[]> {
-  const c = new Container();
-  c.load(module);
-  const out = new Map<PluginKind, PluginDescriptor[]>();
-  for (const kind of PluginKinds) {
-    if (c.isBound(Contribution[kind])) out.set(kind, c.getAll<PluginDescriptor>(Contribution[kind]));
+/**
+ * The plugins a composition can choose from. Core's built-ins and every package a config names are
+ * loaded into the composition's own container (once each); a package's plugins are the descriptors
+ * its module added to the contribution points (`Contribution[kind]`, multi-bindings).
+ */
+export class PluginCatalog {
+  readonly container: Container;
+  readonly builtins: ReadonlyMap<PluginKind, readonly PluginDescriptor[]>;
+  private readonly loaded = new Map<interfaces.ContainerModule, Map<PluginKind, PluginDescriptor[]>>();
+
+  /** `builtins`: modules whose plugins a config names by their short names (core's, plus any given in code). */
+  constructor(builtins: interfaces.ContainerModule | readonly interfaces.ContainerModule[], container: Container = new Container({ defaultScope: 'Singleton' })) {
+    this.container = container;
+    const merged = new Map<PluginKind, PluginDescriptor[]>();
+    for (const m of Array.isArray(builtins) ? builtins : [builtins]) {
+      for (const [kind, ds] of this.load(m)) merged.set(kind, [...(merged.get(kind) ?? []), ...ds]);
+    }
+    this.builtins = merged;
   }
+
+  /** Loads a plugin package's module into the container (once) and returns what it contributed, by kind. */
+  load(module: interfaces.ContainerModule): Map<PluginKind, PluginDescriptor[]> {
+    const known = this.loaded.get(module);
+    if (known) return known;
+    const all = (kind: PluginKind) => (this.container.isBound(Contribution[kind]) ? this.container.getAll<PluginDescriptor>(Contribution[kind]) : []);
+    const before = new Map(PluginKinds.map((k) => [k, all(k).length]));
+    this.container.load(module);
+    const out = new Map<PluginKind, PluginDescriptor[]>();
+    for (const kind of PluginKinds) {
+      const added = all(kind).slice(before.get(kind));
+      if (added.length) out.set(kind, added);
+    }
+    this.loaded.set(module, out);
+    return out;
+  }
+}
+
+/** Descriptors a ContainerModule binds, by kind (read from `pluginModule`'s record; other modules are loaded into a catalog). */
+export function descriptorsOf(module: interfaces.ContainerModule): Map<PluginKind, PluginDescriptor[]> {
+  const recorded = (module as unknown as Record<symbol, readonly PluginDescriptor[] | undefined>)[ModuleDescriptors];
+  if (!recorded) return new PluginCatalog(module).builtins as Map<PluginKind, PluginDescriptor[]>;
+  const out = new Map<PluginKind, PluginDescriptor[]>();
+  for (const d of recorded) out.set(d.kind, [...(out.get(d.kind) ?? []), d]);
   return out;
+}
+
+/** Where a config's references are resolved: the file (for errors), its folder, the raw text and the catalog. */
+export interface ResolveContext {
+  readonly file: string;
+  readonly configDir: string;
+  readonly raw: unknown;
+  readonly catalog: PluginCatalog;
 }
 
 /** Where a package name is looked up: the config's folder, the working directory, then next to proxyless itself. */
@@ -50,24 +94,25 @@ export async function resolvePlugin(
   ref: PluginRef,
   kind: PluginKind,
   slotPath: readonly (string | number)[],
-  ctx: { file: string; configDir: string; raw: unknown; builtins: Map<PluginKind, PluginDescriptor[]> },
+  ctx: ResolveContext,
 ): Promise<ResolvedPlugin> {
   const where = slotPath.join('.');
   const fail = (value: string, expected: string, field = 'use'): never => {
     throw new ConfigError(ctx.file, [{ path: `${where}.${field}`, value, expected }]);
   };
-  let candidates: PluginDescriptor[];
-  let available: Map<PluginKind, PluginDescriptor[]>;
+  let candidates: readonly PluginDescriptor[];
+  let available: ReadonlyMap<PluginKind, readonly PluginDescriptor[]>;
   let from: string;
-  const builtin = (ctx.builtins.get(kind) ?? []).filter((d) => d.name === ref.use);
+  const builtins = ctx.catalog.builtins;
+  const builtin = (builtins.get(kind) ?? []).filter((d) => d.name === ref.use);
   if (builtin.length > 0) {
     candidates = builtin;
-    available = ctx.builtins;
+    available = builtins;
     from = 'builtin';
   } else {
     const file = resolveModule(ref.use, ctx.configDir);
     if (!file) {
-      const names = (ctx.builtins.get(kind) ?? []).map((d) => `"${d.name}"`).join(', ');
+      const names = (builtins.get(kind) ?? []).map((d) => `"${d.name}"`).join(', ');
       fail(
         JSON.stringify(ref.use),
         `a built-in ${kind} plugin${names ? ` (${names})` : ''} or an installed npm package: package "${ref.use}" could not be resolved from ${ctx.configDir} or ${process.cwd()}. Install it with \`npm install ${ref.use}\``,
@@ -82,7 +127,7 @@ export async function resolvePlugin(
     if (!isContainerModule(mod.default)) {
       fail(JSON.stringify(ref.use), `a proxyless plugin package whose default export is a ContainerModule (see docs/writing-a-plugin.md); ${file} has none`);
     }
-    available = descriptorsOf(mod.default as interfaces.ContainerModule);
+    available = ctx.catalog.load(mod.default as interfaces.ContainerModule);
     candidates = available.get(kind) ?? [];
     from = file!;
   }
@@ -99,20 +144,18 @@ export async function resolvePlugin(
   if (!parsed.success) {
     throw new ConfigError(ctx.file, problemsFromZod(parsed.error, ref.options ?? {}, [...slotPath, 'options']));
   }
-  return { descriptor, options: parsed.data, from };
+  return { kind, descriptor, options: parsed.data, from };
 }
 
 /** One slot to fill: its key (also the rng fork name), its path in the config, its kind and reference. */
 export type SlotRef = readonly [key: string, path: readonly (string | number)[], kind: PluginKind, ref: PluginRef | undefined];
 
 /**
- * Resolves every slot that has a reference and validates its options; all problems of all slots are
- * reported together in one `ConfigError`.
+ * Resolves every slot that has a reference and validates its options, then runs each plugin's
+ * cross-slot `validate`; all problems of all slots are reported together in one `ConfigError`,
+ * before anything is created.
  */
-export async function resolveSlots(
-  slots: readonly SlotRef[],
-  ctx: { file: string; configDir: string; raw: unknown; builtins: Map<PluginKind, PluginDescriptor[]> },
-): Promise<Map<string, ResolvedPlugin>> {
+export async function resolveSlots(slots: readonly SlotRef[], ctx: ResolveContext): Promise<Map<string, ResolvedPlugin>> {
   const out = new Map<string, ResolvedPlugin>();
   const problems: ConfigError[] = [];
   for (const [key, path, kind, ref] of slots) {
@@ -125,7 +168,21 @@ export async function resolveSlots(
     }
   }
   if (problems.length) throw new ConfigError(ctx.file, problems.flatMap((p) => p.problems));
+  const crossSlot = validateAcrossSlots(out, slots, ctx.raw);
+  if (crossSlot.length) throw new ConfigError(ctx.file, crossSlot);
   return out;
+}
+
+/** Runs the `validate` step of every resolved plugin that declares one. */
+export function validateAcrossSlots(resolved: ReadonlyMap<string, ResolvedPlugin>, slots: readonly SlotRef[], raw: unknown): ConfigProblem[] {
+  const view = new Map([...resolved].map(([key, r]) => [key, { kind: r.kind, name: r.descriptor.name, options: r.options }]));
+  const problems: ConfigProblem[] = [];
+  for (const [key, path] of slots) {
+    const r = resolved.get(key);
+    if (!r?.descriptor.validate) continue;
+    problems.push(...(r.descriptor.validate(r.options, { slot: path.join('.'), slots: view, raw }) ?? []));
+  }
+  return problems;
 }
 
 /** Creates the plugin of a resolved slot with its validated options and a context whose rng is forked by the slot's key. */

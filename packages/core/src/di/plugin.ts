@@ -1,6 +1,8 @@
 import { ContainerModule, type interfaces } from 'inversify';
 import type { z } from 'zod';
+import type { ConfigProblem } from '../config/config-error.js';
 import type { Rng } from '../random/rng.js';
+import type { Architecture } from '../spaces/architecture.js';
 import type { InputSpec } from '../spaces/search-space.js';
 
 /** The contribution points a plugin package can bind to. */
@@ -43,6 +45,38 @@ export interface PluginDescriptor<T = unknown, S extends z.ZodType = z.ZodType> 
   readonly description: string;
   readonly options: S;
   create(options: z.output<S>, ctx: PluginContext): T | Promise<T>;
+  /**
+   * Optional: checks requirements across slots (e.g. a strategy with a latency weight needs a
+   * `latency:` slot) once every slot's options are validated and before any backend or data loads.
+   * Returns the problems found (paths relative to the config root, e.g. `latency`), or nothing;
+   * core reports them in the same `ConfigError` as option errors.
+   */
+  validate?(options: z.output<S>, config: ValidationView): readonly ConfigProblem[] | void;
+  /**
+   * Optional (spaces): reads an architecture file written by another tool that this space
+   * understands (e.g. an official ProxylessNAS net config) into a space and its architecture;
+   * `undefined` when the file is not one. `proxyless inspect` asks through it.
+   */
+  importArchitecture?(file: unknown, options: { readonly resolution?: number }): { readonly space: T; readonly architecture: Architecture } | undefined;
+}
+
+/**
+ * A `validate` helper: the problem of a slot the plugin needs but the config leaves empty, in the
+ * `ConfigError` format (field, value, expected).
+ */
+export function requireSlot(view: ValidationView, slot: string, because: string): ConfigProblem[] {
+  if (view.slots.has(slot)) return [];
+  return [{ path: slot, value: 'nothing (field missing)', expected: `a ${slot} plugin: ${because} (add \`${slot}: { use: … }\` to the config)` }];
+}
+
+/** What `validate` sees of the whole config: the slot path of this plugin and every filled slot. */
+export interface ValidationView {
+  /** Dotted path of this plugin's slot, e.g. `strategy` or `plugins.0`. */
+  readonly slot: string;
+  /** The filled slots by key (`backend`, `data`, `space`, `strategy`, `latency`, `trainer`, `plugins.<i>`). */
+  readonly slots: ReadonlyMap<string, { readonly kind: PluginKind; readonly name: string; readonly options: unknown }>;
+  /** The raw config as written (unvalidated parts included). */
+  readonly raw: unknown;
 }
 
 /** Identity helper that keeps option types inferred from the schema. */
@@ -55,7 +89,13 @@ export function definePlugin<T, S extends z.ZodType>(descriptor: PluginDescripto
  * descriptor to its contribution point.
  */
 export function pluginModule(...descriptors: PluginDescriptor<any, any>[]): ContainerModule {
-  return new ContainerModule((bind: interfaces.Bind) => {
+  const module = new ContainerModule((bind: interfaces.Bind) => {
     for (const d of descriptors) bind(Contribution[d.kind]).toConstantValue(d);
   });
+  // What the module binds, readable without loading it (listing a package's plugins).
+  Object.defineProperty(module, ModuleDescriptors, { value: Object.freeze([...descriptors]) });
+  return module;
 }
+
+/** Key under which `pluginModule` records the descriptors it binds. */
+export const ModuleDescriptors = Symbol.for('proxyless.module.descriptors');

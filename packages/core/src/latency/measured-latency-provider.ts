@@ -152,3 +152,23 @@ export function measuredLatencyPlugin(defaults: { name: string; target: string; 
       ),
   });
 }
+
+/**
+ * The measured latency plugins, defined once here and bound by the backend packages (and core, for
+ * the `cpu` backend): `measured` — target `cpu`, batch 1; `measured-gpu` — target `gpu`, batch 8
+ * (the paper's settings).
+ */
+export const measuredLatencyPlugins = Object.freeze({
+  cpu: measuredLatencyPlugin({
+    name: 'measured',
+    target: 'cpu',
+    batchSize: 1,
+    description: 'Latency measured on this machine (median forward time of each op at batch 1 on the active TensorFlow.js backend)',
+  }),
+  gpu: measuredLatencyPlugin({
+    name: 'measured-gpu',
+    target: 'gpu',
+    batchSize: 8,
+    description: 'Latency measured on this machine (median forward time of each op at batch 8 on the active TensorFlow.js backend, e.g. CUDA)',
+  }),
+});

@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random/rng.js';
 import type { MixedOp } from '../nn/mixed-op.js';
 import type { Module } from '../nn/module.js';
@@ -54,4 +55,71 @@ export interface SearchSpace {
    * (weight inheritance).
    */
   inheritWeights?(supernet: Network, compact: Network, architecture: Architecture): void;
+
+  // Optional features. Callers check for them (`if (space.inspect)`) and never cast; a space
+  // without one gets the generic behaviour (a choice list, the op features, no export).
+
+  /** Optional: the layers of an architecture's compact network, its parameters and MACs (`proxyless inspect`). */
+  inspect?(architecture: Architecture): SpaceInspection;
+  /** Optional: the lines a person reads for an inspection (what `proxyless inspect` prints). */
+  formatInspection?(inspection: SpaceInspection, title?: string): string[];
+  /**
+   * Optional: saves a compact network in a format other runtimes load (e.g. a TF.js LayersModel),
+   * and — given `check` inputs — verifies that the exported model predicts what the network does.
+   */
+  exportModel?(network: Network, dir: string, options?: ExportModelOptions): Promise<ExportedModel>;
+  /**
+   * Optional: what a candidate is, for reports (kind, kernel, expand ratio). Without it, core
+   * describes a candidate from its op features (`describeCandidate`). Stored in `architecture.json`.
+   */
+  describeCandidate?(op: OpSpec): CandidateDescription;
+}
+
+/** What `SearchSpace.inspect` returns: at least the parameter and multiply-accumulate counts of the compact network. */
+export interface SpaceInspection {
+  readonly input: InputSpec;
+  readonly architecture: Architecture;
+  /** Trainable parameters of the compact network (must equal the built network's). */
+  readonly params: number;
+  /** Multiply-accumulates per example. */
+  readonly macs: number;
+}
+
+export interface ExportModelOptions {
+  /** Inputs (N×H×W×C) on which the exported model must give the network's argmax; omitted: no check. */
+  readonly check?: tf.Tensor4D;
+  /** Fraction of `check` inputs that must agree (default 0.99). */
+  readonly minAgreement?: number;
+}
+
+export interface ExportedModel {
+  readonly dir: string;
+  /** Files written, relative to `dir`. */
+  readonly files: readonly string[];
+  readonly bytes: number;
+  /** Format name, e.g. `tfjs-layers-model`. */
+  readonly format: string;
+  /** Fraction of the `check` inputs on which the exported model agreed with the network. */
+  readonly agreement?: number;
+}
+
+/** What a candidate op is, for people and reports. */
+export interface CandidateDescription {
+  readonly name: string;
+  readonly kind: 'mbconv' | 'conv' | 'zero' | 'identity' | 'other';
+  readonly kernel?: number;
+  /** Expand ratio of an MBConv (1 for a plain conv). */
+  readonly expand?: number;
+}
+
+/** A candidate's description: the space's own (`describeCandidate`), else one read from its op features. */
+export function describeCandidate(space: Pick<SearchSpace, 'describeCandidate'>, op: OpSpec): CandidateDescription {
+  if (space.describeCandidate) return space.describeCandidate(op);
+  const f = op.features;
+  const type = f.type.toLowerCase();
+  if (type === 'zero') return { name: op.name, kind: 'zero' };
+  if (type === 'identity') return { name: op.name, kind: 'identity' };
+  const sized = { ...(f.kernel !== undefined ? { kernel: f.kernel } : {}), ...(f.expand !== undefined ? { expand: f.expand } : {}) };
+  if (type === 'conv') return { name: op.name, kind: 'conv', ...sized, expand: 1 };
+  return { name: op.name, kind: 'other', ...sized };
 }

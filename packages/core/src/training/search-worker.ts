@@ -2,19 +2,15 @@
 // space from the search's config, takes rank 0's supernet weights and momentum, and runs the
 // commands rank 0 sends: weight steps on its slice of each batch, gate gradients and evaluations on
 // its slice of arch-step validation batches, and the averaging of batch-norm statistics.
-// TODO(compose): take backend → data → space from core's runtime stage once it lands, instead of
-// resolving the three slots here.
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Backend } from '../backend/backend.js';
-import { coreModule } from '../builtin-plugins.js';
-import { descriptorsOf, pluginCreator, resolveSlots, type SlotRef } from '../config/resolve-plugin.js';
 import type { PluginRef } from '../config/schema.js';
-import { disposeBatch, type Batch, type Dataset, type DataProvider } from '../data/dataset.js';
+import { disposeBatch, type Batch, type Dataset } from '../data/dataset.js';
 import { disposeGates, toGateTensors } from '../nn/gate-sampling.js';
 import { softmaxCrossEntropy } from '../nn/loss.js';
 import { Rng } from '../random/rng.js';
-import type { Network, SearchSpace } from '../spaces/search-space.js';
+import { composeRuntime } from '../runtime/runtime-stage.js';
+import type { Network } from '../spaces/search-space.js';
 import { ensureGradients } from '../tfjs/runtime.js';
 import { evaluationShare, gateGradientShare } from './arch-compute.js';
 import { assignFlat, flattenVariables, shardRange, type StepShare, type TrainCollective } from './collective.js';
@@ -52,19 +48,20 @@ interface StoredConfig {
   readonly $source?: { readonly file: string; readonly dir: string };
 }
 
-/** backend → data → space → supernet, as `composeSearch` builds them (same slot keys, so the same rng forks and data split). */
-async function composeRuntime(config: StoredConfig): Promise<{ dataset: Dataset; network: Network }> {
-  const file = config.$source?.file ?? 'config';
-  const configDir = config.$source?.dir ?? process.cwd();
-  const slots: SlotRef[] = (['backend', 'data', 'space'] as const).map((k) => [k, [k], k, config[k]]);
-  const resolved = await resolveSlots(slots, { file, configDir, raw: config, builtins: descriptorsOf(coreModule) });
-  const rng = new Rng(config.seed);
-  const create = pluginCreator(resolved, { rng, configDir, log: () => {} });
-  const backend = await create<Backend>('backend');
-  await backend.init();
-  const dataset = await (await create<DataProvider>('data')).load();
-  const space = await create<SearchSpace>('space', { input: dataset.input });
-  return { dataset, network: space.buildSupernet(rng.fork('supernet-init')) };
+/** backend → data → space (core's runtime stage) → supernet, as the search stage builds them (same seed and slot keys: same data split, same rng forks). */
+async function composeSupernet(config: StoredConfig): Promise<{ dataset: Dataset; network: Network }> {
+  const rt = await composeRuntime({
+    file: config.$source?.file ?? 'config',
+    configDir: config.$source?.dir ?? process.cwd(),
+    raw: config,
+    seed: config.seed,
+    backend: config.backend,
+    data: config.data,
+    space: config.space,
+    log: () => {},
+  });
+  if (!rt.dataset) throw new Error('the search config has no data slot');
+  return { dataset: rt.dataset, network: rt.space.buildSupernet(rt.rng.fork('supernet-init')) };
 }
 
 /** `PROXYLESS_TEST_FAIL_WORKER=<rank>:<step>`: this worker exits at that weight step (fault-injection for tests). */
@@ -75,7 +72,7 @@ function failAt(): number | undefined {
 
 async function main(): Promise<void> {
   tf.enableProdMode();
-  const { dataset, network } = await composeRuntime(data.config as StoredConfig);
+  const { dataset, network } = await composeSupernet(data.config as StoredConfig);
   await ensureGradients(); // the CommonJS tfjs-core entry registers none
   assignFlat(network.variables(), data.initial);
   const o = data.options;

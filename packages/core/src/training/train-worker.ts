@@ -3,7 +3,7 @@
 // `trainNetwork` on its slice of every batch, exchanging gradients and statistics with rank 0.
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
-import { composeNetwork } from '../compose/compose-network.js';
+import { composeNetwork } from '../runtime/compose-network.js';
 import { ensureGradients } from '../tfjs/runtime.js';
 import { assignFlat, flattenVariables, type StepShare, type TrainCollective } from './collective.js';
 import { checksum, type RankZeroMessage, type TrainWorkerData, type WorkerMessage } from './data-parallel.js';

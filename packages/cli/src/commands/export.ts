@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { composeNetwork, loadModelWeights, ModelFiles } from '@proxyless/core';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { CommandContext } from './common.js';
+
+export interface ExportOptions {
+  readonly out?: string;
+  /** Test examples the exported model must agree on with the trained network (0: no check). */
+  readonly check?: string;
+  readonly backend?: string;
+}
+
+/**
+ * `proxyless export <model-dir>`: saves a trained model in a format other runtimes load, through
+ * the space's optional `exportModel` (the mbconv space writes a TF.js LayersModel), checked against
+ * the trained network on test examples.
+ */
+export async function exportCommand(ctx: CommandContext, modelDir: string, opts: ExportOptions): Promise<number> {
+  const { out } = ctx;
+  const dir = resolve(modelDir);
+  const checkCount = opts.check === undefined ? 256 : Number(opts.check);
+  if (!Number.isInteger(checkCount) || checkCount < 0) throw new UsageError(`export: --check: got ${JSON.stringify(opts.check)}; expected an integer ≥ 0`);
+  const architectureFile = join(dir, ModelFiles.architecture);
+  if (!existsSync(architectureFile)) throw new UsageError(`export: ${dir}: no ${ModelFiles.architecture} (is it a model directory written by \`proxyless train\`?)`);
+  const { network, dataset, space } = await composeNetwork({
+    architectureFile,
+    ...(opts.backend ? { backend: { use: opts.backend, options: {} } } : {}),
+    log: out.info,
+  });
+  try {
+    if (!space.exportModel) throw new UsageError(`export: the ${space.name} space has no model export (its space plugin offers no exportModel)`);
+    loadModelWeights(dir, network);
+    const split = dataset.test && dataset.test.size > 0 ? dataset.test : dataset.validation;
+    const [batch] = checkCount > 0 && split.size > 0 ? split.batches(Math.min(checkCount, split.size)) : [];
+    const target = resolve(opts.out ?? join(dir, 'exported'));
+    try {
+      const r = await space.exportModel(network, target, batch ? { check: batch.x as tf.Tensor4D } : {});
+      out.result(`exported ${r.format} to ${r.dir} (${r.files.join(', ')}, ${r.bytes} bytes)`);
+      if (r.agreement !== undefined && batch) out.result(`same prediction as the trained network on ${(100 * r.agreement).toFixed(1)}% of ${batch.x.shape[0]} examples`);
+      out.emitJson({ command: 'export', modelDir: dir, ...r, checked: batch ? batch.x.shape[0] : 0 });
+    } finally {
+      if (batch) tf.dispose([batch.x, batch.y]);
+    }
+    return 0;
+  } finally {
+    tf.dispose(network.variables().map((v) => v.variable));
+  }
+}

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadCheckpoint } from '../artifacts/checkpoint.js';
+import { Backend } from '../backend/backend.js';
+import type { SearchConfig } from '../config/schema.js';
+import type { Dataset } from '../data/dataset.js';
+import { createExpectedLatency } from '../latency/expected-latency.js';
+import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provider.js';
+import type { Composition } from '../runtime/composition.js';
+import { bindRuntimeStage } from '../runtime/runtime-stage.js';
+import { LoadedDataset } from '../runtime/tokens.js';
+import { SearchPlugin, SearchSession, type SessionSnapshot } from '../session/search-session.js';
+import type { Architecture } from '../spaces/architecture.js';
+import { SearchSpace, type Network } from '../spaces/search-space.js';
+import { ArchitectureStrategy } from '../strategies/strategy.js';
+import { Trainer } from '../training/trainer.js';
+
+/** The over-parameterized network of the space (`space.buildSupernet(rng.fork('supernet-init'))`). */
+export const Supernet = Symbol.for('proxyless.part.Supernet');
+/** E[lat] over the supernet and, when the provider measures, a measurement of one architecture. */
+export const LatencyModel = Symbol.for('proxyless.part.LatencyModel');
+export interface LatencyModel {
+  readonly latency?: ExpectedLatency;
+  readonly measureLatency?: (architecture: Architecture) => Promise<number>;
+}
+/** The checkpoint a resumed search continues from (loaded once the backend is active). */
+export const ResumeSnapshot = Symbol.for('proxyless.part.ResumeSnapshot');
+
+/** What the search stage needs besides the resolved slots. */
+export interface SearchStageInputs {
+  /** The resolved config as the run directory stores it. */
+  readonly stored: SearchConfig & { readonly $source: { readonly file: string; readonly dir: string } };
+  /** Hook plugins given in code (e.g. the CLI's progress bars), after the config's and the run directory's. */
+  readonly plugins?: readonly SearchPlugin[];
+  /** The checkpoint to resume from. */
+  readonly checkpoint?: string;
+}
+
+/**
+ * The search stage on top of the runtime stage: supernet, strategy, latency, trainer and hook
+ * plugins (every `plugin` slot is a contribution to the `SearchPlugin` multi-binding, the run
+ * directory included), and the session that receives them. A new part is one more binding here.
+ */
+export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void {
+  bindRuntimeStage(c);
+  c.bindDerived<Network>(Supernet, async (get) => (await get<SearchSpace>(SearchSpace)).buildSupernet(c.rng.fork('supernet-init')));
+  c.bindPart<ArchitectureStrategy>(ArchitectureStrategy, 'strategy', { after: [Backend] });
+  if (c.has('latency')) c.bindPart<LatencyProvider>(LatencyProvider, 'latency', { after: [Backend] });
+  c.bindDerived<LatencyModel>(LatencyModel, async (get) => {
+    if (!c.has('latency')) return {};
+    const provider = await get<LatencyProvider>(LatencyProvider);
+    const space = await get<SearchSpace>(SearchSpace);
+    const network = await get<Network>(Supernet);
+    await provider.prepare?.([...space.describe().flatMap((m) => m.candidates), ...network.fixedOps]);
+    const latency = createExpectedLatency(network, provider);
+    if (!provider.measureNetwork) return { latency };
+    const measureRng = c.rng.fork('measure-latency');
+    const measureLatency = async (architecture: Architecture) => {
+      const compact = space.buildCompact(architecture, measureRng);
+      try {
+        return await provider.measureNetwork!(compact, space.input);
+      } finally {
+        for (const v of compact.variables()) v.variable.dispose();
+      }
+    };
+    return { latency, measureLatency };
+  });
+  c.bindPart<Trainer>(Trainer, 'trainer', { after: [Backend] });
+  for (const key of c.keys()) if (key.startsWith('plugins.')) c.bindPart<SearchPlugin>(SearchPlugin, key, { after: [Backend] });
+  if (c.has('run-directory')) c.bindPart<SearchPlugin>(SearchPlugin, 'run-directory');
+  for (const p of inputs.plugins ?? []) c.bindDerived<SearchPlugin>(SearchPlugin, async () => p);
+  if (inputs.checkpoint) {
+    const path = inputs.checkpoint;
+    c.bindDerived<SessionSnapshot>(ResumeSnapshot, async (get) => {
+      await get(Backend); // tensors (the checkpoint's too) can only exist once a backend is active
+      const ckpt = loadCheckpoint(path);
+      return { json: ckpt.json as SessionSnapshot['json'], tensors: ckpt.tensors as Record<string, tf.Tensor> };
+    });
+  }
+  c.bindDerived<SearchSession>(SearchSession, async (get) => {
+    // Created in dependency order: backend, (checkpoint), data, space and supernet, strategy, latency, trainer, plugins.
+    const backend = await get<Backend>(Backend);
+    if (inputs.checkpoint) await get(ResumeSnapshot);
+    const dataset = await get<Dataset>(LoadedDataset);
+    const space = await get<SearchSpace>(SearchSpace);
+    const network = await get<Network>(Supernet);
+    const strategy = await get<ArchitectureStrategy>(ArchitectureStrategy);
+    const { latency, measureLatency } = await get<LatencyModel>(LatencyModel);
+    const trainer = await get<Trainer>(Trainer);
+    const plugins = await c.getAll<SearchPlugin>(SearchPlugin);
+    const { runDir } = c.source;
+    return new SearchSession({
+      seed: c.source.seed,
+      rng: c.rng,
+      backend,
+      dataset,
+      space,
+      network,
+      strategy,
+      trainer,
+      ...(latency ? { latency } : {}),
+      ...(measureLatency ? { measureLatency } : {}),
+      plugins,
+      ...(runDir ? { runDir } : {}),
+      config: inputs.stored,
+    });
+  });
+}
