@@ -3,7 +3,8 @@
 // clear error, keeping the last checkpoint (from which it resumes to the uninterrupted result).
 // Real CLI processes and real threads; `auto` gives one worker on a one-core machine, so these tests
 // ask for 2 explicitly (threads then share the core).
-import { composeSearch, loadCheckpoint, RunFiles, type SearchPlugin, type SearchSession } from '@proxyless/core';
+import { autoWorkers, composeSearch, loadCheckpoint, RunFiles, type SearchPlugin, type SearchSession } from '@proxyless/core';
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,6 +93,13 @@ describe('a data-parallel search (2 workers)', () => {
     expect(maxDiff(two.alphas, one.alphas)).toBeLessThan(1e-5);
     // the steps moved the weights and α well beyond that tolerance
     expect(maxDiff(two.alphas, two.alphas.map((r) => r.map(() => 0)))).toBeGreaterThan(1e-3);
+  }, 60_000);
+
+  it('`workers: auto` runs one worker per core, at most 4 (one on a one-core machine)', async () => {
+    const r = await search({ ...config(binaryConnect, 'auto'), trainer: { use: 'search', options: { epochs: 1, warmupEpochs: 1, batchSize: 32, maxBatchesPerEpoch: 2, evaluateEachEpoch: false, workers: 'auto' } } });
+    expect(r.trace.workers).toBe(Math.min(4, availableParallelism()));
+    expect(autoWorkers()).toBe(r.trace.workers);
+    expect(r.trace.steps).toHaveLength(2);
   }, 60_000);
 
   it('`search --workers` rejects a bad value with one line naming the flag', async () => {

@@ -14,7 +14,13 @@ export class Rng {
 
   constructor(seed: number | string | RngState) {
     if (Array.isArray(seed)) {
-      [this.a, this.b, this.c, this.d] = (seed as RngState).map((v) => v >>> 0) as unknown as [number, number, number, number];
+      // The words as `state()` gives them: `a` is a signed 32-bit value (an xor), the others unsigned.
+      // Restoring that exact form keeps `fork()` (which names the state) identical after a checkpoint.
+      const [a, b, c, d] = seed as RngState;
+      this.a = a | 0;
+      this.b = b >>> 0;
+      this.c = c >>> 0;
+      this.d = d >>> 0;
       return;
     }
     let h = typeof seed === 'number' ? seed >>> 0 : hashString(String(seed));
@@ -44,7 +50,7 @@ export class Rng {
   nextUint32(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
     this.d = (this.d + 1) >>> 0;
-    this.a = (this.b ^ (this.b >>> 9)) >>> 0; // unsigned, as every other word: state() and fork() must not depend on the sign
+    this.a = this.b ^ (this.b >>> 9);
     this.b = (this.c + (this.c << 3)) >>> 0;
     this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
     this.c = (this.c + t) >>> 0;

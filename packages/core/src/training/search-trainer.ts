@@ -88,6 +88,8 @@ export class SearchTrainer implements Trainer {
   private readonly weightStep: WeightStep;
   /** The worker threads of a data-parallel search (`workers` > 1), while it runs. */
   private pool: SearchWorkers | undefined;
+  /** `useWorkers`' count, over the checkpoint's and the options'. */
+  private workersOverride: number | 'auto' | undefined;
   private pos: Position;
   private rng: Rng;
   private startedAt = Date.now();
@@ -115,8 +117,6 @@ export class SearchTrainer implements Trainer {
       this.pool = undefined;
     }
   }
-
-  private workersOverride: number | 'auto' | undefined;
 
   /**
    * Overrides `options.workers` (the CLI's `--workers`). Without it a resumed search keeps the count

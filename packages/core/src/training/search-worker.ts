@@ -48,9 +48,9 @@ interface StoredConfig {
   readonly $source?: { readonly file: string; readonly dir: string };
 }
 
-/** backend → data → space → supernet through core's runtime stage, as `composeSearch` builds them (same slot keys, so the same rng forks and data split). */
-async function composeWorkerRuntime(config: StoredConfig): Promise<{ dataset: Dataset; network: Network }> {
-  const runtime = await composeRuntime({
+/** backend → data → space (core's runtime stage) → supernet, as the search stage builds them (same seed and slot keys: same data split, same rng forks). */
+async function composeSupernet(config: StoredConfig): Promise<{ dataset: Dataset; network: Network }> {
+  const rt = await composeRuntime({
     file: config.$source?.file ?? 'config',
     configDir: config.$source?.dir ?? process.cwd(),
     raw: config,
@@ -60,8 +60,8 @@ async function composeWorkerRuntime(config: StoredConfig): Promise<{ dataset: Da
     space: config.space,
     log: () => {},
   });
-  if (!runtime.dataset) throw new Error('search worker: the runtime stage loaded no data');
-  return { dataset: runtime.dataset, network: runtime.space.buildSupernet(runtime.rng.fork('supernet-init')) };
+  if (!rt.dataset) throw new Error('the search config has no data slot');
+  return { dataset: rt.dataset, network: rt.space.buildSupernet(rt.rng.fork('supernet-init')) };
 }
 
 /** `PROXYLESS_TEST_FAIL_WORKER=<rank>:<step>`: this worker exits at that weight step (fault-injection for tests). */
@@ -72,7 +72,7 @@ function failAt(): number | undefined {
 
 async function main(): Promise<void> {
   tf.enableProdMode();
-  const { dataset, network } = await composeWorkerRuntime(data.config as StoredConfig);
+  const { dataset, network } = await composeSupernet(data.config as StoredConfig);
   await ensureGradients(); // the CommonJS tfjs-core entry registers none
   assignFlat(network.variables(), data.initial);
   const o = data.options;
