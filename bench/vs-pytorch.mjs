@@ -14,7 +14,9 @@
 // Without one, our figures are printed alone and the script says what to install.
 //
 // Usage: npx tsc -b && node bench/vs-pytorch.mjs [--steps=20] [--warmup=3] [--archSteps=8]
-//        [--threads=1,2] [--formats=nchw,nhwc] [--wasmThreads=0] [--fused=true] [--torch=true] [--json=<file>]
+//        [--threads=1,2] [--formats=nchw,nhwc] [--wasmThreads=0] [--fused=true] [--torch=true] [--workers=auto] [--json=<file>]
+// --workers=N (auto: one per core) adds (a) and (b) rows run data-parallel over N worker threads (the
+// search's `trainer.options.workers`, `proxyless train --workers`) on the committed Fashion-MNIST subset.
 // --fused=false runs our side on the composed tfjs ops (without @proxyless/backend-wasm's fused
 // kernels); --wasmThreads=N on XNNPACK's own pool of N threads (initThreadedWasm).
 import { spawnSync } from 'node:child_process';
@@ -26,11 +28,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeDevice } from '@proxyless/core';
 import { registerTrainingKernels } from '@proxyless/backend-wasm';
 import { parseArgs, fmt } from './common.mjs';
-import { ARCH_STRATEGIES, runArchSteps, runCompact, runInference, runSupernet, useBackend } from './workloads.mjs';
+import { cpus } from 'node:os';
+import { ARCH_STRATEGIES, runArchSteps, runCompact, runCompactWorkers, runInference, runSupernet, runSupernetWorkers, useBackend } from './workloads.mjs';
 
 const args = parseArgs(process.argv.slice(2), {
-  steps: 20, warmup: 3, archSteps: 8, threads: '1,2', formats: 'nchw,nhwc', wasmThreads: 0, fused: true, torch: true, json: '',
+  steps: 20, warmup: 3, archSteps: 8, threads: '1,2', formats: 'nchw,nhwc', wasmThreads: 0, fused: true, torch: true, workers: 'auto', json: '',
 });
+// --workers: data-parallel worker threads for the extra (a)/(b) rows (auto: one per core; 1: no extra rows)
+const workers = args.workers === 'auto' ? cpus().length : Number(args.workers);
 const loadBefore = loadavg()[0];
 
 // ---- ours ----
@@ -44,6 +49,14 @@ log(`(a) supernet weight step: ${fmt(a.medianMs)} ms/step`);
 const b = await runCompact({ batch: 128, warmup: args.warmup, steps: args.steps });
 ours.compact = { batch: 128, medianMs: b.medianMs };
 log(`(b) retraining step: ${fmt(b.medianMs)} ms/step`);
+if (workers > 1 && args.fused && args.wasmThreads === 0) {
+  const aw = await runSupernetWorkers({ workers, batch: 64, warmup: args.warmup, steps: args.steps });
+  ours.supernetWorkers = { batch: 64, medianMs: aw.medianMs, workers };
+  log(`(a) supernet weight step, ${workers} workers: ${fmt(aw.medianMs)} ms/step`);
+  const bw = await runCompactWorkers({ workers, batch: 128, warmup: args.warmup, steps: args.steps });
+  ours.compactWorkers = { batch: 128, medianMs: bw.medianMs, workers };
+  log(`(b) retraining step, ${workers} workers: ${fmt(bw.medianMs)} ms/step`);
+}
 for (const s of Object.keys(ARCH_STRATEGIES)) {
   const r = await runArchSteps({ strategy: s, batch: 64, warmup: 2, steps: args.archSteps });
   ours[`arch:${s}`] = { batch: 64, medianMs: r.medianMs };
@@ -90,10 +103,17 @@ const n = (v) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1
 const head = ['workload', `ours (wasm, ${args.wasmThreads > 1 ? `${args.wasmThreads} XNNPACK threads` : '1 thread'})`, ...settings.map((s) => `PyTorch ${s.split(':')[0]}T ${s.split(':')[1] === 'nhwc' ? 'channels-last' : 'NCHW'}`), 'ours / PyTorch best'];
 const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
 const results = [];
-const LABEL = { supernet: '(a) supernet weight step, batch 64', compact: '(b) retraining step, batch 128' };
-for (const w of ['supernet', 'compact']) {
+const LABEL = {
+  supernet: '(a) supernet weight step, batch 64',
+  supernetWorkers: `(a) supernet weight step, batch 64, **${workers} data-parallel workers** (search \`workers\`)`,
+  compact: '(b) retraining step, batch 128',
+  compactWorkers: `(b) retraining step, batch 128, **${workers} data-parallel workers** (train \`--workers\`)`,
+};
+const TORCH_OF = { supernet: 'supernet', supernetWorkers: 'supernet', compact: 'compact', compactWorkers: 'compact' };
+for (const w of ['supernet', 'supernetWorkers', 'compact', 'compactWorkers']) {
+  if (!ours[w]) continue;
   const o = imgs(ours[w].batch, ours[w].medianMs);
-  const t = torch ? torchRow(w).map((r) => r?.samples_per_second) : [];
+  const t = torch ? torchRow(TORCH_OF[w]).map((r) => r?.samples_per_second) : [];
   const best = t.length ? Math.max(...t.filter(Boolean)) : NaN;
   results.push({ workload: w, oursImgPerS: o, torchImgPerS: t, ratio: o / best });
   lines.push(`| ${LABEL[w]} | **${n(o)} img/s** | ${t.map((v) => (v ? `${n(v)} img/s` : '—')).join(' | ')}${t.length ? ' | ' : ''}${Number.isFinite(best) ? `**×${(o / best).toFixed(2)}**` : '—'} |`);

@@ -29,7 +29,14 @@ import {
   time,
   trainNetwork,
   trainNetworkOptions,
+  composeSearch,
+  composeNetwork,
+  trainNetworkInWorkers,
 } from '@proxyless/core';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initThreadedWasm, WasmBackendImpl } from '@proxyless/backend-wasm';
 import { MBConvSpace } from '@proxyless/space-mbconv';
 import { BinaryConnectStrategy, binaryConnectOptions } from '@proxyless/strategy-binaryconnect';
@@ -253,4 +260,70 @@ export async function runInference({ seed = 1, minDurationMs = 1000 } = {}) {
   input.dispose();
   tf.dispose(network.variables().map((v) => v.variable));
   return { batch: 1, medianMs: r.medianMs, meanMs: r.meanMs, runs: r.runs };
+}
+
+// ---- data-parallel variants of (a) and (b): both cores ----
+// Worker threads compose their network and data from a config file, so these run on the committed
+// Fashion-MNIST subset (examples/fashion-mnist/data) instead of the synthetic in-memory split, through
+// the real `composeSearch` (trainer.options.workers) and `trainNetworkInWorkers`. A step is timed
+// between consecutive `afterWeightStep` / `onStep` reports (data loading included; it is in memory).
+
+const SUBSET = fileURLToPath(new URL('../examples/fashion-mnist/data', import.meta.url));
+const stepMedianMs = (stamps, warmup) => {
+  const gaps = [];
+  for (let i = Math.max(1, warmup); i < stamps.length; i++) gaps.push(stamps[i] - stamps[i - 1]);
+  return median(gaps);
+};
+
+/** (a) with `workers` threads: the search's warm-up weight steps on the full.yaml space, batch 64. */
+export async function runSupernetWorkers({ workers = 2, batch: batchSize = 64, warmup = 3, steps = 20, seed = 1 }) {
+  const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-dp-'));
+  const batches = warmup + steps + 1;
+  const config = {
+    seed,
+    backend: { use: '@proxyless/backend-wasm' },
+    data: { use: 'fashion-mnist', options: { dir: SUBSET, validation: 64, limit: { train: batchSize * batches + 64, test: 64 } } },
+    space: { use: '@proxyless/space-mbconv', options: SPACE_OPTIONS },
+    strategy: { use: '@proxyless/strategy-binaryconnect', options: { mode: 'two' } },
+    trainer: {
+      use: 'search',
+      options: { ...SEARCH_OPTIONS, epochs: 1, warmupEpochs: 1, batchSize, maxBatchesPerEpoch: batches, checkpointEvery: 0, evaluateEachEpoch: false, workers },
+    },
+  };
+  const file = join(dir, 'search.json');
+  writeFileSync(file, JSON.stringify(config));
+  const stamps = [];
+  const timing = { name: 'bench-timing', apply: (session) => session.hooks.afterWeightStep.tap('bench-timing', () => void stamps.push(performance.now())) };
+  try {
+    const { session } = await composeSearch({ config: file, noRunDir: true, plugins: [timing], log: () => {} });
+    await session.run();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { batch: batchSize, workers, medianMs: stepMedianMs(stamps, warmup + 1) };
+}
+
+/** (b) with `workers` threads: `trainNetworkInWorkers` on the derived network, batch 128. */
+export async function runCompactWorkers({ workers = 2, batch: batchSize = 128, warmup = 3, steps = 20, seed = 1 }) {
+  const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-dp-'));
+  const batches = warmup + steps + 1;
+  const record = {
+    seed,
+    backend: { use: '@proxyless/backend-wasm' },
+    data: { use: 'fashion-mnist', options: { dir: SUBSET, validation: 64, limit: { train: batchSize * batches + 64, test: 64 } } },
+    space: { use: '@proxyless/space-mbconv', options: SPACE_OPTIONS },
+    architecture: ARCHITECTURE,
+  };
+  const file = join(dir, 'architecture.json');
+  writeFileSync(file, JSON.stringify(record));
+  const stamps = [];
+  try {
+    const { network, dataset } = await composeNetwork({ architectureFile: file, log: () => {} });
+    const options = trainNetworkOptions.parse({ ...RETRAIN_OPTIONS, epochs: 1, batchSize, maxBatchesPerEpoch: batches });
+    await trainNetworkInWorkers(network, dataset, options, { seed, onStep: () => void stamps.push(performance.now()) }, { workers, compose: { architectureFile: file } });
+    tf.dispose(network.variables().map((v) => v.variable));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { batch: batchSize, workers, medianMs: stepMedianMs(stamps, warmup + 1) };
 }
