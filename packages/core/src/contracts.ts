@@ -11,6 +11,8 @@ export type * from './spaces/architecture.js';
 export type * from './spaces/op-features.js';
 // Strategies: the lifecycle contract (setup → setState on resume → per-epoch → archStep → derive)
 export type * from './strategies/strategy.js';
+// Estimators shared by strategies (Eq. 4 gate gradients, sampled paths)
+export type { GateGradients, ArchPaths, ArchSample } from './estimators/index.js';
 // Running the network with your own gates
 export type * from './nn/module.js';
 export type * from './nn/gates.js';

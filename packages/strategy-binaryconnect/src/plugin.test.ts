@@ -43,8 +43,11 @@ describe('the binaryconnect plugin in a config', () => {
     expect(String((err2 as Error).message)).toMatch(/strategy\.options\.budget/);
   });
 
-  it('fails at setup with a clear message when a latency loss has no latency provider', async () => {
-    const { session } = await composeSearch({ config: writeConfig({ budget: 20 }), noRunDir: true, log: () => {} });
-    await expect(session.run()).rejects.toThrow(/binaryconnect: latencyLoss "multiplicative" needs a latency provider; add `latency: { use: … }`/);
+  it('fails before anything loads, naming the missing latency slot, when a latency loss has no latency provider', async () => {
+    const err = await composeSearch({ config: writeConfig({ budget: 20 }), noRunDir: true, log: () => {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      { path: 'latency', value: 'nothing (field missing)', expected: 'a latency plugin: strategy.options: latencyLoss "multiplicative" needs E[lat] (add `latency: { use: … }` to the config)' },
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import {
   Adam,
   argmaxArchitecture,
   definePlugin,
+  requireSlot,
   localArchCompute,
   Rng,
   sampleFromProbs,
@@ -347,4 +348,7 @@ export const reinforceStrategyPlugin = definePlugin({
   description: 'REINFORCE updates of α (paper Eq. 8): sampled architectures, rewards (accuracy, ACC·(LAT/T)^w, or a plugin’s), EMA baseline, Adam',
   options: reinforceStrategyOptions,
   create: (options, ctx) => new ReinforceStrategy(options, ctx.rng),
+  // Before any backend or data loads: the built-in latency reward needs LAT(m) from a `latency:` slot.
+  validate: (o, view) =>
+    asLatencyReward(o.reward) ? requireSlot(view, 'latency', `${view.slot}.options.reward: the latency reward ACC·(LAT/T)^w needs LAT`) : [],
 });

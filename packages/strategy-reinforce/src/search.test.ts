@@ -1,4 +1,4 @@
-import { composeSearch, deriveFromRun, RunFiles, SearchInterrupted, type Architecture, type SearchPlugin, type SearchResult, type SearchSession } from '@proxyless/core';
+import { ConfigError, composeSearch, deriveFromRun, RunFiles, SearchInterrupted, type Architecture, type SearchPlugin, type SearchResult, type SearchSession } from '@proxyless/core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -42,6 +42,15 @@ describe('searches on a Fashion-MNIST subset', () => {
     strategy: { use: '@proxyless/strategy-reinforce', options: { samples: 6, lr: 0.1, reward: { use: 'latency', budget: T, w, latencySource: 'measured' } } },
     latency: { use: '@proxyless/backend-wasm', name: 'measured', options: { minRuns: 3, minDurationMs: 5 } },
     trainer: { use: 'search', options: { epochs: 3, warmupEpochs: 1, batchSize: 32, archUpdateEvery: 1, validationBatchSize: 32, checkpointEvery: 0, evaluateEachEpoch: false } },
+  });
+
+  it('a latency reward without a latency slot fails before anything loads, naming the slot', async () => {
+    const { latency: _omitted, ...config } = latencyConfig(-0.07, 0.1);
+    const err = await composeSearch({ config: writeConfig(tempDir(), config), noRunDir: true, log: () => {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      { path: 'latency', value: 'nothing (field missing)', expected: 'a latency plugin: strategy.options.reward: the latency reward ACC·(LAT/T)^w needs LAT (add `latency: { use: … }` to the config)' },
+    ]);
   });
 
   it('with a measured latency reward runs end to end, and the derived latency moves toward T as |w| grows', async () => {
