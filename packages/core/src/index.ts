@@ -59,6 +59,7 @@ export * from './compose/search-stage.js';
 export * from './compose/compose-search.js';
 export * from './artifacts/atomic.js';
 export * from './artifacts/checkpoint.js';
+export * from './artifacts/layers-model-dir.js';
 export * from './artifacts/run-directory-plugin.js';
 // One copy of these for every plugin package
 export { z } from 'zod';

@@ -1,15 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ExportedModel, ExportModelOptions, Network } from '@proxyless/core';
+import { checkExportedLayersModel, saveLayersModelDir, type ExportedModel, type ExportModelOptions, type Network } from '@proxyless/core';
 import type { ConvBn, MBConv } from './modules.js';
 import { MBConvNetwork } from './network.js';
 
 type Tfl = typeof import('@tensorflow/tfjs-layers');
 
-/** Files of an exported LayersModel directory. */
-export const LayersModelFiles = Object.freeze({ model: 'model.json', weights: 'weights.bin' });
 
 const layerName = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, '__');
 
@@ -83,49 +79,10 @@ export async function toLayersModel(network: Network): Promise<LayersModel> {
  * Node (without tfjs-node's `file://`), pass `layersModelDirHandler(dir)`.
  */
 export async function exportLayersModel(network: Network, dir: string): Promise<{ dir: string; files: string[]; bytes: number }> {
-  const model = await toLayersModel(network);
-  mkdirSync(dir, { recursive: true });
-  let bytes = 0;
-  try {
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();
-        bytes = data.byteLength;
-        const modelJson = {
-          format: 'layers-model',
-          generatedBy: artifacts.generatedBy,
-          convertedBy: '@proxyless/space-mbconv',
-          modelTopology: artifacts.modelTopology,
-          weightsManifest: [{ paths: [LayersModelFiles.weights], weights: artifacts.weightSpecs ?? [] }],
-        };
-        writeFileSync(join(dir, LayersModelFiles.weights), Buffer.from(data));
-        writeFileSync(join(dir, LayersModelFiles.model), JSON.stringify(modelJson));
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
-      }),
-    );
-  } finally {
-    model.dispose();
-  }
-  return { dir, files: [LayersModelFiles.model, LayersModelFiles.weights], bytes };
+  return saveLayersModelDir(await toLayersModel(network), dir, '@proxyless/space-mbconv');
 }
 
-/** An IOHandler that loads an exported directory from disk: `tf.loadLayersModel(layersModelDirHandler(dir))`. */
-export function layersModelDirHandler(dir: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(readFileSync(join(dir, LayersModelFiles.model), 'utf8')) as tf.io.ModelJSON;
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const specs = manifest.flatMap((g) => g.weights);
-        const buffers = manifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
-        const joined = Buffer.concat(buffers);
-        return [specs, joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength)];
-      });
-    },
-  };
-}
 
-/** The format name `exportModel` reports. */
-export const LAYERS_MODEL_FORMAT = 'tfjs-layers-model';
 
 /**
  * `MBConvSpace.exportModel`: saves the compact network as a LayersModel directory and, given
@@ -134,23 +91,8 @@ export const LAYERS_MODEL_FORMAT = 'tfjs-layers-model';
  */
 export async function exportCheckedLayersModel(network: Network, dir: string, options: ExportModelOptions = {}): Promise<ExportedModel> {
   const exported = await exportLayersModel(network, dir);
-  const out: ExportedModel = { ...exported, format: LAYERS_MODEL_FORMAT };
-  const check = options.check;
-  if (!check) return out;
-  const tfl: Tfl = await import('@tensorflow/tfjs-layers');
-  const model = await tfl.loadLayersModel(layersModelDirHandler(dir));
-  try {
-    const agreement = tf.tidy(() => {
-      const a = tf.argMax(network.apply(check, { training: false }), -1);
-      const b = tf.argMax(model.predict(check) as tf.Tensor, -1);
-      return tf.mean(tf.cast(tf.equal(a, b), 'float32')).dataSync()[0]!;
-    });
-    const min = options.minAgreement ?? 0.99;
-    if (!(agreement >= min)) {
-      throw new Error(`exportModel: the exported LayersModel in ${dir} gives the network's prediction on ${(agreement * 100).toFixed(1)}% of ${check.shape[0]} check inputs; expected at least ${(min * 100).toFixed(1)}%`);
-    }
-    return { ...out, agreement };
-  } finally {
-    model.dispose();
-  }
+  return checkExportedLayersModel(network, exported, options, async (handler) => (await import('@tensorflow/tfjs-layers')).loadLayersModel(handler));
 }
+
+// Kept as exports of this package for its users (they live in core now).
+export { LAYERS_MODEL_FORMAT, LayersModelFiles, layersModelDirHandler } from '@proxyless/core';

@@ -1,15 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { BatchNorm, ExportedModel, ExportModelOptions, Network } from '@proxyless/core';
+import { checkExportedLayersModel, saveLayersModelDir, type BatchNorm, type ExportedModel, type ExportModelOptions, type Network } from '@proxyless/core';
 import { GroupedRootConv, Identity, Pool, PreActConv, SepConv, type ResidualTreeBlock } from './modules.js';
 import { PyramidTreeNetwork } from './network.js';
 
 type Tfl = typeof import('@tensorflow/tfjs-layers');
 
-export const LayersModelFiles = Object.freeze({ model: 'model.json', weights: 'weights.bin' });
-export const LAYERS_MODEL_FORMAT = 'tfjs-layers-model';
 
 const layerName = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, '__');
 
@@ -173,73 +169,15 @@ export async function toLayersModel(network: Network): Promise<LayersModel> {
 
 /** Saves a compact network as a TF.js LayersModel directory (`model.json` + `weights.bin`, each written atomically). */
 export async function exportLayersModel(network: Network, dir: string): Promise<{ dir: string; files: string[]; bytes: number }> {
-  const model = await toLayersModel(network);
-  mkdirSync(dir, { recursive: true });
-  let bytes = 0;
-  const atomic = (file: string, data: string | Buffer) => {
-    const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  };
-  try {
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : new tf.io.CompositeArrayBuffer(artifacts.weightData).slice();
-        bytes = data.byteLength;
-        atomic(join(dir, LayersModelFiles.weights), Buffer.from(data));
-        atomic(
-          join(dir, LayersModelFiles.model),
-          JSON.stringify({
-            format: 'layers-model',
-            generatedBy: artifacts.generatedBy,
-            convertedBy: '@proxyless/space-tree-cell',
-            modelTopology: artifacts.modelTopology,
-            weightsManifest: [{ paths: [LayersModelFiles.weights], weights: artifacts.weightSpecs ?? [] }],
-          }),
-        );
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
-      }),
-    );
-  } finally {
-    model.dispose();
-  }
-  return { dir, files: [LayersModelFiles.model, LayersModelFiles.weights], bytes };
+  return saveLayersModelDir(await toLayersModel(network), dir, '@proxyless/space-tree-cell');
 }
 
-/** An IOHandler that loads an exported directory from disk: `tf.loadLayersModel(layersModelDirHandler(dir))`. */
-export function layersModelDirHandler(dir: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(readFileSync(join(dir, LayersModelFiles.model), 'utf8')) as tf.io.ModelJSON;
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const specs = manifest.flatMap((g) => g.weights);
-        const joined = Buffer.concat(manifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p)))));
-        return [specs, joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength)];
-      });
-    },
-  };
-}
 
 /** `TreeCellSpace.exportModel`: saves the LayersModel and, given `check` inputs, fails unless it predicts the network's argmax. */
 export async function exportCheckedLayersModel(network: Network, dir: string, options: ExportModelOptions = {}): Promise<ExportedModel> {
   const exported = await exportLayersModel(network, dir);
-  const out: ExportedModel = { ...exported, format: LAYERS_MODEL_FORMAT };
-  const check = options.check;
-  if (!check) return out;
-  const tfl: Tfl = await import('@tensorflow/tfjs-layers');
-  const model = await tfl.loadLayersModel(layersModelDirHandler(dir));
-  try {
-    const agreement = tf.tidy(() => {
-      const a = tf.argMax(network.apply(check, { training: false }), -1);
-      const b = tf.argMax(model.predict(check) as tf.Tensor, -1);
-      return tf.mean(tf.cast(tf.equal(a, b), 'float32')).dataSync()[0]!;
-    });
-    const min = options.minAgreement ?? 0.99;
-    if (!(agreement >= min)) {
-      throw new Error(`exportModel: the exported LayersModel in ${dir} gives the network's prediction on ${(agreement * 100).toFixed(1)}% of ${check.shape[0]} check inputs; expected at least ${(min * 100).toFixed(1)}%`);
-    }
-    return { ...out, agreement };
-  } finally {
-    model.dispose();
-  }
+  return checkExportedLayersModel(network, exported, options, async (handler) => (await import('@tensorflow/tfjs-layers')).loadLayersModel(handler));
 }
+
+// Kept as exports of this package for its users (they live in core now).
+export { LAYERS_MODEL_FORMAT, LayersModelFiles, layersModelDirHandler } from '@proxyless/core';
