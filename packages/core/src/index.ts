@@ -18,6 +18,7 @@ export * from './estimators/index.js';
 export * from './spaces/architecture.js';
 export * from './spaces/op-features.js';
 export * from './spaces/search-space.js';
+export * from './spaces/inherit-weights.js';
 export * from './strategies/strategy.js';
 export * from './strategies/renamed-option.js';
 export * from './backend/backend.js';

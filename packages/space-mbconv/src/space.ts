@@ -12,6 +12,7 @@ import {
   type OpSpec,
   type Rng,
   type SearchSpace,
+  inheritWeightsByName,
 } from '@proxyless/core';
 import { parseCandidate, type MBConvChoice } from './candidates.js';
 import {
@@ -148,20 +149,12 @@ export class MBConvSpace implements SearchSpace {
    */
   inheritWeights(supernet: Network, compact: Network, architecture: Architecture): void {
     this.validateArchitecture(architecture);
-    if (compact.mixedOps.length) throw new Error('inheritWeights: the target network is a supernet, not a compact network');
     for (const b of this.geometry.blocks) {
       const op = supernet.mixedOps.find((m) => m.label === b.label);
       if (!op) throw new Error(`inheritWeights: the supernet has no mixed op ${b.label}`);
       op.indexOf(architecture[b.label]!);
     }
-    const source = new Map(supernet.variables().map((v) => [v.name, v.variable]));
-    const missing: string[] = [];
-    for (const v of compact.variables()) {
-      const s = source.get(v.name);
-      if (!s || s.shape.join('x') !== v.variable.shape.join('x')) missing.push(v.name);
-      else v.variable.assign(s);
-    }
-    if (missing.length) throw new Error(`inheritWeights: no matching supernet weights for ${missing.length} variables: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} (was the compact network built by another space?)`);
+    inheritWeightsByName(supernet, compact);
   }
 
   /** Stage-by-stage layers, parameters and multiply-accumulates of an architecture (no tensors). */

@@ -16,6 +16,7 @@ import {
   type OpSpec,
   type Rng,
   type SearchSpace,
+  inheritWeightsByName,
 } from '@proxyless/core';
 import { parseEdgeOp } from './candidates.js';
 import { resolveGeometry, type BlockGeometry, type TreeGeometry } from './geometry.js';
@@ -180,15 +181,7 @@ export class TreeCellSpace implements SearchSpace {
   /** Weight inheritance: copies every variable of the compact network from the supernet variable of the same name. */
   inheritWeights(supernet: Network, compact: Network, architecture: Architecture): void {
     this.validateArchitecture(architecture);
-    if (compact.mixedOps.length) throw new Error('inheritWeights: the target network is a supernet, not a compact network');
-    const source = new Map(supernet.variables().map((v) => [v.name, v.variable]));
-    const missing: string[] = [];
-    for (const v of compact.variables()) {
-      const s = source.get(v.name);
-      if (!s || s.shape.join('x') !== v.variable.shape.join('x')) missing.push(v.name);
-      else v.variable.assign(s);
-    }
-    if (missing.length) throw new Error(`inheritWeights: no matching supernet weights for ${missing.length} variables: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} (was the compact network built by another space?)`);
+    inheritWeightsByName(supernet, compact);
   }
 
   inspect(architecture: Architecture): Inspection {
