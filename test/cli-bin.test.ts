@@ -77,3 +77,13 @@ describe('the proxyless bin', () => {
     }
   });
 });
+
+describe("the README's commands", () => {
+  it('`npx proxyless validate examples/fashion-mnist/quick.yaml` runs as written', () => {
+    const line = readmeCommands().find((l) => l.startsWith('npx proxyless validate '));
+    expect(line).toBe('npx proxyless validate examples/fashion-mnist/quick.yaml');
+    const r = npxProxyless(line!.split(/\s+/).slice(2));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('quick.yaml: valid');
+  });
+});

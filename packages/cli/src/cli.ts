@@ -9,6 +9,7 @@ import { registerLatencyCommands } from './commands/latency.js';
 import { reportCommand, type ReportOptions } from './commands/report.js';
 import { searchCommand, type SearchOptions } from './commands/search.js';
 import { trainCommand, type TrainFlagValues } from './commands/train.js';
+import { validateCommand } from './commands/validate.js';
 import type { CommandContext } from './commands/common.js';
 import { exitCodeOf, isConfigError } from './errors.js';
 import { oneLine } from './format.js';
@@ -56,6 +57,7 @@ export function createProgram(io: CliIo = processIo(), state: RunState = {}): Co
       'after',
       `
 Examples:
+  $ proxyless validate examples/fashion-mnist/quick.yaml
   $ proxyless search examples/fashion-mnist/quick.yaml
   $ proxyless search --resume runs/quick-2025-01-01T00-00-00-000Z
   $ proxyless derive runs/quick-2025-01-01T00-00-00-000Z
@@ -98,6 +100,23 @@ Examples:
   $ proxyless search search.yaml --json | jq .architecture`,
     )
     .action(act((ctx, config: string | undefined, opts: SearchOptions) => searchCommand(ctx, config, opts)));
+
+  program
+    .command('validate')
+    .description("dry run: resolve every plugin of a search config, validate every slot's options and the cross-slot requirements, print the resolved config; loads no data and trains nothing")
+    .argument('<config>', 'search config file (JSON or YAML)')
+    .addHelpText(
+      'after',
+      `
+Prints one line per slot (plugin, where it was loaded from); with --json, the resolved config: every
+slot's options validated and defaulted, as a search would receive them. A bad config exits with 2 and
+the same message a search would print (file, field, value and what was expected).
+
+Examples:
+  $ proxyless validate examples/fashion-mnist/quick.yaml
+  $ proxyless validate search.yaml --json | jq .config.trainer.options`,
+    )
+    .action(act((ctx, file: string) => validateCommand(ctx, file)));
 
   program
     .command('derive')
