@@ -57,6 +57,7 @@ export * from './runtime/runtime-stage.js';
 export * from './runtime/compose-network.js';
 export * from './compose/search-stage.js';
 export * from './compose/compose-search.js';
+export * from './compose/search.js';
 export * from './artifacts/atomic.js';
 export * from './artifacts/checkpoint.js';
 export * from './artifacts/run-directory-plugin.js';
