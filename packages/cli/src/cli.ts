@@ -10,6 +10,7 @@ import { reportCommand, type ReportOptions } from './commands/report.js';
 import { searchCommand, type SearchOptions } from './commands/search.js';
 import { trainCommand, type TrainFlagValues } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
+import { schemaCommand, type SchemaOptions } from './commands/schema.js';
 import type { CommandContext } from './commands/common.js';
 import { exitCodeOf, isConfigError } from './errors.js';
 import { oneLine } from './format.js';
@@ -117,6 +118,25 @@ Examples:
   $ proxyless validate search.yaml --json | jq .config.trainer.options`,
     )
     .action(act((ctx, file: string) => validateCommand(ctx, file)));
+
+  program
+    .command('schema')
+    .description("print (or write) the JSON Schema of a search config, for editors: core's slots and built-ins plus every installed plugin package's options")
+    .option('-o, --out <file>', 'write the schema to this file (atomically) instead of stdout')
+    .option('--plugin <package...>', 'also describe these plugin packages (third-party ones; the official @proxyless packages installed are always described)')
+    .addHelpText(
+      'after',
+      `
+The schema is generated from the plugins' zod option schemas. @proxyless/cli ships one for the official
+packages (@proxyless/cli/schema.json, i.e. node_modules/@proxyless/cli/schema/search-config.schema.json);
+point a config at it: a top-level $schema key (JSON and YAML; proxyless ignores it) or, for YAML, a
+# yaml-language-server: $schema=<path> comment.
+
+Examples:
+  $ proxyless schema --out search-config.schema.json
+  $ proxyless schema --plugin proxyless-strategy-uniform > schema.json`,
+    )
+    .action(act((ctx, opts: SchemaOptions) => schemaCommand(ctx, opts)));
 
   program
     .command('derive')

@@ -50,6 +50,7 @@ export * from './config/schema.js';
 export * from './config/config-error.js';
 export * from './config/load-config.js';
 export * from './config/resolve-plugin.js';
+export * from './config/json-schema.js';
 export * from './runtime/composition.js';
 export * from './runtime/tokens.js';
 export * from './runtime/runtime-builtins.js';
