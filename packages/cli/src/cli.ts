@@ -206,8 +206,9 @@ Examples:
   program
     .command('export')
     .description("save a trained model in a format other runtimes load (the space's exportModel: a TF.js LayersModel for mbconv), checked against the trained network")
-    .argument('<model-dir>', 'model directory written by `proxyless train`')
+    .argument('<model-dir>', 'model directory written by `proxyless train`, or a run directory whose model/ holds one')
     .option('-o, --out <dir>', 'folder to write (default: <model-dir>/exported)')
+    .option('--format <format>', 'format to write: tfjs-layers (a TF.js LayersModel; the only format spaces export today)')
     .option('--check <n>', 'test examples on which the exported model must predict what the trained network does (0: no check; default: 256)')
     .option('--backend <name>', 'backend plugin to run on (default: the one in architecture.json, else cpu)')
     .addHelpText(
@@ -215,6 +216,7 @@ Examples:
       `
 Examples:
   $ proxyless export runs/try1/model
+  $ proxyless export runs/try1 --format tfjs-layers      # the run directory's model/
   $ proxyless export runs/try1/model --out web/model --json`,
     )
     .action(act((ctx, dir: string, opts: ExportOptions) => exportCommand(ctx, dir, opts)));
