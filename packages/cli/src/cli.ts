@@ -9,6 +9,8 @@ import { registerLatencyCommands } from './commands/latency.js';
 import { reportCommand, type ReportOptions } from './commands/report.js';
 import { searchCommand, type SearchOptions } from './commands/search.js';
 import { trainCommand, type TrainFlagValues } from './commands/train.js';
+import { validateCommand } from './commands/validate.js';
+import { schemaCommand, type SchemaOptions } from './commands/schema.js';
 import type { CommandContext } from './commands/common.js';
 import { exitCodeOf, isConfigError } from './errors.js';
 import { oneLine } from './format.js';
@@ -56,6 +58,7 @@ export function createProgram(io: CliIo = processIo(), state: RunState = {}): Co
       'after',
       `
 Examples:
+  $ proxyless validate examples/fashion-mnist/quick.yaml
   $ proxyless search examples/fashion-mnist/quick.yaml
   $ proxyless search --resume runs/quick-2025-01-01T00-00-00-000Z
   $ proxyless derive runs/quick-2025-01-01T00-00-00-000Z
@@ -98,6 +101,42 @@ Examples:
   $ proxyless search search.yaml --json | jq .architecture`,
     )
     .action(act((ctx, config: string | undefined, opts: SearchOptions) => searchCommand(ctx, config, opts)));
+
+  program
+    .command('validate')
+    .description("dry run: resolve every plugin of a search config, validate every slot's options and the cross-slot requirements, print the resolved config; loads no data and trains nothing")
+    .argument('<config>', 'search config file (JSON or YAML)')
+    .addHelpText(
+      'after',
+      `
+Prints one line per slot (plugin, where it was loaded from); with --json, the resolved config: every
+slot's options validated and defaulted, as a search would receive them. A bad config exits with 2 and
+the same message a search would print (file, field, value and what was expected).
+
+Examples:
+  $ proxyless validate examples/fashion-mnist/quick.yaml
+  $ proxyless validate search.yaml --json | jq .config.trainer.options`,
+    )
+    .action(act((ctx, file: string) => validateCommand(ctx, file)));
+
+  program
+    .command('schema')
+    .description("print (or write) the JSON Schema of a search config, for editors: core's slots and built-ins plus every installed plugin package's options")
+    .option('-o, --out <file>', 'write the schema to this file (atomically) instead of stdout')
+    .option('--plugin <package...>', 'also describe these plugin packages (third-party ones; the official @proxyless packages installed are always described)')
+    .addHelpText(
+      'after',
+      `
+The schema is generated from the plugins' zod option schemas. @proxyless/cli ships one for the official
+packages (@proxyless/cli/schema.json, i.e. node_modules/@proxyless/cli/schema/search-config.schema.json);
+point a config at it: a top-level $schema key (JSON and YAML; proxyless ignores it) or, for YAML, a
+# yaml-language-server: $schema=<path> comment.
+
+Examples:
+  $ proxyless schema --out search-config.schema.json
+  $ proxyless schema --plugin proxyless-strategy-uniform > schema.json`,
+    )
+    .action(act((ctx, opts: SchemaOptions) => schemaCommand(ctx, opts)));
 
   program
     .command('derive')
@@ -167,8 +206,9 @@ Examples:
   program
     .command('export')
     .description("save a trained model in a format other runtimes load (the space's exportModel: a TF.js LayersModel for mbconv), checked against the trained network")
-    .argument('<model-dir>', 'model directory written by `proxyless train`')
+    .argument('<model-dir>', 'model directory written by `proxyless train`, or a run directory whose model/ holds one')
     .option('-o, --out <dir>', 'folder to write (default: <model-dir>/exported)')
+    .option('--format <format>', 'format to write: tfjs-layers (a TF.js LayersModel; the only format spaces export today)')
     .option('--check <n>', 'test examples on which the exported model must predict what the trained network does (0: no check; default: 256)')
     .option('--backend <name>', 'backend plugin to run on (default: the one in architecture.json, else cpu)')
     .addHelpText(
@@ -176,6 +216,7 @@ Examples:
       `
 Examples:
   $ proxyless export runs/try1/model
+  $ proxyless export runs/try1 --format tfjs-layers      # the run directory's model/
   $ proxyless export runs/try1/model --out web/model --json`,
     )
     .action(act((ctx, dir: string, opts: ExportOptions) => exportCommand(ctx, dir, opts)));

@@ -42,6 +42,23 @@ describe('proxyless export', () => {
     const human = await cli(['export', model, '--out', join(model, 'web'), '--quiet']);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^exported tfjs-layers-model to .*web \(model\.json, weights\.bin, \d+ bytes\)\nsame prediction as the trained network on 100\.0% of 24 examples\n$/);
+    // the run directory (here the folder of architecture.json, where `train` put model/) with --format
+    const run = join(file, '..');
+    const viaRun = await cli(['export', run, '--format', 'tfjs-layers', '--check', '8', '--out', join(run, 'from-run'), '--json']);
+    expect(viaRun.code).toBe(0);
+    expect(JSON.parse(viaRun.stdout)).toMatchObject({ command: 'export', modelDir: model, format: 'tfjs-layers-model', agreement: 1, checked: 8 });
+    expect(existsSync(join(run, 'from-run', 'model.json'))).toBe(true);
+    const badFormat = await cli(['export', run, '--format', 'onnx']);
+    expect(badFormat.code).toBe(2);
+    expect(badFormat.stderr).toContain('export: --format: got "onnx"; expected tfjs-layers');
+  });
+
+  it('points at `proxyless train` for a run directory without a trained model', async () => {
+    const file = architectureFile({ use: '@proxyless/space-mbconv', options: {} }, {});
+    const r = await cli(['export', join(file, '..')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no trained model`);
+    expect(r.stderr).toContain(`proxyless train ${file}`);
   });
 
   it('says so, with exit code 2, when the space offers no export', async () => {

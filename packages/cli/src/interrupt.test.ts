@@ -17,7 +17,7 @@ describe('proxyless search and SIGINT', () => {
     const r = await search.done;
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toContain(`run directory: ${runDir}`);
-    expect(r.stderr).toMatch(/^epoch 1\/2 warmup {2}batch 1\/8 +\d+% {2}loss \d\.\d{4} {2}acc \d\.\d{3} {2}lr [\d.e-]+ {2}ETA \S+$/m);
+    expect(r.stderr).toMatch(/^epoch 1\/2 warmup {2}batch 1\/8 +\d+% {2}loss \d\.\d{4} {2}acc \d\.\d{3} {2}lr [\d.e-]+ {2}ETA \S+ {2}run ETA \S+$/m);
     expect(r.stderr).toContain(`interrupted; checkpoint saved — resume with: proxyless search --resume ${runDir}`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(runDir, 'checkpoint.ckpt'))).toBe(true);

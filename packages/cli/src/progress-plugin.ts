@@ -7,7 +7,8 @@ const PLUGIN_NAME = 'ProgressPlugin';
 export type ProgressPluginOptions = EpochProgressOptions;
 
 /**
- * Shows the progress of a search on stderr: a bar per epoch on a TTY (batch/total, ETA, loss,
+ * Shows the progress of a search on stderr: a bar per epoch on a TTY (batch/total, the epoch's ETA and
+ * the whole run's (every epoch left, warm-up and search priced apart; see `RunEta`), loss,
  * accuracy, lr and E[lat] once architecture steps report it), plain lines about every 10% of an
  * epoch elsewhere, and a summary line per finished epoch (train loss/acc, validation acc, E[lat],
  * the argmax architecture, seconds).
@@ -24,7 +25,10 @@ export class ProgressPlugin implements SearchPlugin {
     const h = session.hooks;
     const p = this.progress;
     const unit = session.components.latency?.unit;
+    // the trainer's warm-up epochs (the built-in search trainer has them), so the run ETA prices each phase
+    const warmupEpochs = (session.components as { trainer?: { options?: { warmupEpochs?: unknown } } }).trainer?.options?.warmupEpochs;
     h.beforeSearch.tapPromise(PLUGIN_NAME, async (start) => {
+      p.startRun({ epochs: start.epochs, batchesPerEpoch: start.batchesPerEpoch, ...(typeof warmupEpochs === 'number' ? { warmupEpochs } : {}) });
       const r = start.resumedFrom;
       if (r) p.log(`resuming at epoch ${r.epoch + 1}/${start.epochs}, batch ${r.batch}/${start.batchesPerEpoch} (step ${r.step})`);
     });
@@ -87,6 +91,7 @@ export function trainProgressCallbacks(
     onStep: (s) => {
       if (s.epoch !== current) {
         current = s.epoch;
+        if (current === 0) progress.startRun({ epochs, batchesPerEpoch: s.batchesPerEpoch });
         progress.startEpoch({ epoch: s.epoch, epochs, total: s.batchesPerEpoch, startBatch: 0, startedAt: epochStartedAt });
       }
       progress.step({ batch: s.batch, loss: s.loss, accuracy: s.accuracy, lr: s.lr });

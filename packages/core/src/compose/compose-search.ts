@@ -5,18 +5,24 @@ import { basename, extname, join, resolve } from 'node:path';
 import { readCheckpointJson } from '../artifacts/checkpoint.js';
 import { RUN_DIRECTORY_PLUGIN, RunFiles } from '../artifacts/run-directory-plugin.js';
 import { coreModule } from '../builtin-plugins.js';
-import { loadConfigFile, parseConfig, type LoadedConfig } from '../config/load-config.js';
+import { CONFIG_OBJECT_FILE, loadConfigFile, loadConfigObject, parseConfig, type LoadedConfig } from '../config/load-config.js';
 import type { ResolvedPlugin, SlotRef } from '../config/resolve-plugin.js';
-import type { SearchConfig } from '../config/schema.js';
+import type { SearchConfig, SearchConfigObject } from '../config/schema.js';
 import { softmaxCrossEntropy } from '../nn/loss.js';
 import { Composition } from '../runtime/composition.js';
 import { runtimeSlots } from '../runtime/runtime-stage.js';
 import { SearchSession, type SessionSnapshot } from '../session/search-session.js';
+import { ensureGradients } from '../tfjs/runtime.js';
 import { bindSearchStage, ResumeSnapshot } from './search-stage.js';
 
 export interface ComposeOptions {
-  /** Path of the config file (JSON or YAML). */
-  readonly config?: string;
+  /**
+   * The config: the path of a config file (JSON or YAML), or the config itself as an object (the
+   * shape of the file; relative paths in its options resolve against `baseDir`).
+   */
+  readonly config?: string | SearchConfigObject;
+  /** With a config object: the folder that relative paths in plugin options resolve against (default: the working directory). */
+  readonly baseDir?: string;
   /** Resume the search in this run directory from its checkpoint (config taken from the run directory). */
   readonly resume?: string;
   /** Exact run directory to write (default: `<output.dir>/<name>-<timestamp>`). */
@@ -75,8 +81,8 @@ export async function validateConfig(loaded: LoadedConfig, modules: readonly int
 /** The config of a new search, or the stored config and checkpoint of a run directory to resume. */
 function openSearch(opts: ComposeOptions): { loaded: LoadedConfig; runDir?: string; checkpoint?: string } {
   if (!opts.resume) {
-    if (!opts.config) throw new Error('composeSearch: give `config` or `resume`');
-    return { loaded: loadConfigFile(opts.config) };
+    if (opts.config === undefined) throw new Error('composeSearch: give `config` (a file path or a config object) or `resume`');
+    return { loaded: typeof opts.config === 'string' ? loadConfigFile(opts.config) : loadConfigObject(opts.config, opts.baseDir) };
   }
   const runDir = resolve(opts.resume);
   const stored = join(runDir, RunFiles.config);
@@ -101,7 +107,7 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
   if (!opts.noRunDir && !runDir) {
     runDir = resolve(
       opts.runDir ??
-        join(config.output.dir, config.output.name ?? `${basename(loaded.file, extname(loaded.file))}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+        join(config.output.dir, config.output.name ?? `${loaded.file === CONFIG_OBJECT_FILE ? 'search' : basename(loaded.file, extname(loaded.file))}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
     );
   }
   const composition = compositionOf(loaded, { ...(runDir ? { runDir } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.modules ? { modules: opts.modules } : {}) });
@@ -111,6 +117,7 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
     slots.push(['run-directory', ['output'], 'plugin', { use: RUN_DIRECTORY_PLUGIN, options: metricsBytes !== undefined ? { resumeMetricsBytes: metricsBytes } : {} }]);
   }
   await composition.resolve(slots);
+  await ensureGradients(); // library use: Node's tfjs-core entry registers no gradients (the CLI does this at start)
   if (runDir) mkdirSync(runDir, { recursive: true });
 
   bindSearchStage(composition, {

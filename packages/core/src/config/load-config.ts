@@ -35,6 +35,20 @@ export function loadConfigFile(path: string): LoadedConfig {
   return { file, dir, raw, config: parseConfig(raw, file) };
 }
 
+/** What a config given as an object is called in errors and in the stored run config. */
+export const CONFIG_OBJECT_FILE = '<config object>';
+
+/**
+ * A config given as an object (programmatic use) instead of a file: validated like a file's;
+ * `baseDir` is the folder that relative paths in plugin options resolve against (default: the
+ * working directory), as a config file's folder does for a file.
+ */
+export function loadConfigObject(raw: unknown, baseDir: string = process.cwd()): LoadedConfig {
+  // a deep copy: the caller's object is neither kept nor changed
+  const copy: unknown = raw === undefined ? undefined : JSON.parse(JSON.stringify(raw));
+  return { file: CONFIG_OBJECT_FILE, dir: resolve(baseDir), raw: copy, config: parseConfig(copy, CONFIG_OBJECT_FILE) };
+}
+
 /** Validates a config object (already parsed); `file` only names it in errors. */
 export function parseConfig(raw: unknown, file = '<config>'): SearchConfig {
   const r = searchConfigSchema.safeParse(raw);

@@ -45,3 +45,20 @@ export type SearchConfigInput = z.input<typeof searchConfigSchema>;
 /** The plugin slots of a config, in the order they are created. */
 export const PluginSlots = ['backend', 'data', 'space', 'strategy', 'latency', 'trainer'] as const;
 export type PluginSlot = (typeof PluginSlots)[number];
+
+/** A plugin reference as written in a config object: a name, or `{ use, name?, options? }` (`use` may be left out where a slot has a default). */
+export type PluginRefInput = string | { readonly use?: string; readonly name?: string; readonly options?: Record<string, unknown> };
+
+/** A search config given as an object (programmatic use): the shape of the config file, checked like it at run time. */
+export interface SearchConfigObject {
+  readonly $schema?: string;
+  readonly seed?: number;
+  readonly backend?: PluginRefInput;
+  readonly data: PluginRefInput;
+  readonly space: PluginRefInput;
+  readonly strategy: PluginRefInput;
+  readonly latency?: PluginRefInput;
+  readonly trainer?: PluginRefInput;
+  readonly plugins?: readonly PluginRefInput[];
+  readonly output?: { readonly dir?: string; readonly name?: string };
+}
