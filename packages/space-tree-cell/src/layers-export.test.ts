@@ -53,6 +53,21 @@ describe('export as a TF.js LayersModel', () => {
     tf.dispose([x, expected, got]);
   });
 
+  it('a node whose two edges are both identities (a + a) exports and predicts like the network', async () => {
+    const space = TreeCellSpace.from({ blocks: 1, width: 32, stem: 8 }, { shape: [28, 28, 1], numClasses: 10 });
+    const arch: Architecture = Object.fromEntries(space.labels.map((l) => [l, 'Identity'])); // every node's input is also the skip's and the other node's
+    const compact = space.buildCompact(arch, new Rng(5));
+    const x = tf.randomNormal([3, 28, 28, 1], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const dir = mkdtempSync(join(tmpdir(), 'tree-cell-export-'));
+    await exportLayersModel(compact, dir);
+    const model = await tfjs.loadLayersModel(layersModelDirHandler(dir));
+    const expected = compact.apply(x, { training: false });
+    const got = model.predict(x) as tf.Tensor; // threw "reading 'backend'" when the same tensor fed one Add twice
+    expect(tf.max(tf.abs(tf.sub(got, expected))).dataSync()[0]!).toBeLessThan(1e-4);
+    model.dispose();
+    tf.dispose([x, expected, got, ...compact.variables().map((v) => v.variable)]);
+  });
+
   it('refuses a supernet', async () => {
     const space = TreeCellSpace.from({ blocks: 1, width: 32, stem: 8 }, { shape: [28, 28, 1], numClasses: 10 });
     await expect(exportLayersModel(space.buildSupernet(new Rng(1)), mkdtempSync(join(tmpdir(), 'tc-')))).rejects.toThrow(/expects a compact network/);

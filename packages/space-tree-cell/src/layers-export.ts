@@ -105,7 +105,18 @@ export async function toLayersModel(network: Network): Promise<LayersModel> {
     if (m instanceof Identity) return x;
     throw new Error('toLayersModel: an edge of the compact network is not a tree-cell candidate');
   };
-  const add = (name: string, a: SymbolicTensor, b: SymbolicTensor) => apply(tfl.layers.add({ name: layerName(name) }), [a, b]);
+  const add = (name: string, a: SymbolicTensor, b: SymbolicTensor): SymbolicTensor => {
+    if (a !== b) return apply(tfl.layers.add({ name: layerName(name) }), [a, b]);
+    // Two identity edges of one node: a + a. An Add layer fed the same tensor twice makes tfjs-layers'
+    // executor count that tensor's recipients wrong and dispose it while a later layer still needs it,
+    // so 2·a is a 1×1 depthwise conv with weight 2 (exact in floating point).
+    const channels = a.shape[3]!;
+    const kernel = tf.fill([1, 1, channels, 1], 2) as tf.Tensor4D;
+    owned.push(kernel);
+    const twice = tfl.layers.depthwiseConv2d({ name: layerName(name), kernelSize: 1, strides: 1, padding: 'valid', depthMultiplier: 1, useBias: false });
+    weights.push([twice, [kernel]]);
+    return apply(twice, a);
+  };
 
   const block = (b: ResidualTreeBlock, x: SymbolicTensor): SymbolicTensor => {
     // shortcut
