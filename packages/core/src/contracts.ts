@@ -21,7 +21,6 @@ export type { Candidate, MixedOp } from './nn/mixed-op.js';
 export type * from './latency/latency-provider.js';
 export type * from './backend/backend.js';
 export type * from './data/dataset.js';
-export type * from './training/trainer.js';
 // Hooks and hook plugins
 export type * from './session/hooks.js';
-export type { SearchComponents, SearchPlugin, SearchSession, SessionSnapshot } from './session/search-session.js';
+export type { SearchComponents, SearchPlugin, SearchSession, SessionSnapshot, Trainer } from './session/search-session.js';

@@ -27,7 +27,6 @@ export * from './latency/latency-provider.js';
 export * from './latency/expected-latency.js';
 export * from './latency/timing.js';
 export * from './latency/measured-latency-provider.js';
-export * from './training/trainer.js';
 export * from './data/dataset.js';
 export * from './data/index.js';
 // Session, hooks and plugins

@@ -8,11 +8,10 @@ import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provid
 import type { Composition } from '../runtime/composition.js';
 import { bindRuntimeStage } from '../runtime/runtime-stage.js';
 import { LoadedDataset } from '../runtime/tokens.js';
-import { SearchPlugin, SearchSession, type SessionSnapshot } from '../session/search-session.js';
+import { SearchPlugin, SearchSession, Trainer, type SessionSnapshot } from '../session/search-session.js';
 import type { Architecture } from '../spaces/architecture.js';
 import { SearchSpace, type Network } from '../spaces/search-space.js';
 import { ArchitectureStrategy } from '../strategies/strategy.js';
-import { Trainer } from '../training/trainer.js';
 
 /** The over-parameterized network of the space (`space.buildSupernet(rng.fork('supernet-init'))`). */
 export const Supernet = Symbol.for('proxyless.part.Supernet');

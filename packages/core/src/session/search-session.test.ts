@@ -11,7 +11,7 @@ import { MixedOp } from '../nn/mixed-op.js';
 import { Rng } from '../random/rng.js';
 import type { Network, SearchSpace } from '../spaces/search-space.js';
 import type { ArchitectureStrategy, StrategySetup, StrategyState } from '../strategies/strategy.js';
-import type { Trainer } from '../training/trainer.js';
+import type { Trainer } from './search-session.js';
 import { SearchSession, type SessionSnapshot } from './search-session.js';
 
 beforeAll(async () => {

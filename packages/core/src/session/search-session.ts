@@ -6,8 +6,16 @@ import type { Rng } from '../random/rng.js';
 import type { Architecture } from '../spaces/architecture.js';
 import type { Network, SearchSpace } from '../spaces/search-space.js';
 import type { ArchitectureStrategy, StrategySetup } from '../strategies/strategy.js';
-import type { Trainer } from '../training/trainer.js';
 import { createSearchHooks, type SearchHooks, type SearchResult } from './hooks.js';
+
+export const Trainer = Symbol.for('proxyless.Trainer');
+
+/** Drives a search: warm-up, alternating weight and architecture steps, checkpoints, derive. */
+export interface Trainer {
+  run(session: SearchSession, resume?: SessionSnapshot): Promise<SearchResult>;
+  /** Loop position, optimizer slots and RNG state, for checkpoints. */
+  getState(): { json: unknown; tensors: Record<string, tf.Tensor> };
+}
 
 export const SearchPlugin = Symbol.for('proxyless.SearchPlugin');
 

@@ -18,7 +18,7 @@ import { autoWorkers } from './data-parallel.js';
 import { PathWeights, trainBatches, ValidationStream } from './search-data.js';
 import { SearchWorkerFailed, SearchWorkers } from './search-workers.js';
 import { evaluateNetwork } from './train-network.js';
-import type { Trainer } from './trainer.js';
+import type { Trainer } from '../session/search-session.js';
 import { learningRateAt, NonFiniteLoss, weightStepOptionFields, WeightStep } from './weight-step.js';
 
 export const searchTrainerOptions = z
