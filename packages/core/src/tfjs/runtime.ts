@@ -13,8 +13,13 @@ export function ensureGradients(): Promise<void> {
   if (!registered) {
     registered = (async () => {
       if (tf.getGradient('Conv2D') && tf.getGradient('DepthwiseConv2dNative') && tf.getGradient('FusedBatchNorm')) return;
-      // @ts-ignore -- generated plain-JS module, typed by vendor/tfjs-gradients.d.ts
-      await import('../../vendor/tfjs-gradients.js');
+      try {
+        // @ts-ignore -- generated plain-JS module (npm run build), typed by vendor/tfjs-gradients.d.ts
+        await import('../../vendor/tfjs-gradients.js');
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+        throw new Error("proxyless: @proxyless/core's vendor/tfjs-gradients.js is missing: it is generated from the installed @tensorflow/tfjs-core by `npm run build` (in a checkout of this repository); run that first");
+      }
       if (!tf.getGradient('Conv2D')) {
         throw new Error('proxyless: failed to register TensorFlow.js gradients (Conv2D still has none); is more than one version of @tensorflow/tfjs-core installed? Run `npm ls @tensorflow/tfjs-core`.');
       }
