@@ -68,11 +68,17 @@ export function workerExecArgv(): string[] {
   return out;
 }
 
-/** A FIFO of one worker's messages, failing every waiter once the worker fails or exits early. */
+/**
+ * A FIFO of the messages from one peer (a worker, on rank 0; rank 0, on a worker), failing every
+ * waiter once the peer fails or exits early.
+ */
 export class Inbox<M extends { readonly type: string; readonly message?: string } = WorkerMessage> {
   private readonly queue: M[] = [];
   private waiters: { resolve: (m: M) => void; reject: (e: Error) => void }[] = [];
   private error: Error | undefined;
+
+  /** `from`: the peer, as errors name it. */
+  constructor(private readonly from = 'a worker') {}
 
   push(m: M): void {
     const w = this.waiters.shift();
@@ -86,11 +92,18 @@ export class Inbox<M extends { readonly type: string; readonly message?: string 
     this.waiters = [];
   }
 
-  async next<T extends M['type']>(type: T): Promise<Extract<M, { type: T }>> {
+  /** The next message, whatever its type. */
+  async take(): Promise<M> {
     const m = this.queue.shift() ?? (this.error ? undefined : await new Promise<M>((resolve, reject) => this.waiters.push({ resolve, reject })));
     if (!m) throw this.error!;
-    if (m.type === 'failed') throw new Error(m.message ?? 'a worker failed');
-    if (m.type !== type) throw new Error(`data-parallel: expected '${type}' from a worker, got '${m.type}'`);
+    if (m.type === 'failed') throw new Error(m.message ?? `${this.from} failed`);
+    return m;
+  }
+
+  /** The next message, which must be of `type`. */
+  async next<T extends M['type']>(type: T): Promise<Extract<M, { type: T }>> {
+    const m = await this.take();
+    if (m.type !== type) throw new Error(`data-parallel: expected '${type}' from ${this.from}, got '${m.type}'`);
     return m as Extract<M, { type: T }>;
   }
 }

@@ -14,7 +14,7 @@ import type { Network } from '../spaces/search-space.js';
 import { ensureGradients } from '../tfjs/runtime.js';
 import { evaluationShare, gateGradientShare } from './arch-compute.js';
 import { assignFlat, flattenVariables, shardRange, type StepShare, type TrainCollective } from './collective.js';
-import { checksum } from './data-parallel.js';
+import { checksum, Inbox } from './data-parallel.js';
 import { PathWeights, trainBatches, validationBatchAt } from './search-data.js';
 import { replicatedVariables, type SearchCommand, type SearchWorkerData, type SearchWorkerMessage } from './search-workers.js';
 import { WeightStep } from './weight-step.js';
@@ -23,22 +23,8 @@ const port = parentPort!;
 const data = workerData as SearchWorkerData;
 const send = (m: SearchWorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-const queue: SearchCommand[] = [];
-const waiters: ((m: SearchCommand) => void)[] = [];
-port.on('message', (m: SearchCommand) => {
-  const w = waiters.shift();
-  if (w) w(m);
-  else queue.push(m);
-});
-function next(): Promise<SearchCommand> {
-  const m = queue.shift();
-  return m ? Promise.resolve(m) : new Promise((resolve) => waiters.push(resolve));
-}
-async function expect<T extends SearchCommand['type']>(type: T): Promise<Extract<SearchCommand, { type: T }>> {
-  const m = await next();
-  if (m.type !== type) throw new Error(`expected '${type}' from rank 0, got '${m.type}'`);
-  return m as Extract<SearchCommand, { type: T }>;
-}
+const inbox = new Inbox<SearchCommand>('rank 0');
+port.on('message', (m: SearchCommand) => inbox.push(m));
 
 interface StoredConfig {
   readonly seed: number;
@@ -87,11 +73,11 @@ async function main(): Promise<void> {
     size: data.size,
     async allReduceGradients(share: StepShare) {
       send({ type: 'share', share }, [share.gradients.buffer as ArrayBuffer]);
-      return (await expect('reduced')).share;
+      return (await inbox.next('reduced')).share;
     },
     async averageState(state: Float32Array) {
       send({ type: 'state', state }, [state.buffer as ArrayBuffer]);
-      return (await expect('averaged')).state;
+      return (await inbox.next('averaged')).state;
     },
   };
   const exitAt = failAt();
@@ -118,7 +104,7 @@ async function main(): Promise<void> {
   };
   send({ type: 'ready' });
   for (;;) {
-    const c = await next();
+    const c = await inbox.take();
     switch (c.type) {
       case 'weight': {
         if (c.step === exitAt) process.exit(3);

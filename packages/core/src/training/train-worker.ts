@@ -6,24 +6,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { composeNetwork } from '../runtime/compose-network.js';
 import { ensureGradients } from '../tfjs/runtime.js';
 import { assignFlat, flattenVariables, type StepShare, type TrainCollective } from './collective.js';
-import { checksum, type RankZeroMessage, type TrainWorkerData, type WorkerMessage } from './data-parallel.js';
+import { checksum, Inbox, type RankZeroMessage, type TrainWorkerData, type WorkerMessage } from './data-parallel.js';
 import { trainNetwork } from './train-network.js';
 
 const port = parentPort!;
 const data = workerData as TrainWorkerData;
 const send = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-const queue: RankZeroMessage[] = [];
-const waiters: ((m: RankZeroMessage) => void)[] = [];
-port.on('message', (m: RankZeroMessage) => {
-  const w = waiters.shift();
-  if (w) w(m);
-  else queue.push(m);
-});
-function next(): Promise<RankZeroMessage> {
-  const m = queue.shift();
-  return m ? Promise.resolve(m) : new Promise((resolve) => waiters.push(resolve));
-}
+const inbox = new Inbox<RankZeroMessage>('rank 0');
+port.on('message', (m: RankZeroMessage) => inbox.push(m));
 
 async function main(): Promise<void> {
   tf.enableProdMode();
@@ -36,15 +27,11 @@ async function main(): Promise<void> {
     size: data.size,
     async allReduceGradients(share: StepShare) {
       send({ type: 'share', share }, [share.gradients.buffer as ArrayBuffer]);
-      const m = await next();
-      if (m.type !== 'reduced') throw new Error(`data-parallel worker: expected 'reduced', got '${m.type}'`);
-      return m.share;
+      return (await inbox.next('reduced')).share;
     },
     async averageState(state: Float32Array) {
       send({ type: 'state', state }, [state.buffer as ArrayBuffer]);
-      const m = await next();
-      if (m.type !== 'averaged') throw new Error(`data-parallel worker: expected 'averaged', got '${m.type}'`);
-      return m.state;
+      return (await inbox.next('averaged')).state;
     },
   };
   await trainNetwork(network, dataset, data.options, { seed: data.seed, collective });
