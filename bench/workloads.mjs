@@ -269,6 +269,8 @@ export async function runInference({ seed = 1, minDurationMs = 1000 } = {}) {
 // between consecutive `afterWeightStep` / `onStep` reports (data loading included; it is in memory).
 
 const SUBSET = fileURLToPath(new URL('../examples/fashion-mnist/data', import.meta.url));
+/** The committed subset, `train` images for training plus 64 for validation. */
+const subsetData = (train) => ({ use: 'fashion-mnist', options: { dir: SUBSET, validation: 64, limit: { train: train + 64, test: 64 } } });
 const stepMedianMs = (stamps, warmup) => {
   const gaps = [];
   for (let i = Math.max(1, warmup); i < stamps.length; i++) gaps.push(stamps[i] - stamps[i - 1]);
@@ -278,11 +280,11 @@ const stepMedianMs = (stamps, warmup) => {
 /** (a) with `workers` threads: the search's warm-up weight steps on the full.yaml space, batch 64. */
 export async function runSupernetWorkers({ workers = 2, batch: batchSize = 64, warmup = 3, steps = 20, seed = 1 }) {
   const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-dp-'));
-  const batches = warmup + steps + 1;
+  const batches = warmup + steps + 1; // one more than timed: steps are timed between consecutive reports
   const config = {
     seed,
     backend: { use: '@proxyless/backend-wasm' },
-    data: { use: 'fashion-mnist', options: { dir: SUBSET, validation: 64, limit: { train: batchSize * batches + 64, test: 64 } } },
+    data: subsetData(batchSize * batches),
     space: { use: '@proxyless/space-mbconv', options: SPACE_OPTIONS },
     strategy: { use: '@proxyless/strategy-binaryconnect', options: { mode: 'two' } },
     trainer: {
@@ -310,7 +312,7 @@ export async function runCompactWorkers({ workers = 2, batch: batchSize = 128, w
   const record = {
     seed,
     backend: { use: '@proxyless/backend-wasm' },
-    data: { use: 'fashion-mnist', options: { dir: SUBSET, validation: 64, limit: { train: batchSize * batches + 64, test: 64 } } },
+    data: subsetData(batchSize * batches),
     space: { use: '@proxyless/space-mbconv', options: SPACE_OPTIONS },
     architecture: ARCHITECTURE,
   };
