@@ -61,7 +61,8 @@ export function modelDirOf(dir: string): string {
 /**
  * `proxyless export <model-dir | run-dir>`: saves a trained model in a format other runtimes load, through
  * the space's optional `exportModel` (the mbconv space writes a TF.js LayersModel), checked against
- * the trained network on test examples.
+ * the trained network on test examples; with `--format net-config`, the architecture as its space's
+ * official net config (`exportNetConfig`).
  */
 export async function exportCommand(ctx: CommandContext, modelDir: string, opts: ExportOptions): Promise<number> {
   const { out } = ctx;
