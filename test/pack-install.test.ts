@@ -95,7 +95,7 @@ describe('the packages installed from their tarballs, outside the repository', (
     }
   });
 
-  it('packs (dist, README, LICENSE, the schema, the wasm kernels, the gradient bundle; no tests), installs and runs validate, a two-step search with a third-party strategy, export and inspect', async () => {
+  it('packs (dist, README, LICENSE, the schema, the wasm kernels, the gradient bundle; no tests), installs and runs validate, a two-step search with a third-party strategy, export and inspect; the types check without the optional peers', async () => {
     for (const built of ['packages/cli/dist/bin.js', 'packages/core/vendor/tfjs-gradients.js', 'packages/backend-wasm/wasm/kernels-simd.wasm']) {
       expect(existsSync(join(repoRoot, built)), `${built} is missing: build first (npm run build)`).toBe(true);
     }
@@ -183,6 +183,12 @@ describe('the packages installed from their tarballs, outside the repository', (
     const inspected = await npx(['inspect', 'run/exported/net-config.json', '--resolution', '28', '--json']);
     expect(inspected.code, inspected.stderr).toBe(0);
     expect((JSON.parse(inspected.stdout) as { architecture: unknown }).architecture).toEqual(s.architecture);
+
+    // a TypeScript user's strict check of every package's types (skipLibCheck off) passes without the optional peer
+    const names = results.map((r) => r.name);
+    writeFileSync(join(proj, 'check.ts'), names.map((n, i) => `import * as p${i} from '${n}';`).join('\n') + `\nexport const loaded: number = [${names.map((_, i) => `p${i}`).join(', ')}].length;\n`);
+    writeFileSync(join(proj, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false }, files: ['check.ts'] }));
+    await ok(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', '.'], proj);
 
     // a LayersModel export needs the optional peer: the error names it and the install line
     const trained = await npx(['train', 'run/architecture.json', '--epochs', '1', '--max-batches-per-epoch', '1', '--quiet']);
