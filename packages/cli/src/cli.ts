@@ -205,10 +205,10 @@ Examples:
 
   program
     .command('export')
-    .description("save a trained model in a format other runtimes load (the space's exportModel: a TF.js LayersModel for mbconv), checked against the trained network")
-    .argument('<model-dir>', 'model directory written by `proxyless train`, or a run directory whose model/ holds one')
-    .option('-o, --out <dir>', 'folder to write (default: <model-dir>/exported)')
-    .option('--format <format>', 'format to write: tfjs-layers (a TF.js LayersModel; the only format spaces export today)')
+    .description("save a trained model in a format other runtimes load (tfjs-layers: a TF.js LayersModel, checked against the trained network), or its architecture as an official ProxylessNAS net config (net-config, checked by reading it back)")
+    .argument('<model-dir>', 'model directory written by `proxyless train`, or a run directory whose model/ holds one (net-config: any folder with an architecture.json, e.g. a derived run)')
+    .option('-o, --out <dir>', 'folder to write (default: <model-dir>/exported; net-config writes net-config.json there)')
+    .option('--format <format>', 'tfjs-layers (default; the space\'s exportModel: mbconv, tree-cell) or net-config (ProxylessNASNets for mbconv, PyramidTreeNet for tree-cell; no weights needed)')
     .option('--check <n>', 'test examples on which the exported model must predict what the trained network does (0: no check; default: 256)')
     .option('--backend <name>', 'backend plugin to run on (default: the one in architecture.json, else cpu)')
     .addHelpText(
@@ -217,7 +217,8 @@ Examples:
 Examples:
   $ proxyless export runs/try1/model
   $ proxyless export runs/try1 --format tfjs-layers      # the run directory's model/
-  $ proxyless export runs/try1/model --out web/model --json`,
+  $ proxyless export runs/try1/model --out web/model --json
+  $ proxyless export runs/try1 --format net-config      # runs/try1/exported/net-config.json (after proxyless derive)`,
     )
     .action(act((ctx, dir: string, opts: ExportOptions) => exportCommand(ctx, dir, opts)));
 

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { checkExportedLayersModel, saveLayersModelDir, type ExportedModel, type ExportModelOptions, type Network } from '@proxyless/core';
+import { checkExportedLayersModel, importTfjsLayers, saveLayersModelDir, type ExportedModel, type ExportModelOptions, type Network } from '@proxyless/core';
 import type { ConvBn, MBConv } from './modules.js';
 import { MBConvNetwork } from './network.js';
 
 type Tfl = typeof import('@tensorflow/tfjs-layers');
+/** @tensorflow/tfjs-layers (an optional peer: a clear error with the install line when it is absent). */
+const loadTfjsLayers = (): Promise<Tfl> => importTfjsLayers(() => import('@tensorflow/tfjs-layers'), '@proxyless/space-mbconv');
 
 
 const layerName = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, '__');
@@ -17,7 +19,7 @@ const layerName = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, '__
 export async function toLayersModel(network: Network): Promise<LayersModel> {
   if (!(network instanceof MBConvNetwork)) throw new Error('toLayersModel: expects a network built by the mbconv space');
   if (!network.compact) throw new Error('toLayersModel: expects a compact network (build one with space.buildCompact(architecture), optionally inheritWeights from the supernet)');
-  const tfl: Tfl = await import('@tensorflow/tfjs-layers');
+  const tfl: Tfl = await loadTfjsLayers();
   const g = network.geometry;
   const weights: [{ setWeights(w: tf.Tensor[]): void }, tf.Tensor[]][] = [];
   const bnMomentum = 1 - g.bn.momentum;
@@ -91,7 +93,7 @@ export async function exportLayersModel(network: Network, dir: string): Promise<
  */
 export async function exportCheckedLayersModel(network: Network, dir: string, options: ExportModelOptions = {}): Promise<ExportedModel> {
   const exported = await exportLayersModel(network, dir);
-  return checkExportedLayersModel(network, exported, options, async (handler) => (await import('@tensorflow/tfjs-layers')).loadLayersModel(handler));
+  return checkExportedLayersModel(network, exported, options, async (handler) => (await loadTfjsLayers()).loadLayersModel(handler));
 }
 
 // Kept as exports of this package for its users (they live in core now).

@@ -1,5 +1,5 @@
 import { definePlugin } from '@proxyless/core';
-import { readNetConfig } from './net-config.js';
+import { readNetConfig, toNetConfig } from './net-config.js';
 import { mbconvSpaceOptions } from './options.js';
 import { MBConvSpace } from './space.js';
 
@@ -17,4 +17,5 @@ export const mbconvSpacePlugin = definePlugin({
     if (typeof file !== 'object' || file === null || (file as { name?: unknown }).name !== 'ProxylessNASNets') return undefined;
     return readNetConfig(file, opts.resolution === undefined ? {} : { resolution: opts.resolution });
   },
+  exportArchitecture: (space, architecture) => ({ format: 'ProxylessNASNets', file: toNetConfig(space, architecture) }),
 });

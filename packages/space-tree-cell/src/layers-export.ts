@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { checkExportedLayersModel, saveLayersModelDir, type BatchNorm, type ExportedModel, type ExportModelOptions, type Network } from '@proxyless/core';
+import { checkExportedLayersModel, importTfjsLayers, saveLayersModelDir, type BatchNorm, type ExportedModel, type ExportModelOptions, type Network } from '@proxyless/core';
 import { GroupedRootConv, Identity, Pool, PreActConv, SepConv, type ResidualTreeBlock } from './modules.js';
 import { PyramidTreeNetwork } from './network.js';
 
 type Tfl = typeof import('@tensorflow/tfjs-layers');
+/** @tensorflow/tfjs-layers (an optional peer: a clear error with the install line when it is absent). */
+const loadTfjsLayers = (): Promise<Tfl> => importTfjsLayers(() => import('@tensorflow/tfjs-layers'), '@proxyless/space-tree-cell');
 
 
 const layerName = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, '__');
@@ -57,7 +59,7 @@ export function dilateDepthwiseKernel(w: tf.Tensor, d: number): tf.Tensor4D {
 export async function toLayersModel(network: Network): Promise<LayersModel> {
   if (!(network instanceof PyramidTreeNetwork)) throw new Error('toLayersModel: expects a network built by the tree-cell space');
   if (!network.compact) throw new Error('toLayersModel: expects a compact network (build one with space.buildCompact(architecture), optionally inheritWeights from the supernet)');
-  const tfl: Tfl = await import('@tensorflow/tfjs-layers');
+  const tfl: Tfl = await loadTfjsLayers();
   const weights: [{ setWeights(w: tf.Tensor[]): void }, tf.Tensor[]][] = [];
   const owned: tf.Tensor[] = [];
   const momentum = 1 - network.geometry.bn.momentum;
@@ -187,7 +189,7 @@ export async function exportLayersModel(network: Network, dir: string): Promise<
 /** `TreeCellSpace.exportModel`: saves the LayersModel and, given `check` inputs, fails unless it predicts the network's argmax. */
 export async function exportCheckedLayersModel(network: Network, dir: string, options: ExportModelOptions = {}): Promise<ExportedModel> {
   const exported = await exportLayersModel(network, dir);
-  return checkExportedLayersModel(network, exported, options, async (handler) => (await import('@tensorflow/tfjs-layers')).loadLayersModel(handler));
+  return checkExportedLayersModel(network, exported, options, async (handler) => (await loadTfjsLayers()).loadLayersModel(handler));
 }
 
 // Kept as exports of this package for its users (they live in core now).

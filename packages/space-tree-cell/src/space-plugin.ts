@@ -1,6 +1,6 @@
 import { definePlugin } from '@proxyless/core';
 import { treeCellSpaceOptions } from './options.js';
-import { readPyramidTreeNet } from './pyramid-tree-net.js';
+import { readPyramidTreeNet, toPyramidTreeNet } from './pyramid-tree-net.js';
 import { TreeCellSpace } from './space.js';
 
 /** `space: { use: '@proxyless/space-tree-cell', options: {...} }`. */
@@ -17,4 +17,5 @@ export const treeCellSpacePlugin = definePlugin({
     if (typeof file !== 'object' || file === null || (file as { name?: unknown }).name !== 'PyramidTreeNet') return undefined;
     return readPyramidTreeNet(file, opts.resolution === undefined ? {} : { resolution: opts.resolution });
   },
+  exportArchitecture: (space, architecture) => ({ format: 'PyramidTreeNet', file: toPyramidTreeNet(space, architecture) }),
 });

@@ -13,6 +13,26 @@ export const LayersModelFiles = Object.freeze({ model: 'model.json', weights: 'w
 /** The format name `exportModel` reports for it. */
 export const LAYERS_MODEL_FORMAT = 'tfjs-layers-model';
 
+/**
+ * Loads @tensorflow/tfjs-layers, an optional peer dependency of the spaces that export a LayersModel:
+ * `load` is the space's own `() => import('@tensorflow/tfjs-layers')` (so it resolves from the space's
+ * package). When the package is not installed, the error says what needs it and the exact install line.
+ */
+export async function importTfjsLayers<T>(load: () => Promise<T>, neededBy: string): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && String(e.message).includes('@tensorflow/tfjs-layers')) {
+      throw new Error(
+        `${neededBy}: exporting a TF.js LayersModel needs @tensorflow/tfjs-layers@${tf.version_core}, an optional peer dependency that is not installed; ` +
+          `install it next to proxyless with \`npm install @tensorflow/tfjs-layers@${tf.version_core}\``,
+      );
+    }
+    throw err;
+  }
+}
+
 /** What saving needs of a tfjs-layers `LayersModel`. */
 export interface SavableLayersModel {
   save(handler: tf.io.IOHandler): Promise<unknown>;

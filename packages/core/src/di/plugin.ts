@@ -58,6 +58,13 @@ export interface PluginDescriptor<T = unknown, S extends z.ZodType = z.ZodType> 
    * `undefined` when the file is not one. `proxyless inspect` asks through it.
    */
   importArchitecture?(file: unknown, options: { readonly resolution?: number }): { readonly space: T; readonly architecture: Architecture } | undefined;
+  /**
+   * Optional (spaces): the inverse of `importArchitecture`: an architecture of a space this plugin
+   * created, as the file another tool reads (e.g. an official ProxylessNAS net config) and
+   * `importArchitecture` reads back to the same architecture. `format` names it (the file's `name`).
+   * `proxyless export --format net-config` writes it.
+   */
+  exportArchitecture?(space: T, architecture: Architecture): { readonly format: string; readonly file: Record<string, unknown> };
 }
 
 /**
