@@ -23,8 +23,10 @@ export interface ChartSeries {
   readonly opacity?: number;
   /** Canvas dash pattern, e.g. [4, 3]. */
   readonly dash?: readonly number[];
-  /** Text drawn next to each marker and shown on hover, same order as points. */
+  /** Text of each point, same order as points: shown on hover, and drawn next to the marker unless showLabels is false. */
   readonly labels?: readonly string[];
+  /** Draw the labels next to the markers (default true; false for many points: hover only). */
+  readonly showLabels?: boolean;
   /** A line across nulls and across x values of other series (default: only across other series' x). */
   readonly spanGaps?: boolean;
 }
@@ -86,6 +88,7 @@ interface WireSeries {
   readonly width: number;
   readonly dash?: number[];
   readonly labels?: string[];
+  readonly showLabels?: boolean;
   readonly spanGaps?: boolean;
 }
 
@@ -137,7 +140,7 @@ function toWire(spec: ChartSpec): WireChart {
       style: s.style ?? 'line',
       width: s.width ?? (s.style === 'markers' ? 7 : 1.5),
       ...(s.dash ? { dash: [...s.dash] } : {}),
-      ...(s.labels ? { labels: pts.map((p) => p.label ?? '') } : {}),
+      ...(s.labels ? { labels: pts.map((p) => p.label ?? ''), showLabels: s.showLabels !== false } : {}),
       ...(s.spanGaps ? { spanGaps: true } : {}),
     });
   }
@@ -281,7 +284,7 @@ const CHART_RUNTIME = String.raw`(function () {
       ctx.font = Math.round(10 * r) + 'px sans-serif';
       ctx.fillStyle = '#333';
       spec.series.forEach(function (s, k) {
-        if (!s.labels || !u.series[k + 1].show) return;
+        if (!s.labels || !s.showLabels || !u.series[k + 1].show) return;
         var xs = spec.xs[s.xi];
         s.labels.forEach(function (label, i) {
           if (!label || s.y[i] == null) return;
@@ -346,7 +349,7 @@ const CHART_RUNTIME = String.raw`(function () {
       var one = {
         label: s.name,
         stroke: s.color,
-        width: s.style === 'markers' ? 0 : s.width,
+        width: s.style === 'markers' ? 2 : s.width, // markers: no line is drawn (paths), this is the legend swatch
         spanGaps: !!s.spanGaps,
         value: function (u, v) { return yf(v); },
         points: s.style === 'line' ? { show: false } : { show: true, size: s.style === 'markers' ? s.width : 7, fill: s.color, stroke: '#ffffff', width: 1 }
