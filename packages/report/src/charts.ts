@@ -92,8 +92,8 @@ interface WireSeries {
   readonly spanGaps?: boolean;
 }
 
-/** 6 significant digits: plenty for a chart, and short in the page. */
-const round = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(6)));
+/** x: 6 significant digits (steps stay exact); y: 4, as shown on hover and well below a pixel of a chart. */
+const round = (v: number | null, digits = 6): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));
 
 function withOpacity(color: string, opacity: number | undefined): string {
   if (opacity === undefined || opacity >= 1 || !/^#[0-9a-fA-F]{6}$/.test(color)) return color;
@@ -124,7 +124,7 @@ function toWire(spec: ChartSpec): WireChart {
     // sorted by x, one point per x (uPlot aligns the series of a chart on their x values)
     const seen = new Set<number>();
     const pts = s.points
-      .map(([x, y], i) => ({ x: round(x), y: round(y), label: s.labels?.[i] }))
+      .map(([x, y], i) => ({ x: round(x), y: round(y, 4), label: s.labels?.[i] }))
       .filter((p): p is { x: number; y: number | null; label: string | undefined } => p.x !== null && !seen.has(p.x) && (seen.add(p.x), true))
       .sort((a, b) => a.x - b.x);
     if (pts.length === 0) continue;
@@ -149,7 +149,7 @@ function toWire(spec: ChartSpec): WireChart {
   if (series.length) {
     for (const h of spec.hLines ?? []) {
       if (!Number.isFinite(h.value)) continue;
-      series.push({ name: h.label, color: h.color, xi: xsOf([x0, x1]), y: [round(h.value), round(h.value)], style: 'line', width: 1.5, dash: [...(h.dash ?? [6, 4])] });
+      series.push({ name: h.label, color: h.color, xi: xsOf([x0, x1]), y: [round(h.value, 4), round(h.value, 4)], style: 'line', width: 1.5, dash: [...(h.dash ?? [6, 4])] });
     }
     if (spec.diagonal !== undefined) {
       const lo = Math.min(x0, ...allY);
