@@ -84,7 +84,7 @@ describe('proxyless latency predict', () => {
     // one self-contained page: uPlot inlined, the held-out points as data, a y = x line
     const page = readFileSync(join(out, 'scatter.html'), 'utf8');
     expect(page).toContain('<figure class="chart predicted-vs-measured"');
-    expect(page).toMatch(/<script>\/\*! uPlot [\d.]+\n/);
+    expect(page).toMatch(/<script>\/\*! uPlot [\d.]+ \(github.com\/leeoniya\/uPlot\)\nThe MIT License/);
     expect(page).not.toMatch(/<script[^>]*\bsrc=|<link\b/);
     const data = JSON.parse(page.match(/<script type="application\/json" class="chart-data">([\s\S]*?)<\/script>/)![1]!) as { series: { name: string; y: number[] }[] };
     expect(data.series.map((s) => s.name.replace(/ \(.*/, ''))).toEqual(['y = x', 'table sum', 'predictor']);

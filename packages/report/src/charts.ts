@@ -436,7 +436,9 @@ export function chartStyles(): string {
 /** The <script>s that draw every chart of the page: uPlot (with its MIT license) and the runtime. Put them at the end of <body>. */
 export function chartScripts(): string {
   const u = uplot();
-  return `<script>/*! uPlot ${u.version}\n${u.license}\n*/\n${u.js}</script>\n<script>${CHART_RUNTIME}</script>`;
+  // uPlot's own one-line banner is replaced by this one (same attribution plus the license text, and no
+  // URL: a report contains no address at all)
+  return `<script>/*! uPlot ${u.version} (github.com/leeoniya/uPlot)\n${u.license}\n*/\n${u.js.replace(/^\/\*![^*]*\*\/\s*/, '')}</script>\n<script>${CHART_RUNTIME}</script>`;
 }
 
 /** A short line under a chart group explaining zoom and hover. */
