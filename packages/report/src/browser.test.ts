@@ -147,6 +147,11 @@ describe.skipIf(!haveChromium)('reports in a real headless browser', () => {
     expect(await page.isHidden('figure.prob-0')).toBe(true);
     const p = await canvasPixels(page, 'figure.prob-1', '#0072B2');
     expect(p.colored).toBeGreaterThan(20);
+    // a narrower window: the charts follow the page width
+    const width = () => page.$eval('figure.curve-loss', (f) => (f as unknown as { uplot: { width: number } }).uplot.width);
+    const wide = await width();
+    await page.setViewportSize({ width: 600, height: 900 });
+    await expect.poll(width).toBeLessThan(wide);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -183,6 +188,17 @@ describe.skipIf(!haveChromium)('reports in a real headless browser', () => {
     expect(p.colored).toBeGreaterThan(40 * 5); // 40 markers of about 6 px across
     expect(await page.locator('figure.predicted-vs-measured .u-legend').textContent()).toContain('y = x');
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('catches a chart that cannot be drawn: the page says so and the console error is seen by these checks', async () => {
+    const html = chartPage({ title: 't', charts: [{ id: 'broken', title: 'broken', xLabel: 'x', yLabel: 'y', series: [{ name: 's', color: '#0072B2', points: [[0, 1], [1, 2]] }] }] });
+    const out = join(tempDir('proxyless-chart-page-'), 'broken.html');
+    writeFileSync(out, html.replace(/(<script type="application\/json" class="chart-data">)[\s\S]*?(<\/script>)/, '$1{"xs": [$2'));
+    const page = await open(pathToFileURL(out).href);
+    expect(await page.getAttribute('figure.broken', 'data-chart-ready')).toBe('error');
+    expect(await page.locator('figure.broken').textContent()).toContain('This chart could not be drawn');
+    expect(errors).toEqual([expect.stringMatching(/^console error: SyntaxError/)]);
     await page.close();
   });
 });
