@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { composeRuntime, Rng } from '@proxyless/core';
+import { composeRuntime, Rng, writeFileAtomic } from '@proxyless/core';
+import { chartPage } from '@proxyless/report';
 import {
   buildLatencyTable,
   readLatencyConfig,
@@ -165,7 +166,7 @@ const metricLine = (name: string, m: PredictionMetrics) =>
 /**
  * `proxyless latency predict <config> --table <file>`: samples architectures, measures them, fits
  * the predictor and reports its accuracy on held-out ones (predictor.json, samples.jsonl,
- * report.json, scatter.svg in --out).
+ * report.json and scatter.html, an interactive predicted-vs-measured plot, in --out).
  */
 export async function latencyPredictCommand(ctx: CommandContext, config: string, flags: LatencyPredictFlags): Promise<number> {
   const { out, io } = ctx;
@@ -206,14 +207,17 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
     mkdirSync(dir, { recursive: true });
     r.predictor.save(join(dir, 'predictor.json'));
     writeFileSync(join(dir, 'samples.jsonl'), r.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
-    writeFileSync(join(dir, 'scatter.svg'), r.svg);
+    writeFileAtomic(
+      join(dir, 'scatter.html'),
+      chartPage({ title: r.scatter.title, note: `${r.samples.length} architectures measured on ${composed.backend.name}; the predictor was fitted on ${r.samples.filter((s) => s.split === 'fit').length} of them and is shown on the others.`, charts: [r.scatter] }),
+    );
     const seconds = (Date.now() - t0) / 1000;
     const report = { command: 'latency predict', dir, fit, test, measured: r.samples.length, interrupted: r.interrupted, metrics: r.metrics, correction: r.predictor.model.correction, seconds };
     writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     out.result(`held-out architectures: ${r.metrics.predictor.n}`);
     out.result(metricLine('table sum', r.metrics.tableSum));
     out.result(metricLine('predictor', r.metrics.predictor));
-    out.result(`predictor: ${join(dir, 'predictor.json')}   scatter: ${join(dir, 'scatter.svg')}   (${duration(seconds)})`);
+    out.result(`predictor: ${join(dir, 'predictor.json')}   scatter: ${join(dir, 'scatter.html')}   (${duration(seconds)})`);
     out.emitJson(report);
     return r.interrupted ? 130 : 0;
   } finally {
@@ -274,7 +278,7 @@ Examples:
       .description('sample architectures, measure their whole-network latency, fit a predictor (table sum + learned correction) and report RMSE, MAPE and R² on held-out ones')
       .argument('<config>', 'config file with the space (and backend, data or input)')
       .requiredOption('-t, --table <file>', 'latency table of the same backend (from `proxyless latency build`)')
-      .option('-o, --out <dir>', 'folder for predictor.json, samples.jsonl, report.json and scatter.svg (default: latency-predictor)')
+      .option('-o, --out <dir>', 'folder for predictor.json, samples.jsonl, report.json and scatter.html (default: latency-predictor)')
       .option('--fit <n>', 'architectures to fit on (default 4000)')
       .option('--test <n>', 'held-out architectures to evaluate on (default 1000)')
       .option('--seed <n>', 'seed of the sampled architectures (default: the config\'s seed)'),
