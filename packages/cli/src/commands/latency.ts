@@ -15,7 +15,7 @@ import {
 import { UsageError } from '../errors.js';
 import { duration } from '../format.js';
 import type { WritableText } from '../output.js';
-import { onSigint, shellWord, type CommandContext } from './common.js';
+import { onSigint, shellWord, signalExitCode, type CommandContext, type StopSignal } from './common.js';
 
 /** Flags shared by `latency build` and `latency predict` (all strings, as commander gives them). */
 interface MeasureFlags {
@@ -116,10 +116,12 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
   const { space } = await composeRuntime(readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info }));
   const controller = new AbortController();
   let progress: CountProgress | undefined;
+  let stoppedBy: StopSignal = 'SIGINT';
   const removeSigint = onSigint(
-    () => {
+    (signal) => {
+      stoppedBy = signal;
       progress?.stop();
-      out.error('proxyless: interrupted — stopping after the op being measured (every measured entry is already saved); Ctrl-C again to quit now');
+      out.error(`proxyless: interrupted${signal === 'SIGTERM' ? ' (SIGTERM)' : ''} — stopping after the op being measured (every measured entry is already saved); a second signal quits now`);
       controller.abort();
       return true;
     },
@@ -152,7 +154,7 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
     if (r.noisy.length) out.result(`still noisy after every retry (spread > ${pct(maxSpread ?? 0.1)}): ${r.noisy.map((n) => `${n.key} (${pct(n.spread)})`).join(', ')}`);
     if (r.remaining > 0) out.result(`to continue: proxyless latency build ${shellWord(config)} --out ${shellWord(flags.out)}`);
     out.emitJson({ command: 'latency build', file: r.file, total: r.total, kept: r.kept, measured: r.measured, noisy: r.noisy, remaining: r.remaining, interrupted, seconds });
-    return interrupted ? 130 : 0;
+    return interrupted ? signalExitCode(stoppedBy) : 0;
   } finally {
     removeSigint();
     progress?.stop();

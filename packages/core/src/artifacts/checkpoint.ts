@@ -57,8 +57,37 @@ function readHeader(buf: Buffer, path: string): { json: unknown; tensors: Tensor
   if (version !== VERSION) throw new Error(`${path}: checkpoint version ${version}, this proxyless reads version ${VERSION}`);
   const headerLength = buf.readUInt32LE(12);
   if (16 + headerLength > buf.byteLength) throw new Error(`${path}: truncated checkpoint header`);
-  const header = JSON.parse(buf.toString('utf8', 16, 16 + headerLength)) as { json: unknown; tensors: TensorEntry[] };
-  return { ...header, base: 16 + headerLength };
+  let header: { json: unknown; tensors: unknown };
+  try {
+    header = JSON.parse(buf.toString('utf8', 16, 16 + headerLength)) as { json: unknown; tensors: unknown };
+  } catch (err) {
+    throw new Error(`${path}: the checkpoint header is not valid JSON (${(err as Error).message}); expected the header a proxyless search wrote — the file is damaged`);
+  }
+  if (!header || typeof header !== 'object' || !Array.isArray(header.tensors)) {
+    throw new Error(`${path}: checkpoint header field "tensors": got ${JSON.stringify((header as { tensors?: unknown } | null)?.tensors) ?? 'nothing'}; expected a list of tensor entries`);
+  }
+  const base = 16 + headerLength;
+  const tensors = header.tensors.map((e, i) => checkEntry(e, i, path, buf.byteLength - base));
+  return { json: header.json, tensors, base };
+}
+
+/** One tensor entry of the header, checked against itself and the bytes the file holds (nothing is allocated before). */
+function checkEntry(raw: unknown, i: number, path: string, dataBytes: number): TensorEntry {
+  const e = (raw ?? {}) as Partial<TensorEntry>;
+  const name = typeof e.name === 'string' ? e.name : `#${i}`;
+  const bad = (field: string, value: unknown, expected: string): never => {
+    throw new Error(`${path}: checkpoint tensor ${name}: ${field}: got ${JSON.stringify(value) ?? 'nothing'}; expected ${expected}`);
+  };
+  if (typeof e.name !== 'string' || !e.name) bad('name', e.name, 'a tensor name');
+  if (e.dtype !== 'float32' && e.dtype !== 'int32') bad('dtype', e.dtype, '"float32" or "int32"');
+  if (!Array.isArray(e.shape) || e.shape.length > 8 || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) bad('shape', e.shape, 'at most 8 non-negative integer dimensions');
+  const count = e.shape!.reduce((a, d) => a * d, 1);
+  if (e.length !== count * 4) bad('length', e.length, `${count * 4} bytes (4 per value of shape [${e.shape}])`);
+  if (typeof e.offset !== 'number' || !Number.isInteger(e.offset) || e.offset < 0 || e.offset % 4 !== 0) bad('offset', e.offset, 'a non-negative multiple of 4');
+  if (e.offset! + e.length! > dataBytes) {
+    throw new Error(`${path}: truncated checkpoint (tensor ${name} needs bytes up to ${e.offset! + e.length!} of the data, the file holds ${dataBytes})`);
+  }
+  return e as TensorEntry;
 }
 
 /** Reads a checkpoint; every tensor is new (the caller disposes them). */
@@ -67,9 +96,6 @@ export function loadCheckpoint(path: string): CheckpointData {
   const { base, ...header } = readHeader(buf, path);
   const tensors: Record<string, tf.Tensor> = {};
   for (const e of header.tensors) {
-    if (base + e.offset + e.length > buf.byteLength) {
-      throw new Error(`${path}: truncated checkpoint (tensor ${e.name} needs bytes up to ${base + e.offset + e.length}, file has ${buf.byteLength})`);
-    }
     const bytes = buf.buffer.slice(buf.byteOffset + base + e.offset, buf.byteOffset + base + e.offset + e.length);
     const values = e.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
     tensors[e.name] = tf.tensor(values, e.shape, e.dtype);

@@ -49,7 +49,7 @@ export function validationCount(n: number, validation: ValidationOption): number
   }
   const count = validation < 1 ? Math.round(n * validation) : validation;
   if (count >= n) {
-    throw new Error(`validation holds out ${count} of ${n} training images; at least one must stay for training`);
+    throw new Error(`data.options.validation: got ${validation}, which holds out ${count} of the ${n} training images; expected fewer than ${n} (at least one must stay for training)`);
   }
   return count;
 }
