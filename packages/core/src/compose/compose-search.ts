@@ -7,6 +7,7 @@ import { RUN_DIRECTORY_PLUGIN, RunFiles } from '../artifacts/run-directory-plugi
 import { lockRunDirectory, RUN_LOCK_FILE, type RunLock } from '../artifacts/run-lock.js';
 import { coreModule } from '../builtin-plugins.js';
 import { CONFIG_OBJECT_FILE, loadConfigFile, loadConfigObject, parseConfig, type LoadedConfig } from '../config/load-config.js';
+import { FieldError, InputError } from '../config/config-error.js';
 import type { ResolvedPlugin, SlotRef } from '../config/resolve-plugin.js';
 import type { SearchConfig, SearchConfigObject } from '../config/schema.js';
 import { softmaxCrossEntropy } from '../nn/loss.js';
@@ -83,18 +84,18 @@ const RUN_ARTIFACTS = [...Object.values(RunFiles), 'report.html'];
  */
 function checkNewRunDir(runDir: string, force: boolean): boolean {
   if (!existsSync(runDir)) return false;
-  if (!statSync(runDir).isDirectory()) throw new Error(`run directory ${runDir} is a file; expected a folder to create (or an empty one)`);
+  if (!statSync(runDir).isDirectory()) throw new InputError(`run directory ${runDir} is a file; expected a folder to create (or an empty one)`);
   const entries = readdirSync(runDir).filter((n) => n !== RUN_LOCK_FILE);
   if (entries.length === 0 || force) return true;
   if (entries.includes(RunFiles.config)) {
     const finished = entries.includes(RunFiles.result);
-    throw new Error(
+    throw new InputError(
       `run directory ${runDir} already holds a ${finished ? 'finished' : 'started'} run; ` +
         (finished ? '' : `continue it with: proxyless search --resume ${runDir}; `) +
         'choose another --out (or output.name), or pass --force to replace it',
     );
   }
-  throw new Error(`run directory ${runDir} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose another --out (or output.name), or pass --force to write into it`);
+  throw new InputError(`run directory ${runDir} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose another --out (or output.name), or pass --force to write into it`);
 }
 
 /** The resolved config written to a run directory: the normalized config plus where relative paths resolve. */
@@ -139,9 +140,9 @@ function openSearch(opts: ComposeOptions): { loaded: LoadedConfig; runDir?: stri
   const runDir = resolve(opts.resume);
   const stored = join(runDir, RunFiles.config);
   const checkpoint = join(runDir, RunFiles.checkpoint);
-  if (!existsSync(runDir)) throw new Error(`cannot resume: ${runDir} does not exist`);
-  if (!statSync(runDir).isDirectory()) throw new Error(`cannot resume: ${runDir} is a file; expected a run directory written by \`proxyless search\``);
-  if (!existsSync(stored)) throw new Error(`cannot resume: ${runDir} has no ${RunFiles.config} (is it a run directory?)`);
+  if (!existsSync(runDir)) throw new InputError(`cannot resume: ${runDir} does not exist`);
+  if (!statSync(runDir).isDirectory()) throw new InputError(`cannot resume: ${runDir} is a file; expected a run directory written by \`proxyless search\``);
+  if (!existsSync(stored)) throw new InputError(`cannot resume: ${runDir} has no ${RunFiles.config} (is it a run directory?)`);
   if (!existsSync(checkpoint)) throw new Error(`cannot resume: ${runDir} has no ${RunFiles.checkpoint} yet (the search stopped before its first checkpoint); start it again`);
   const result = join(runDir, RunFiles.result);
   if (!opts.allowFinished && existsSync(result)) throw new RunFinished(runDir, readJson(result));
@@ -154,7 +155,7 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message}); expected the file \`proxyless search\` wrote`);
+    throw new InputError(`${file}: not valid JSON (${(err as Error).message}); expected the file \`proxyless search\` wrote`);
   }
 }
 
@@ -217,6 +218,7 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
     return { session, config, ...(runDir ? { runDir } : {}), ...(resume ? { resume } : {}), release };
   } catch (err) {
     lock?.release();
+    if (err instanceof FieldError) err = err.inFile(loaded.file);
     if (created && runDir) {
       try {
         rmdirSync(runDir); // only when still empty: never anything another process wrote

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { FieldError, InputError } from '../config/config-error.js';
 import { disposeBatch, type Batch, type Dataset, type Split } from '../data/dataset.js';
 import { definePlugin } from '../di/plugin.js';
 import type { ExpectedLatency } from '../latency/latency-provider.js';
@@ -128,7 +129,7 @@ export class SearchTrainer implements Trainer {
       ...(o.evaluateEachEpoch ? ['the validation after each epoch (trainer.options.evaluateEachEpoch)'] : []),
     ];
     if (needs.length && dataset.validation.size === 0) {
-      throw new Error(`data.options.validation: the validation split is empty; expected held-out examples (validation > 0), which ${needs.join(' and ')} need`);
+      throw new FieldError('data.options.validation', (session.components.config as { data?: { options?: { validation?: unknown } } } | undefined)?.data?.options?.validation ?? 0, `held-out examples (validation > 0): the validation split is empty, and ${needs.join(' and ')} need it`);
     }
     if (resume) checkResume(resume, network, { epochs: o.epochs, batchesPerEpoch });
   }
@@ -416,7 +417,7 @@ export class SearchTrainer implements Trainer {
 function checkResume(resume: SessionSnapshot, network: Network, run: { epochs: number; batchesPerEpoch: number }): void {
   const file = resume.file ?? 'checkpoint';
   const bad = (field: string, value: unknown, expected: string): never => {
-    throw new Error(`${file}: ${field}: got ${JSON.stringify(value) ?? String(value)}; expected ${expected} — the checkpoint does not belong to this run's config`);
+    throw new InputError(`${file}: ${field}: got ${JSON.stringify(value) ?? String(value)}; expected ${expected} — the checkpoint does not belong to this run's config`);
   };
   const p = resume.json.trainer as Partial<Position> | undefined;
   if (!p || typeof p !== 'object') bad('trainer', p, 'the trainer\'s loop position (an object)');
