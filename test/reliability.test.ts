@@ -122,8 +122,8 @@ describe('signals: SIGTERM is handled like Ctrl-C', () => {
       },
       'architecture.json',
     );
-    const train = spawnCli(['train', file, '--epochs', '20', '--batch-size', '16', '--workers', '2', '--out', join(dir, 'model')], { cwd: dir });
-    await train.waitForStderr(/epoch 1\/20/);
+    const train = spawnCli(['train', file, '--epochs', '200', '--batch-size', '16', '--workers', '2', '--out', join(dir, 'model')], { cwd: dir });
+    await train.waitForStderr(/epoch +2\/200/);
     train.child.kill('SIGTERM');
     const r = await train.done;
     expect(r.code, r.stderr).toBe(143);

@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { composeRuntime, Rng } from '@proxyless/core';
 import {
   buildLatencyTable,
+  formatOf,
   readLatencyConfig,
   readLatencyTable,
   runPredictExperiment,
@@ -103,6 +104,30 @@ class CountProgress {
   }
 }
 
+/**
+ * `latency build --out`, checked before anything is measured: a .yaml/.yml/.json file (not a
+ * folder), in a folder that exists or can be created and is writable; an existing table must be
+ * readable (it is resumed).
+ */
+function checkTableOut(file: string): void {
+  const bad = (why: string) => new UsageError(`latency build: --out ${file}: ${why}`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw bad('is a folder; expected a table file (.yaml, .yml or .json) to write');
+  try {
+    formatOf(file);
+  } catch {
+    throw bad('expected a table file ending in .yaml, .yml (the official format) or .json');
+  }
+  let dir = dirname(file);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) throw bad(`${dir} is a file; expected a folder to write the table in`);
+  try {
+    accessSync(dir, fsConstants.W_OK);
+    if (existsSync(file)) accessSync(file, fsConstants.R_OK | fsConstants.W_OK);
+  } catch {
+    throw bad(`${existsSync(file) ? file : dir} is not writable`);
+  }
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** `proxyless latency build <config> --out <table>`: measures every distinct op of the space into a table. */
@@ -113,6 +138,7 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
   const retries = int('--retries', flags.retries, 0);
   const limit = int('--limit', flags.limit, 0);
   const file = resolve(flags.out);
+  checkTableOut(file);
   const { space } = await composeRuntime(readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info }));
   const controller = new AbortController();
   let progress: CountProgress | undefined;

@@ -161,13 +161,16 @@ describe('composeSearch: nothing lost, nothing overwritten, bad input refused be
   const dir0 = mkdtempSync(join(tmpdir(), 'proxyless-name-'));
 
   it.each([
-    ['validation: 0', { validation: 0 }, 'data.options.validation: the validation split is empty; expected held-out examples (validation > 0), which the architecture steps (trainer.options.epochs 1 > warmupEpochs 0) and the validation after each epoch (trainer.options.evaluateEachEpoch) need'],
-    ['validation larger than the data', { validation: 500 }, 'data.options.validation: got 500, which holds out 500 of the 96 training images; expected fewer than 96 (at least one must stay for training)'],
-  ])('%s: refused before the first step, and no run directory is left', async (_name, data, message) => {
+    ['validation: 0', { validation: 0 }, { path: 'data.options.validation', value: '0', expected: 'held-out examples (validation > 0): the validation split is empty, and the architecture steps (trainer.options.epochs 1 > warmupEpochs 0) and the validation after each epoch (trainer.options.evaluateEachEpoch) need it' }],
+    ['validation larger than the data', { validation: 500 }, { path: 'data.options.validation', value: '500', expected: 'fewer than 96 (it holds out 500 of the 96 training images; at least one must stay for training)' }],
+  ])('%s: refused before the first step as a config error of the file, and no run directory is left', async (_name, data, problem) => {
     const cfg = microConfig();
     const { dir, file } = write({ ...cfg, data: { ...(cfg['data'] as object), options: { ...(cfg['data'] as { options: object }).options, ...data } } });
     const runDir = join(dir, 'run');
-    await expect(composeSearch({ config: file, runDir, modules: [microModule], log: () => {} })).rejects.toThrow(message);
+    const err = await composeSearch({ config: file, runDir, modules: [microModule], log: () => {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).file).toBe(file);
+    expect((err as ConfigError).problems).toEqual([problem]);
     expect(existsSync(runDir)).toBe(false);
   });
 

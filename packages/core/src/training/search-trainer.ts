@@ -195,14 +195,26 @@ export class SearchTrainer implements Trainer {
     const o = this.options;
     const { network, strategy, dataset, latency, seed } = session.components;
     this.startedAt = Date.now();
+    // What `check` could not see (the strategy's own state) still fails naming the checkpoint, never with a bare tfjs message.
+    const restoring = async <T>(what: string, fn: () => T | Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!resume || err instanceof InputError) throw err;
+        throw new InputError(`${resume.file ?? 'checkpoint'}: ${what} cannot be restored: ${(err as Error).message}; expected a checkpoint of this run's config`);
+      }
+    };
     if (resume) {
-      session.restoreNetwork(resume);
-      this.weightStep.sgd.loadSlots(pick(resume.tensors, 'trainer/'));
-      this.pos = { ...(resume.json.trainer as Position) };
-      this.rng = new Rng(this.pos.rng);
+      this.check(session, resume);
+      await restoring('the network and the trainer state', () => {
+        session.restoreNetwork(resume);
+        this.weightStep.sgd.loadSlots(pick(resume.tensors, 'trainer/'));
+        this.pos = { ...(resume.json.trainer as Position) };
+        this.rng = new Rng(this.pos.rng);
+      });
     }
     this.secondsBefore = this.pos.metricsSeconds;
-    await session.prepareStrategy((logits, labels) => softmaxCrossEntropy(logits, labels, o.labelSmoothing), resume);
+    await restoring("the strategy's state", () => session.prepareStrategy((logits, labels) => softmaxCrossEntropy(logits, labels, o.labelSmoothing), resume));
     await this.startWorkers(session);
     const batchesPerEpoch = Math.min(dataset.train.numBatches(o.batchSize), o.maxBatchesPerEpoch ?? Infinity);
     const run: Run = {
