@@ -1,11 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { composeRuntime, Rng, writeFileAtomic } from '@proxyless/core';
 import { chartPage } from '@proxyless/report';
 import {
   buildLatencyTable,
+  formatOf,
   readLatencyConfig,
   readLatencyTable,
   runPredictExperiment,
@@ -16,7 +17,7 @@ import {
 import { UsageError } from '../errors.js';
 import { duration } from '../format.js';
 import type { WritableText } from '../output.js';
-import { onSigint, shellWord, type CommandContext } from './common.js';
+import { onSigint, shellWord, signalExitCode, type CommandContext, type StopSignal } from './common.js';
 
 /** Flags shared by `latency build` and `latency predict` (all strings, as commander gives them). */
 interface MeasureFlags {
@@ -104,6 +105,30 @@ class CountProgress {
   }
 }
 
+/**
+ * `latency build --out`, checked before anything is measured: a .yaml/.yml/.json file (not a
+ * folder), in a folder that exists or can be created and is writable; an existing table must be
+ * readable (it is resumed).
+ */
+function checkTableOut(file: string): void {
+  const bad = (why: string) => new UsageError(`latency build: --out ${file}: ${why}`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw bad('is a folder; expected a table file (.yaml, .yml or .json) to write');
+  try {
+    formatOf(file);
+  } catch {
+    throw bad('expected a table file ending in .yaml, .yml (the official format) or .json');
+  }
+  let dir = dirname(file);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) throw bad(`${dir} is a file; expected a folder to write the table in`);
+  try {
+    accessSync(dir, fsConstants.W_OK);
+    if (existsSync(file)) accessSync(file, fsConstants.R_OK | fsConstants.W_OK);
+  } catch {
+    throw bad(`${existsSync(file) ? file : dir} is not writable`);
+  }
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** `proxyless latency build <config> --out <table>`: measures every distinct op of the space into a table. */
@@ -114,13 +139,16 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
   const retries = int('--retries', flags.retries, 0);
   const limit = int('--limit', flags.limit, 0);
   const file = resolve(flags.out);
+  checkTableOut(file);
   const { space } = await composeRuntime(readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info }));
   const controller = new AbortController();
   let progress: CountProgress | undefined;
+  let stoppedBy: StopSignal = 'SIGINT';
   const removeSigint = onSigint(
-    () => {
+    (signal) => {
+      stoppedBy = signal;
       progress?.stop();
-      out.error('proxyless: interrupted — stopping after the op being measured (every measured entry is already saved); Ctrl-C again to quit now');
+      out.error(`proxyless: interrupted${signal === 'SIGTERM' ? ' (SIGTERM)' : ''} — stopping after the op being measured (every measured entry is already saved); a second signal quits now`);
       controller.abort();
       return true;
     },
@@ -153,7 +181,7 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
     if (r.noisy.length) out.result(`still noisy after every retry (spread > ${pct(maxSpread ?? 0.1)}): ${r.noisy.map((n) => `${n.key} (${pct(n.spread)})`).join(', ')}`);
     if (r.remaining > 0) out.result(`to continue: proxyless latency build ${shellWord(config)} --out ${shellWord(flags.out)}`);
     out.emitJson({ command: 'latency build', file: r.file, total: r.total, kept: r.kept, measured: r.measured, noisy: r.noisy, remaining: r.remaining, interrupted, seconds });
-    return interrupted ? 130 : 0;
+    return interrupted ? signalExitCode(stoppedBy) : 0;
   } finally {
     removeSigint();
     progress?.stop();

@@ -72,7 +72,7 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
     c.bindDerived<SessionSnapshot>(ResumeSnapshot, async (get) => {
       await get(Backend); // tensors (the checkpoint's too) can only exist once a backend is active
       const ckpt = loadCheckpoint(path);
-      return { json: ckpt.json as SessionSnapshot['json'], tensors: ckpt.tensors as Record<string, tf.Tensor> };
+      return { json: ckpt.json as SessionSnapshot['json'], tensors: ckpt.tensors as Record<string, tf.Tensor>, file: path };
     });
   }
   c.bindDerived<SearchSession>(SearchSession, async (get) => {
