@@ -27,6 +27,8 @@ interface MeasureFlags {
 }
 export interface LatencyBuildFlags extends MeasureFlags {
   out: string;
+  /** `browser`: measure inside headless Chromium (`--backend wasm|webgl` is then the page's TensorFlow.js backend). */
+  target?: string;
   maxSpread?: string;
   retries?: string;
   limit?: string;
@@ -113,7 +115,9 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
   const retries = int('--retries', flags.retries, 0);
   const limit = int('--limit', flags.limit, 0);
   const file = resolve(flags.out);
-  const { space } = await composeRuntime(readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info }));
+  const browser = browserTarget(flags);
+  const source = readLatencyConfig(config, { ...(flags.backend && !browser ? { backend: flags.backend } : {}), log: out.info });
+  const { space, input } = await composeRuntime(source);
   const controller = new AbortController();
   let progress: CountProgress | undefined;
   const removeSigint = onSigint(
@@ -127,7 +131,20 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
   );
   try {
     const t0 = Date.now();
-    const r = await buildLatencyTable({
+    const build = browser
+      ? async (o: Parameters<typeof buildLatencyTable>[0]) => {
+          const { buildBrowserLatencyTable } = await import('@proxyless/latency-browser');
+          const { spaceRef } = source;
+          return buildBrowserLatencyTable({
+            ...o,
+            backend: browser,
+            space: { spaceImport: spaceRef.use, resolveDir: source.configDir, ...(spaceRef.name ? { name: spaceRef.name } : {}), options: spaceRef.options ?? {}, input },
+            log: out.info,
+            onDevice: (d) => out.info(`measuring in ${d.device}`),
+          });
+        }
+      : buildLatencyTable;
+    const r = await build({
       file,
       ops: spaceOps(space, new Rng('latency-build-ops')),
       ...measure,
@@ -150,13 +167,22 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
     out.result(`${r.measured.length} entr${r.measured.length === 1 ? 'y' : 'ies'} measured, ${r.kept} kept, ${r.remaining} left; table: ${r.file} (${r.table.size} entries) in ${duration(seconds)}`);
     for (const m of r.measured) out.result(`  ${m.key}  ${m.mean.toFixed(4)} ms  spread ${pct(m.spread)}${m.attempts > 1 ? `  (${m.attempts} measurements)` : ''}`);
     if (r.noisy.length) out.result(`still noisy after every retry (spread > ${pct(maxSpread ?? 0.1)}): ${r.noisy.map((n) => `${n.key} (${pct(n.spread)})`).join(', ')}`);
-    if (r.remaining > 0) out.result(`to continue: proxyless latency build ${shellWord(config)} --out ${shellWord(flags.out)}`);
+    if (r.remaining > 0) out.result(`to continue: proxyless latency build ${shellWord(config)} --out ${shellWord(flags.out)}${browser ? ` --target browser --backend ${browser}` : ''}`);
     out.emitJson({ command: 'latency build', file: r.file, total: r.total, kept: r.kept, measured: r.measured, noisy: r.noisy, remaining: r.remaining, interrupted, seconds });
     return interrupted ? 130 : 0;
   } finally {
     removeSigint();
     progress?.stop();
   }
+}
+
+/** The page backend of `--target browser` (`--backend wasm|webgl`, default wasm); `undefined` for the default target (this process). */
+function browserTarget(flags: LatencyBuildFlags): 'wasm' | 'webgl' | undefined {
+  if (flags.target === undefined || flags.target === 'cpu') return undefined;
+  if (flags.target !== 'browser') throw new UsageError(`--target: got ${JSON.stringify(flags.target)}; expected cpu (this process, the --backend plugin) or browser (headless Chromium)`);
+  const b = flags.backend ?? 'wasm';
+  if (b !== 'wasm' && b !== 'webgl') throw new UsageError(`--backend: got ${JSON.stringify(b)}; expected wasm or webgl with --target browser (the page's TensorFlow.js backend)`);
+  return b;
 }
 
 const metricLine = (name: string, m: PredictionMetrics) =>
@@ -255,7 +281,8 @@ Examples:
       .requiredOption('-o, --out <table>', 'table to write (.yaml official format, or .json); an existing one is resumed')
       .option('--max-spread <x>', 're-measure an entry while std/mean is above this (default 0.1)')
       .option('--retries <n>', 'extra measurements of a noisy entry; the least noisy is kept (default 2)')
-      .option('--limit <n>', 'measure at most n new entries in this run (the rest is left for a resumed run)'),
+      .option('--limit <n>', 'measure at most n new entries in this run (the rest is left for a resumed run)')
+      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (inside headless Chromium; --backend wasm|webgl is the page\'s TensorFlow.js backend)'),
   )
     .addHelpText(
       'after',
@@ -265,7 +292,8 @@ crash, --limit) continues where it stopped when run again with the same --out.
 
 Examples:
   $ proxyless latency build search.yaml --out tables/wasm-laptop.yaml --backend @proxyless/backend-wasm
-  $ proxyless latency build search.yaml --out tables/gpu.json --backend @proxyless/backend-tfjs-node --batch-size 8`,
+  $ proxyless latency build search.yaml --out tables/gpu.json --backend @proxyless/backend-tfjs-node --batch-size 8
+  $ proxyless latency build search.yaml --out tables/browser-webgl.yaml --target browser --backend webgl`,
     )
     .action(act((ctx, config: string, opts: LatencyBuildFlags) => latencyBuildCommand(ctx, config, opts)));
   MEASURE_HELP(

@@ -34,3 +34,7 @@ export async function checkExportedLayersModel(
 ): Promise<ExportedModel> {
   throw nodeOnly('checkExportedLayersModel');
 }
+
+export function layersModelDirHandler(_dir: string): tf.io.IOHandler {
+  throw nodeOnly('layersModelDirHandler');
+}
