@@ -72,4 +72,22 @@ describe.skipIf(!chromiumPath || !existsSync(bin))('proxyless latency build --ta
     expect(arch.latencyUnit).toBe('ms');
     expect(JSON.parse(readFileSync(join(dir, 'browser-wasm.yaml.device.json'), 'utf8'))).toMatchObject({ backend: 'browser-wasm' });
   });
+
+  it('latency predict --target browser fits a predictor on networks timed in the page', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxyless-browser-predict-'));
+    const config = join(dir, 'space.yaml');
+    writeFileSync(config, `seed: 3\ninput: { shape: [28, 28, 1], numClasses: 10 }\n${spaceYaml}\n`);
+    const table = join(dir, 'browser-wasm.yaml');
+    const built = cli(['latency', 'build', config, '--out', table, '--target', 'browser', '--backend', 'wasm', ...fast]);
+    expect(built.status, built.stderr).toBe(0);
+    const out = join(dir, 'pred');
+    const r = cli(['latency', 'predict', config, '--table', table, '--target', 'browser', '--backend', 'wasm', '--fit', '6', '--test', '3', '--out', out, '--warmup', '1', '--min-runs', '3', '--min-duration-ms', '2']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/measuring in Chromium \S+ \(headless\) · TensorFlow\.js wasm/);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { measured: number };
+    expect(report.measured).toBe(9);
+    expect(JSON.parse(readFileSync(join(out, 'predictor.json'), 'utf8'))).toMatchObject({ target: 'browser-wasm' });
+    const samples = readFileSync(join(out, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { measuredMs: number });
+    expect(samples.every((x) => x.measuredMs > 0)).toBe(true);
+  });
 });

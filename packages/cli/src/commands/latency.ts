@@ -35,6 +35,8 @@ export interface LatencyBuildFlags extends MeasureFlags {
 }
 export interface LatencyPredictFlags extends MeasureFlags {
   table: string;
+  /** `browser`: measure the networks inside headless Chromium (`--backend wasm|webgl`). */
+  target?: string;
   out?: string;
   fit?: string;
   test?: string;
@@ -177,7 +179,7 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
 }
 
 /** The page backend of `--target browser` (`--backend wasm|webgl`, default wasm); `undefined` for the default target (this process). */
-function browserTarget(flags: LatencyBuildFlags): 'wasm' | 'webgl' | undefined {
+function browserTarget(flags: { target?: string; backend?: string }): 'wasm' | 'webgl' | undefined {
   if (flags.target === undefined || flags.target === 'cpu') return undefined;
   if (flags.target !== 'browser') throw new UsageError(`--target: got ${JSON.stringify(flags.target)}; expected cpu (this process, the --backend plugin) or browser (headless Chromium)`);
   const b = flags.backend ?? 'wasm';
@@ -201,8 +203,11 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
   const seed = int('--seed', flags.seed, 0);
   const table = readLatencyTable(flags.table);
   const dir = resolve(flags.out ?? 'latency-predictor');
-  const source = readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info });
+  const browser = browserTarget(flags);
+  const source = readLatencyConfig(config, { ...(flags.backend && !browser ? { backend: flags.backend } : {}), log: out.info });
   const composed = { ...(await composeRuntime(source)), seed: source.seed };
+  // --target browser: every network is timed inside headless Chromium (one browser for the whole run).
+  const page = browser ? await startBrowserRuntime(browser, source, composed.input, out.info) : undefined;
   out.info(`measuring ${fit} + ${test} sampled architectures of ${composed.space.name} (fit + held out)`);
   const controller = new AbortController();
   const progress = out.verbose ? new CountProgress(io.stderr, 'latency predict', fit + test, 0) : undefined;
@@ -224,7 +229,8 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
       test,
       ...measure,
       rng: new Rng(seed ?? composed.seed).fork('latency-predict'),
-      target: composed.backend.name,
+      target: page ? page.runtime.describe().backend : composed.backend.name,
+      ...(page ? { measureNetwork: async (a: Readonly<Record<string, string>>) => page.robustEntry(await page.runtime.measureArchitecture(a, measure)) } : {}),
       signal: controller.signal,
       onSample: (done, total, s) => progress?.update(done, `${s.measuredMs.toFixed(3)} ms (table sum ${s.tableSumMs.toFixed(3)})`),
     });
@@ -245,7 +251,22 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
   } finally {
     removeSigint();
     progress?.stop();
+    await page?.runtime.close();
   }
+}
+
+/** The page of `--target browser` for `latency predict`: the config's space rebuilt in headless Chromium. */
+async function startBrowserRuntime(backend: 'wasm' | 'webgl', source: ReturnType<typeof readLatencyConfig>, input: { shape: readonly [number, number, number]; numClasses: number }, log: (m: string) => void) {
+  const { BrowserRuntime } = await import('@proxyless/latency-browser');
+  const { robustEntry } = await import('@proxyless/latency');
+  const { spaceRef } = source;
+  const runtime = await BrowserRuntime.start({
+    backend,
+    space: { spaceImport: spaceRef.use, resolveDir: source.configDir, ...(spaceRef.name ? { name: spaceRef.name } : {}), options: spaceRef.options ?? {}, input: { shape: [...input.shape] as [number, number, number], numClasses: input.numClasses } },
+    log,
+  });
+  log(`measuring in ${runtime.describe().device}`);
+  return { runtime, robustEntry };
 }
 
 type Act = <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number>) => (...args: unknown[]) => Promise<void>;
@@ -305,7 +326,8 @@ Examples:
       .option('-o, --out <dir>', 'folder for predictor.json, samples.jsonl, report.json and scatter.svg (default: latency-predictor)')
       .option('--fit <n>', 'architectures to fit on (default 4000)')
       .option('--test <n>', 'held-out architectures to evaluate on (default 1000)')
-      .option('--seed <n>', 'seed of the sampled architectures (default: the config\'s seed)'),
+      .option('--seed <n>', 'seed of the sampled architectures (default: the config\'s seed)')
+      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (networks timed inside headless Chromium; --backend wasm|webgl)'),
   )
     .addHelpText(
       'after',
