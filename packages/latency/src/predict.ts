@@ -1,6 +1,6 @@
-import { Rng, type OpFeatures, type SearchSpace } from '@proxyless/core';
-import { measureArchitecture, sampleArchitecture, spreadOf, type MeasureOptions } from './build-table.js';
-import { LatencyTable } from './latency-table.js';
+import { Rng, type OpFeatures, type OpSpec, type SearchSpace } from '@proxyless/core';
+import { buildTidy, measureArchitecture, sampleArchitecture, spreadOf, type MeasureOptions } from './build-table.js';
+import { LatencyTable, type LatencyEntry } from './latency-table.js';
 import { LookupTableLatencyProvider } from './lookup-table-provider.js';
 import { LatencyPredictor, predictionMetrics, type PredictionMetrics } from './predictor.js';
 
@@ -30,6 +30,11 @@ export interface PredictExperimentOptions extends MeasureOptions {
   readonly retries?: number;
   /** Called after every measured architecture. */
   readonly onSample?: (done: number, total: number, s: LatencySample) => void;
+  /**
+   * Measures a whole network somewhere else (another runtime, a browser) instead of on the active
+   * backend: the entry of its timed runs. The layers are still read from the space here.
+   */
+  readonly measureNetwork?: (architecture: Readonly<Record<string, string>>) => Promise<LatencyEntry>;
 }
 
 /** One method's [measured, predicted] latencies (ms) of the held-out architectures. */
@@ -108,6 +113,13 @@ export async function runPredictExperiment(o: PredictExperimentOptions): Promise
   const total = o.fit + o.test;
   const samples: LatencySample[] = [];
   const layersOf: OpFeatures[][] = [];
+  const measureOnce = async (architecture: Record<string, string>): Promise<{ entry: LatencyEntry; fixed: OpSpec[] }> => {
+    if (!o.measureNetwork) return measureArchitecture(o.space, architecture, o, buildRng);
+    const net = buildTidy(() => o.space.buildCompact(architecture, buildRng));
+    const fixed = [...net.fixedOps];
+    for (const v of net.variables()) v.variable.dispose();
+    return { entry: await o.measureNetwork(architecture), fixed };
+  };
   // Every layer must be priced by the table (fixed ones included): checked on the first network.
   let interrupted = false;
   for (let i = 0; i < total; i++) {
@@ -116,9 +128,9 @@ export async function runPredictExperiment(o: PredictExperimentOptions): Promise
       break;
     }
     const architecture = sampleArchitecture(o.space, sampleRng);
-    let { entry, fixed } = await measureArchitecture(o.space, architecture, o, buildRng);
+    let { entry, fixed } = await measureOnce(architecture);
     for (let retry = 0; retry < (o.retries ?? 2) && spreadOf(entry) > (o.maxSpread ?? 0.1); retry++) {
-      const again = await measureArchitecture(o.space, architecture, o, buildRng);
+      const again = await measureOnce(architecture);
       if (spreadOf(again.entry) < spreadOf(entry)) ({ entry, fixed } = again);
     }
     const layers = [

@@ -29,12 +29,16 @@ interface MeasureFlags {
 }
 export interface LatencyBuildFlags extends MeasureFlags {
   out: string;
+  /** `browser`: measure inside headless Chromium (`--backend wasm|webgl` is then the page's TensorFlow.js backend). */
+  target?: string;
   maxSpread?: string;
   retries?: string;
   limit?: string;
 }
 export interface LatencyPredictFlags extends MeasureFlags {
   table: string;
+  /** `browser`: measure the networks inside headless Chromium (`--backend wasm|webgl`). */
+  target?: string;
   out?: string;
   fit?: string;
   test?: string;
@@ -140,7 +144,9 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
   const limit = int('--limit', flags.limit, 0);
   const file = resolve(flags.out);
   checkTableOut(file);
-  const { space } = await composeRuntime(readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info }));
+  const browser = browserTarget(flags);
+  const source = readLatencyConfig(config, { ...(flags.backend && !browser ? { backend: flags.backend } : {}), log: out.info });
+  const { space, input } = await composeRuntime(source);
   const controller = new AbortController();
   let progress: CountProgress | undefined;
   let stoppedBy: StopSignal = 'SIGINT';
@@ -156,7 +162,20 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
   );
   try {
     const t0 = Date.now();
-    const r = await buildLatencyTable({
+    const build = browser
+      ? async (o: Parameters<typeof buildLatencyTable>[0]) => {
+          const { buildBrowserLatencyTable } = await import('@proxyless/latency-browser');
+          const { spaceRef } = source;
+          return buildBrowserLatencyTable({
+            ...o,
+            backend: browser,
+            space: { spaceImport: spaceRef.use, resolveDir: source.configDir, ...(spaceRef.name ? { name: spaceRef.name } : {}), options: spaceRef.options ?? {}, input },
+            log: out.info,
+            onDevice: (d) => out.info(`measuring in ${d.device}`),
+          });
+        }
+      : buildLatencyTable;
+    const r = await build({
       file,
       ops: spaceOps(space, new Rng('latency-build-ops')),
       ...measure,
@@ -179,13 +198,22 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
     out.result(`${r.measured.length} entr${r.measured.length === 1 ? 'y' : 'ies'} measured, ${r.kept} kept, ${r.remaining} left; table: ${r.file} (${r.table.size} entries) in ${duration(seconds)}`);
     for (const m of r.measured) out.result(`  ${m.key}  ${m.mean.toFixed(4)} ms  spread ${pct(m.spread)}${m.attempts > 1 ? `  (${m.attempts} measurements)` : ''}`);
     if (r.noisy.length) out.result(`still noisy after every retry (spread > ${pct(maxSpread ?? 0.1)}): ${r.noisy.map((n) => `${n.key} (${pct(n.spread)})`).join(', ')}`);
-    if (r.remaining > 0) out.result(`to continue: proxyless latency build ${shellWord(config)} --out ${shellWord(flags.out)}`);
+    if (r.remaining > 0) out.result(`to continue: proxyless latency build ${shellWord(config)} --out ${shellWord(flags.out)}${browser ? ` --target browser --backend ${browser}` : ''}`);
     out.emitJson({ command: 'latency build', file: r.file, total: r.total, kept: r.kept, measured: r.measured, noisy: r.noisy, remaining: r.remaining, interrupted, seconds });
     return interrupted ? signalExitCode(stoppedBy) : 0;
   } finally {
     removeSigint();
     progress?.stop();
   }
+}
+
+/** The page backend of `--target browser` (`--backend wasm|webgl`, default wasm); `undefined` for the default target (this process). */
+function browserTarget(flags: { target?: string; backend?: string }): 'wasm' | 'webgl' | undefined {
+  if (flags.target === undefined || flags.target === 'cpu') return undefined;
+  if (flags.target !== 'browser') throw new UsageError(`--target: got ${JSON.stringify(flags.target)}; expected cpu (this process, the --backend plugin) or browser (headless Chromium)`);
+  const b = flags.backend ?? 'wasm';
+  if (b !== 'wasm' && b !== 'webgl') throw new UsageError(`--backend: got ${JSON.stringify(b)}; expected wasm or webgl with --target browser (the page's TensorFlow.js backend)`);
+  return b;
 }
 
 const metricLine = (name: string, m: PredictionMetrics) =>
@@ -204,8 +232,11 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
   const seed = int('--seed', flags.seed, 0);
   const table = readLatencyTable(flags.table);
   const dir = resolve(flags.out ?? 'latency-predictor');
-  const source = readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info });
+  const browser = browserTarget(flags);
+  const source = readLatencyConfig(config, { ...(flags.backend && !browser ? { backend: flags.backend } : {}), log: out.info });
   const composed = { ...(await composeRuntime(source)), seed: source.seed };
+  // --target browser: every network is timed inside headless Chromium (one browser for the whole run).
+  const page = browser ? await startBrowserRuntime(browser, source, composed.input, out.info) : undefined;
   out.info(`measuring ${fit} + ${test} sampled architectures of ${composed.space.name} (fit + held out)`);
   const controller = new AbortController();
   const progress = out.verbose ? new CountProgress(io.stderr, 'latency predict', fit + test, 0) : undefined;
@@ -227,7 +258,8 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
       test,
       ...measure,
       rng: new Rng(seed ?? composed.seed).fork('latency-predict'),
-      target: composed.backend.name,
+      target: page ? page.runtime.describe().backend : composed.backend.name,
+      ...(page ? { measureNetwork: async (a: Readonly<Record<string, string>>) => page.robustEntry(await page.runtime.measureArchitecture(a, measure)) } : {}),
       signal: controller.signal,
       onSample: (done, total, s) => progress?.update(done, `${s.measuredMs.toFixed(3)} ms (table sum ${s.tableSumMs.toFixed(3)})`),
     });
@@ -251,7 +283,22 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
   } finally {
     removeSigint();
     progress?.stop();
+    await page?.runtime.close();
   }
+}
+
+/** The page of `--target browser` for `latency predict`: the config's space rebuilt in headless Chromium. */
+async function startBrowserRuntime(backend: 'wasm' | 'webgl', source: ReturnType<typeof readLatencyConfig>, input: { shape: readonly [number, number, number]; numClasses: number }, log: (m: string) => void) {
+  const { BrowserRuntime } = await import('@proxyless/latency-browser');
+  const { robustEntry } = await import('@proxyless/latency');
+  const { spaceRef } = source;
+  const runtime = await BrowserRuntime.start({
+    backend,
+    space: { spaceImport: spaceRef.use, resolveDir: source.configDir, ...(spaceRef.name ? { name: spaceRef.name } : {}), options: spaceRef.options ?? {}, input: { shape: [...input.shape] as [number, number, number], numClasses: input.numClasses } },
+    log,
+  });
+  log(`measuring in ${runtime.describe().device}`);
+  return { runtime, robustEntry };
 }
 
 type Act = <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number>) => (...args: unknown[]) => Promise<void>;
@@ -287,7 +334,8 @@ Examples:
       .requiredOption('-o, --out <table>', 'table to write (.yaml official format, or .json); an existing one is resumed')
       .option('--max-spread <x>', 're-measure an entry while std/mean is above this (default 0.1)')
       .option('--retries <n>', 'extra measurements of a noisy entry; the least noisy is kept (default 2)')
-      .option('--limit <n>', 'measure at most n new entries in this run (the rest is left for a resumed run)'),
+      .option('--limit <n>', 'measure at most n new entries in this run (the rest is left for a resumed run)')
+      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (inside headless Chromium; --backend wasm|webgl is the page\'s TensorFlow.js backend)'),
   )
     .addHelpText(
       'after',
@@ -297,7 +345,8 @@ crash, --limit) continues where it stopped when run again with the same --out.
 
 Examples:
   $ proxyless latency build search.yaml --out tables/wasm-laptop.yaml --backend @proxyless/backend-wasm
-  $ proxyless latency build search.yaml --out tables/gpu.json --backend @proxyless/backend-tfjs-node --batch-size 8`,
+  $ proxyless latency build search.yaml --out tables/gpu.json --backend @proxyless/backend-tfjs-node --batch-size 8
+  $ proxyless latency build search.yaml --out tables/browser-webgl.yaml --target browser --backend webgl`,
     )
     .action(act((ctx, config: string, opts: LatencyBuildFlags) => latencyBuildCommand(ctx, config, opts)));
   MEASURE_HELP(
@@ -309,7 +358,8 @@ Examples:
       .option('-o, --out <dir>', 'folder for predictor.json, samples.jsonl, report.json and scatter.html (default: latency-predictor)')
       .option('--fit <n>', 'architectures to fit on (default 4000)')
       .option('--test <n>', 'held-out architectures to evaluate on (default 1000)')
-      .option('--seed <n>', 'seed of the sampled architectures (default: the config\'s seed)'),
+      .option('--seed <n>', 'seed of the sampled architectures (default: the config\'s seed)')
+      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (networks timed inside headless Chromium; --backend wasm|webgl)'),
   )
     .addHelpText(
       'after',
