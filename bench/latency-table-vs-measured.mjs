@@ -9,6 +9,7 @@ import { describeDevice } from '@proxyless/core';
 import { Rng } from '@proxyless/core';
 import { MBConvSpace, mbconvSpaceOptions } from '@proxyless/space-mbconv';
 import { buildLatencyTable, runPredictExperiment, spaceOps } from '@proxyless/latency';
+import { chartPage } from '@proxyless/report';
 import { parseArgs } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { fit: 100, test: 100, out: '.tmp/latency-bench', minRuns: 20, minDurationMs: 150, seed: 1 });
@@ -23,7 +24,7 @@ process.stderr.write(`\n`);
 const tTable = (Date.now() - t0) / 1000;
 const r = await runPredictExperiment({ space, table: built.table, fit: args.fit, test: args.test, ...measure, rng: new Rng(args.seed), onSample: (d, t) => process.stderr.write(`\rnetworks ${d}/${t}`) });
 process.stderr.write(`\n`);
-writeFileSync(join(out, 'scatter.svg'), r.svg);
+writeFileSync(join(out, 'scatter.html'), chartPage({ title: r.scatter.title, charts: [r.scatter] }));
 r.predictor.save(join(out, 'predictor.json'));
 writeFileSync(join(out, 'samples.jsonl'), r.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
 const test = r.samples.filter((s) => s.split === 'test');

@@ -73,9 +73,12 @@ describe('a data-parallel search (2 workers)', () => {
     expect(a.trace.steps.every((s) => Number.isFinite(s.loss))).toBe(true);
   }, 120_000);
 
-  it('combines the whole batch: without batch norm, 2 workers take the steps of one process (up to float summation order)', async () => {
+  it.each([
+    ['binaryconnect', binaryConnect],
+    ['reinforce, combined mode (evaluateEach over the ranks)', reinforce],
+  ])('%s: combines the whole batch: without batch norm, 2 workers take the steps of one process (up to float summation order)', async (_name, strategy) => {
     const cfg = (workers: number) => {
-      const base = config(binaryConnect, workers);
+      const base = config(strategy, workers);
       const space = base['space'] as { use: string; options: Record<string, unknown> };
       return {
         ...base,

@@ -1,6 +1,6 @@
 // A search killed with SIGKILL in the middle of an epoch (no handler runs, no checkpoint on exit)
 // continues with `proxyless search --resume <dir>` from its last periodic checkpoint and ends with
-// the α and the architecture of an uninterrupted run: real CLI processes, real files.
+// the α, the architecture and every metrics record of an uninterrupted run: real CLI processes, real files.
 // SIGINT (checkpoint on request, exit 130, resume) is covered by packages/cli/src/interrupt.test.ts.
 import { loadCheckpoint, RunFiles } from '@proxyless/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -32,6 +32,11 @@ function alphas(runDir: string): Record<string, number[]> {
   }
 }
 
+const records = (runDir: string): Record<string, unknown>[] =>
+  readFileSync(join(runDir, RunFiles.metrics), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 const architecture = (runDir: string): unknown => JSON.parse(readFileSync(join(runDir, RunFiles.architecture), 'utf8')).architecture;
 const savedStep = (runDir: string): number => (loadCheckpoint(join(runDir, RunFiles.checkpoint)).json as { saved: { step: number } }).saved.step;
 
@@ -74,13 +79,16 @@ describe('proxyless search killed with SIGKILL', () => {
     expect(Object.values(a).flat().some((v) => Math.abs(v) > 1e-2)).toBe(true);
     expect(architecture(killedDir)).toEqual(architecture(straightDir));
     // the resumed run's metrics hold every weight step exactly once
-    const steps = readFileSync(join(killedDir, RunFiles.metrics), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
+    const steps = records(killedDir)
       .filter((l) => l.type === 'step')
       .map((l) => l.step);
     expect(steps).toEqual([...Array(24).keys()]);
+    // and every record (steps, arch steps, epochs — the interrupted epoch's train loss and accuracy
+    // included — and the end) equals the uninterrupted run's, but for wall-clock times
+    const comparable = (d: string) => records(d).filter((r) => r.type !== 'start').map(({ time: _t, seconds: _s, ...r }) => r);
+    const straightRecords = comparable(straightDir);
+    expect(straightRecords.filter((r) => r.type === 'epoch')).toHaveLength(3);
+    expect(comparable(killedDir)).toEqual(straightRecords);
     // the resumed run really ran on the same number of threads
     const last = loadCheckpoint(join(killedDir, RunFiles.checkpoint));
     tf.dispose(Object.values(last.tensors));

@@ -30,6 +30,7 @@ Exit codes:
   1    the command failed (the reason is printed on stderr)
   2    invalid config, architecture file or command line (file, field, value and what was expected are printed)
   130  interrupted (Ctrl-C); a search writes a checkpoint first
+  143  stopped by SIGTERM (docker stop, systemd, Kubernetes): handled like Ctrl-C
 
 Environment:
   PROXYLESS_DEBUG=1  print stack traces and TensorFlow.js warnings`;
@@ -86,13 +87,17 @@ ${EXIT_CODES}`,
     .option('-o, --out <dir>', 'run directory to write (default: <output.dir>/<config name>-<timestamp> from the config)')
     .option('-r, --resume <run-dir>', 'continue the search in this run directory from its last checkpoint (uses the config stored there)')
     .option('--workers <n>', 'data-parallel worker threads, a number or "auto" (default: trainer.options.workers; a resumed run keeps its own)')
+    .option('--force', 'replace the run in --out (or output.name) when that directory already holds one (default: refuse, and say how to resume it)')
     .addHelpText(
       'after',
       `
 The run directory receives config.json, metrics.jsonl (one record per step and epoch),
 checkpoint.ckpt (written every trainer.options.checkpointEvery steps and at each epoch end),
-architecture.json and result.json. Ctrl-C stops after the current step, writes a checkpoint and
-exits with 130; a second Ctrl-C quits at once.
+architecture.json and result.json. Ctrl-C (or SIGTERM) stops after the current step, writes a
+checkpoint and exits with 130 (143); a second signal quits at once. One process writes a run
+directory at a time: a second search, resume, derive or report on it fails at once, naming the
+holder (the lock file .proxyless.lock records its pid and host). Resuming a finished run changes
+nothing.
 
 Examples:
   $ proxyless search examples/fashion-mnist/quick.yaml

@@ -40,4 +40,22 @@ describe('proxyless search and SIGINT', () => {
       .filter((l) => l.type === 'step');
     expect(steps.map((s) => s.step)).toEqual([...Array(16).keys()]);
   });
+
+  it('handles SIGTERM (docker stop, systemd, Kubernetes) like Ctrl-C: checkpoint, how to resume, exit 143', async () => {
+    const dir = tempDir('proxyless-cli-term-');
+    const runDir = join(dir, 'run');
+    const config = writeConfig(dir, smallConfig());
+    const search = spawnCli(['search', config, '--out', runDir], { cwd: dir });
+    await search.waitForStderr(/epoch 1\/2 warmup\s+batch 2\/8/);
+    search.child.kill('SIGTERM');
+    const r = await search.done;
+    expect(r.code, r.stderr).toBe(143);
+    expect(r.stderr).toContain(`interrupted (SIGTERM); checkpoint saved — resume with: proxyless search --resume ${runDir}`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(runDir, 'checkpoint.ckpt'))).toBe(true);
+    expect(existsSync(join(runDir, '.proxyless.lock')), 'the lock is released').toBe(false);
+    const resumed = await runCliProcess(['search', '--resume', runDir], { cwd: dir });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(existsSync(join(runDir, 'result.json'))).toBe(true);
+  });
 });

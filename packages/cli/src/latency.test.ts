@@ -66,7 +66,7 @@ describe('proxyless latency build', () => {
 });
 
 describe('proxyless latency predict', () => {
-  it('fits a predictor on measured networks and writes predictor.json, report.json, samples.jsonl and the scatter SVG', async () => {
+  it('fits a predictor on measured networks and writes predictor.json, report.json, samples.jsonl and the interactive scatter page', async () => {
     const { dir, config } = setup();
     const table = join(dir, 'wasm.json');
     const b = await runCliProcess(['latency', 'build', config, '--out', table, ...fast, '-q'], { cwd: repoRoot });
@@ -76,12 +76,19 @@ describe('proxyless latency predict', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/table sum\s+RMSE [\d.]+ ms\s+MAPE [\d.]+%\s+R² -?[\d.]+/);
     expect(r.stdout).toMatch(/predictor\s+RMSE/);
-    for (const f of ['predictor.json', 'report.json', 'samples.jsonl', 'scatter.svg']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['predictor.json', 'report.json', 'samples.jsonl', 'scatter.html']) expect(existsSync(join(out, f))).toBe(true);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { measured: number; metrics: { predictor: { n: number } } };
     expect(report.measured).toBe(9);
     expect(report.metrics.predictor.n).toBe(3);
     expect(readFileSync(join(out, 'samples.jsonl'), 'utf8').trim().split('\n').length).toBe(9);
-    expect(readFileSync(join(out, 'scatter.svg'), 'utf8')).toContain('y = x');
+    // one self-contained page: uPlot inlined, the held-out points as data, a y = x line
+    const page = readFileSync(join(out, 'scatter.html'), 'utf8');
+    expect(page).toContain('<figure class="chart predicted-vs-measured"');
+    expect(page).toMatch(/<script>\/\*! uPlot [\d.]+ \(github.com\/leeoniya\/uPlot\)\nThe MIT License/);
+    expect(page).not.toMatch(/<script[^>]*\bsrc=|<link\b/);
+    const data = JSON.parse(page.match(/<script type="application\/json" class="chart-data">([\s\S]*?)<\/script>/)![1]!) as { series: { name: string; y: number[] }[] };
+    expect(data.series.map((s) => s.name.replace(/ \(.*/, ''))).toEqual(['y = x', 'table sum', 'predictor']);
+    expect(data.series[2]!.y).toHaveLength(3);
   });
 
   it('names every key the table lacks (exit 1)', async () => {

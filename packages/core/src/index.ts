@@ -63,6 +63,7 @@ export * from './artifacts/atomic.js';
 export * from './artifacts/checkpoint.js';
 export * from './artifacts/layers-model-dir.js';
 export * from './artifacts/run-directory-plugin.js';
+export * from './artifacts/run-lock.js';
 // One copy of these for every plugin package
 export { z } from 'zod';
 export { ContainerModule, Container } from 'inversify';

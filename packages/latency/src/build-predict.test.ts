@@ -167,8 +167,15 @@ describe('expected latency and the predictor', () => {
       expect(Number.isFinite(m.rmseMs)).toBe(true);
       expect(Number.isFinite(m.mapePct)).toBe(true);
     }
-    expect(r.svg).toContain('<svg');
-    expect(r.svg).toContain('y = x');
+    // the held-out predictions as scatter data: table sum and predictor against the measured latency
+    expect(r.scatter.diagonal).toBe('y = x');
+    expect(r.scatter.series.map((x) => x.name)).toEqual([
+      `table sum (MAPE ${r.metrics.tableSum.mapePct.toFixed(1)}%, R² ${r.metrics.tableSum.r2.toFixed(3)})`,
+      `predictor (MAPE ${r.metrics.predictor.mapePct.toFixed(1)}%, R² ${r.metrics.predictor.r2.toFixed(3)})`,
+    ]);
+    const held = r.samples.filter((x) => x.split === 'test');
+    expect(r.scatter.series[0]!.points).toEqual(held.map((x) => [x.measuredMs, x.tableSumMs]));
+    expect(r.scatter.series[1]!.points).toEqual(held.map((x) => [x.measuredMs, x.predictedMs]));
     // The predictor file round-trips and prices every op like the predictor itself.
     const out = join(tmp(), 'predictor.json');
     r.predictor.save(out);

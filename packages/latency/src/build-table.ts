@@ -214,6 +214,8 @@ export async function buildLatencyTable(o: BuildTableOptions): Promise<BuildTabl
     measured.push({ key, mean: best!.mean, spread, attempts });
     done++;
     o.onEntry?.({ done, total: ops.size, key, entry: best!, spread, attempts });
+    // a macrotask turn between ops: signal handlers (Ctrl-C, SIGTERM) run only there and may abort the build
+    await new Promise<void>((r) => setImmediate(r));
   }
   if (!existsSync(file)) writeLatencyTable(file, table);
   return { file, total: ops.size, kept, measured, noisy, remaining: ops.size - done, table };

@@ -11,7 +11,6 @@ export * from './net-config.js';
 export * from './build-table.js';
 export * from './predictor.js';
 export * from './predict.js';
-export * from './scatter-svg.js';
 export * from './linalg.js';
 export * from './latency-plugins.js';
 export { latencyModule };

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { writeFileAtomic, z } from '@proxyless/core';
+import { InputError, writeFileAtomic, z } from '@proxyless/core';
 
 /** One measured op, as in the official tables: number of timed runs, mean and variance in ms. */
 export interface LatencyEntry {
@@ -10,7 +10,15 @@ export interface LatencyEntry {
   readonly var: number;
 }
 
-const entrySchema = z.object({ count: z.number().int().min(0), mean: z.number().min(0), var: z.number().min(0) }).passthrough();
+/** A time in ms: ≥ 0 and finite once stored as float32 (what E[lat] is computed in), so 1e39 is refused, not turned into Infinity. */
+const ms = z
+  .number()
+  .min(0)
+  .refine((v) => Number.isFinite(Math.fround(v)), { message: 'a number finite in float32 (at most 3.4e38)' });
+const entrySchema = z.object({ count: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), mean: ms, var: ms }).passthrough();
+
+/** The largest table file read (the official ones are about 100 KB). */
+export const MAX_LATENCY_TABLE_BYTES = 64 * 1024 * 1024;
 const tableSchema = z.record(z.string(), entrySchema);
 
 /** Table file formats: the official ProxylessNAS YAML, or the same mapping as JSON. */
@@ -20,7 +28,7 @@ export function formatOf(path: string): LatencyTableFormat {
   const ext = extname(path).toLowerCase();
   if (ext === '.yaml' || ext === '.yml') return 'yaml';
   if (ext === '.json') return 'json';
-  throw new Error(`latency table ${path}: unknown extension ${JSON.stringify(ext)}; expected .yaml, .yml or .json`);
+  throw new InputError(`latency table ${path}: unknown extension ${JSON.stringify(ext)}; expected .yaml, .yml or .json`);
 }
 
 /** A latency lookup table: key (see `latencyKey`) → `{count, mean, var}` in ms. */
@@ -76,12 +84,16 @@ export class LatencyTable {
     try {
       raw = format === 'yaml' ? parseYaml(text) : JSON.parse(text);
     } catch (err) {
-      throw new Error(`latency table ${source}: not valid ${format.toUpperCase()} (${(err as Error).message.split('\n')[0]})`);
+      throw new InputError(`latency table ${source}: not valid ${format.toUpperCase()} (${(err as Error).message.split('\n')[0]})`);
     }
     const r = tableSchema.safeParse(raw ?? {});
     if (!r.success) {
       const issue = r.error.issues[0]!;
-      throw new Error(`latency table ${source}: ${issue.path.join('.') || '(top level)'}: ${issue.message}; expected {<key>: {count, mean, var}} with mean and var in ms`);
+      let got: unknown = raw;
+      for (const k of issue.path) got = got !== null && typeof got === 'object' ? (got as Record<PropertyKey, unknown>)[k as string] : undefined;
+      throw new InputError(
+        `latency table ${source}: ${issue.path.join('.') || '(top level)'}: got ${JSON.stringify(got) ?? String(got)}; expected ${issue.message} — the table maps <key> to {count, mean, var} with mean and var in ms`,
+      );
     }
     return new LatencyTable(Object.entries(r.data));
   }
@@ -96,7 +108,10 @@ function yamlNumber(n: number): string {
 /** Reads a table (`.yaml`/`.yml`: the official format; `.json`: the same mapping). */
 export function readLatencyTable(path: string): LatencyTable {
   const file = resolve(path);
-  if (!existsSync(file)) throw new Error(`latency table ${file}: no such file`);
+  if (!existsSync(file)) throw new InputError(`latency table ${file}: no such file`);
+  const stat = statSync(file);
+  if (stat.isDirectory()) throw new InputError(`latency table ${file} is a folder; expected a .yaml, .yml or .json table file`);
+  if (stat.size > MAX_LATENCY_TABLE_BYTES) throw new InputError(`latency table ${file}: ${stat.size} bytes; expected a table of at most ${MAX_LATENCY_TABLE_BYTES} bytes`);
   return LatencyTable.parse(readFileSync(file, 'utf8'), formatOf(file), file);
 }
 

@@ -11,6 +11,10 @@ export class MissingLatencyKeysError extends Error {
     );
     this.name = 'MissingLatencyKeysError';
   }
+  /** Bad input (a table that does not fit the space): the CLI's exit code 2. */
+  get exitCode(): number {
+    return 2;
+  }
 }
 
 /** Keys of `ops` (zero ops excluded) that `table` lacks, sorted and deduplicated. */

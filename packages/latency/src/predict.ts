@@ -1,9 +1,8 @@
-import { Rng, type OpFeatures, type SearchSpace } from '@proxyless/core';
-import { measureArchitecture, sampleArchitecture, spreadOf, type MeasureOptions } from './build-table.js';
-import { LatencyTable } from './latency-table.js';
+import { Rng, type OpFeatures, type OpSpec, type SearchSpace } from '@proxyless/core';
+import { buildTidy, measureArchitecture, sampleArchitecture, spreadOf, type MeasureOptions } from './build-table.js';
+import { LatencyTable, type LatencyEntry } from './latency-table.js';
 import { LookupTableLatencyProvider } from './lookup-table-provider.js';
 import { LatencyPredictor, predictionMetrics, type PredictionMetrics } from './predictor.js';
-import { scatterSvg } from './scatter-svg.js';
 
 export interface LatencySample {
   readonly architecture: Record<string, string>;
@@ -31,6 +30,63 @@ export interface PredictExperimentOptions extends MeasureOptions {
   readonly retries?: number;
   /** Called after every measured architecture. */
   readonly onSample?: (done: number, total: number, s: LatencySample) => void;
+  /**
+   * Measures a whole network somewhere else (another runtime, a browser) instead of on the active
+   * backend: the entry of its timed runs. The layers are still read from the space here.
+   */
+  readonly measureNetwork?: (architecture: Readonly<Record<string, string>>) => Promise<LatencyEntry>;
+}
+
+/** One method's [measured, predicted] latencies (ms) of the held-out architectures. */
+export interface PredictionScatterSeries {
+  readonly name: string;
+  readonly color: string;
+  readonly style: 'markers';
+  readonly width: number;
+  readonly points: readonly (readonly [number, number])[];
+  /** The sample of each point (its line in samples.jsonl, from 1), shown on hover. */
+  readonly labels: readonly string[];
+  readonly showLabels: false;
+}
+
+/**
+ * A predicted-vs-measured scatter (like the paper's Figure 5) as plain data; its shape is a chart
+ * spec of @proxyless/report (`chartPage({ title, charts: [scatter] })`), so this package draws nothing.
+ */
+export interface PredictionScatter {
+  readonly id: 'predicted-vs-measured';
+  readonly title: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly diagonal: string;
+  readonly height: number;
+  readonly series: readonly PredictionScatterSeries[];
+}
+
+/** The scatter of held-out samples: table sum and predictor against the measured latency. */
+export function predictionScatter(samples: readonly LatencySample[], metrics: PredictExperiment['metrics']): PredictionScatter {
+  const test = samples.map((s, i) => ({ s, i })).filter(({ s }) => s.split === 'test');
+  const series = (name: string, color: string, m: PredictionMetrics, value: (s: LatencySample) => number | undefined): PredictionScatterSeries => {
+    const pts = test.filter(({ s }) => Number.isFinite(value(s)));
+    return {
+      name: `${name} (MAPE ${m.mapePct.toFixed(1)}%, R² ${m.r2.toFixed(3)})`,
+      color,
+      style: 'markers',
+      width: 8,
+      showLabels: false,
+      points: pts.map(({ s }) => [s.measuredMs, value(s)!] as const),
+      labels: pts.map(({ i }) => `samples.jsonl line ${i + 1}`),
+    };
+  };
+  return {
+    id: 'predicted-vs-measured',
+    title: `predicted vs measured latency, ${test.length} held-out architectures`,
+    xLabel: 'measured latency (ms)',
+    yLabel: 'predicted latency (ms)',
+    diagonal: 'y = x',
+    height: 480,
+    series: [series('table sum', '#E69F00', metrics.tableSum, (s) => s.tableSumMs), series('predictor', '#0072B2', metrics.predictor, (s) => s.predictedMs)],
+  };
 }
 
 export interface PredictExperiment {
@@ -38,8 +94,8 @@ export interface PredictExperiment {
   readonly samples: readonly LatencySample[];
   /** On the held-out architectures. */
   readonly metrics: { readonly tableSum: PredictionMetrics; readonly predictor: PredictionMetrics };
-  /** Predicted-vs-measured scatter of the held-out architectures (SVG text). */
-  readonly svg: string;
+  /** Predicted-vs-measured scatter of the held-out architectures, as data (`proxyless latency predict` draws it with @proxyless/report's chartPage). */
+  readonly scatter: PredictionScatter;
   /** True when stopped early by the signal (metrics are over what was measured). */
   readonly interrupted: boolean;
 }
@@ -57,6 +113,13 @@ export async function runPredictExperiment(o: PredictExperimentOptions): Promise
   const total = o.fit + o.test;
   const samples: LatencySample[] = [];
   const layersOf: OpFeatures[][] = [];
+  const measureOnce = async (architecture: Record<string, string>): Promise<{ entry: LatencyEntry; fixed: OpSpec[] }> => {
+    if (!o.measureNetwork) return measureArchitecture(o.space, architecture, o, buildRng);
+    const net = buildTidy(() => o.space.buildCompact(architecture, buildRng));
+    const fixed = [...net.fixedOps];
+    for (const v of net.variables()) v.variable.dispose();
+    return { entry: await o.measureNetwork(architecture), fixed };
+  };
   // Every layer must be priced by the table (fixed ones included): checked on the first network.
   let interrupted = false;
   for (let i = 0; i < total; i++) {
@@ -65,9 +128,9 @@ export async function runPredictExperiment(o: PredictExperimentOptions): Promise
       break;
     }
     const architecture = sampleArchitecture(o.space, sampleRng);
-    let { entry, fixed } = await measureArchitecture(o.space, architecture, o, buildRng);
+    let { entry, fixed } = await measureOnce(architecture);
     for (let retry = 0; retry < (o.retries ?? 2) && spreadOf(entry) > (o.maxSpread ?? 0.1); retry++) {
-      const again = await measureArchitecture(o.space, architecture, o, buildRng);
+      const again = await measureOnce(architecture);
       if (spreadOf(again.entry) < spreadOf(entry)) ({ entry, fixed } = again);
     }
     const layers = [
@@ -99,12 +162,5 @@ export async function runPredictExperiment(o: PredictExperimentOptions): Promise
     tableSum: predictionMetrics(testIdx.map((i) => samples[i]!.tableSumMs), measured),
     predictor: predictionMetrics(testIdx.map((i) => samples[i]!.predictedMs!), measured),
   };
-  const svg = scatterSvg(
-    [
-      { name: `table sum (MAPE ${metrics.tableSum.mapePct.toFixed(1)}%, R² ${metrics.tableSum.r2.toFixed(3)})`, color: '#e6820e', points: testIdx.map((i) => [samples[i]!.measuredMs, samples[i]!.tableSumMs] as const) },
-      { name: `predictor (MAPE ${metrics.predictor.mapePct.toFixed(1)}%, R² ${metrics.predictor.r2.toFixed(3)})`, color: '#1f63c6', points: testIdx.map((i) => [samples[i]!.measuredMs, samples[i]!.predictedMs!] as const) },
-    ],
-    { title: `predicted vs measured latency, ${testIdx.length} held-out architectures` },
-  );
-  return { predictor, samples, metrics, svg, interrupted };
+  return { predictor, samples, metrics, scatter: predictionScatter(samples, metrics), interrupted };
 }

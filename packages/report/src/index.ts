@@ -4,6 +4,7 @@ import { pluginModule } from '@proxyless/core';
 import { reportPlugin } from './report-plugin.js';
 
 export * from './candidates.js';
+export * from './charts.js';
 export * from './read-run.js';
 export * from './render.js';
 export * from './write-report.js';

@@ -1,6 +1,7 @@
 import { candidateInfo, shortLabel, type CandidateInfo } from './candidates.js';
 import type { ArchRecord, Comparison, DerivedFile, RunData } from './read-run.js';
-import { chart, Colors, esc, fmt, heatColor, n2, palette, pct, smooth, ticks, type RefLine, type Series } from './svg.js';
+import { chart, CHART_HINT, chartScripts, chartStyles, type ChartRefLine, type ChartSeries } from './charts.js';
+import { Colors, esc, fmt, heatColor, n2, palette, pct, smooth } from './format.js';
 
 export interface RenderOptions {
   /** Shown in the header (renderReport itself reads no clock). */
@@ -87,6 +88,23 @@ function summarySection(run: RunData, derived: DerivedFile | undefined, opts: Re
   return `<section id="summary"><h2 id="h-summary">Summary</h2>${status}${warn}<dl class="facts">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl></section>`;
 }
 
+/** Points per step series at most: a longer search is shown as means of consecutive steps (the page stays small). */
+export const MAX_STEP_POINTS = 4000;
+
+type Point = readonly [number, number | null];
+
+/** At most `max` points: consecutive points averaged in equal groups (x and the finite y values). */
+function thin(points: readonly Point[], max = MAX_STEP_POINTS): readonly Point[] {
+  if (points.length <= max) return points;
+  const out: Point[] = [];
+  for (let b = 0; b < max; b++) {
+    const group = points.slice(Math.floor((b * points.length) / max), Math.floor(((b + 1) * points.length) / max));
+    const ys = group.map((p) => p[1]).filter((y): y is number => y !== null && Number.isFinite(y));
+    out.push([group.reduce((a, p) => a + p[0], 0) / group.length, ys.length ? ys.reduce((a, y) => a + y, 0) / ys.length : null]);
+  }
+  return out;
+}
+
 function curvesSection(run: RunData): string {
   const bpe = run.start?.batchesPerEpoch;
   const lastStep = new Map<number, number>();
@@ -96,16 +114,16 @@ function curvesSection(run: RunData): string {
   const weight = Math.min(0.95, Math.max(0, 1 - 8 / Math.max(1, n)));
   const warm = run.steps.filter((s) => s.phase === 'warmup');
   const bands = warm.length ? [{ from: warm[0]!.step, to: warm[warm.length - 1]!.step + 0.5, label: 'warm-up (weights only)' }] : [];
-  const vLines: RefLine[] = [];
+  const vLines: ChartRefLine[] = [];
   const showEpochLabels = run.epochs.length <= 12;
-  for (const e of run.epochs.slice(0, -1)) vLines.push({ value: epochX(e.epoch) + 0.5, label: showEpochLabels ? `e${e.epoch + 2}` : '', color: '#bbb', dash: '2 3' });
+  for (const e of run.epochs.slice(0, -1)) vLines.push({ value: epochX(e.epoch) + 0.5, label: showEpochLabels ? `e${e.epoch + 2}` : '', color: '#bbbbbb', dash: [2, 3] });
 
   const build = (kind: 'loss' | 'accuracy') => {
     const steps = run.steps.map((s) => [s.step, kind === 'loss' ? s.loss : s.accuracy] as const);
     const sm = smooth(steps.map((p) => p[1]), weight);
-    const series: Series[] = [
-      { name: 'train (per step)', color: Colors.sky, points: steps, width: 1, opacity: 0.45 },
-      { name: `train (smoothed)`, color: Colors.blue, points: steps.map((p, i) => [p[0], sm[i]!] as const), width: 2 },
+    const series: ChartSeries[] = [
+      { name: 'train (per step)', color: Colors.sky, points: thin(steps), width: 1, opacity: 0.6 },
+      { name: 'train (smoothed)', color: Colors.blue, points: thin(steps.map((p, i) => [p[0], sm[i]!] as const)), width: 2 },
       { name: 'train (epoch mean)', color: Colors.orange, points: run.epochs.map((e) => [epochX(e.epoch), kind === 'loss' ? e.trainLoss : e.trainAccuracy] as const), style: 'line+markers', width: 2 },
       { name: 'validation (epoch)', color: Colors.vermillion, points: run.epochs.map((e) => [epochX(e.epoch), kind === 'loss' ? e.validationLoss : e.validationAccuracy] as const), style: 'line+markers', width: 2 },
     ];
@@ -117,7 +135,7 @@ function curvesSection(run: RunData): string {
       series,
       bands,
       vLines,
-      ...(kind === 'accuracy' ? { yFormat: (v: number) => pct(v, 0) } : { yZero: false }),
+      ...(kind === 'accuracy' ? { yFormat: 'percent' as const } : {}),
     });
   };
   const table = run.epochs.length
@@ -129,37 +147,69 @@ function curvesSection(run: RunData): string {
         .join('')}</tbody></table>`
     : '';
   return `<section id="curves"><h2 id="h-curves">Training and validation</h2>
-<p class="note">Training loss and accuracy of each weight step (under the sampled paths; smoothed with a debiased moving average, weight ${fmt(weight, 2)}), their epoch means, and the validation loss and accuracy of the epoch's argmax architecture.</p>
-<div class="pair">${build('loss')}${build('accuracy')}</div>${table}</section>`;
+<p class="note">Training loss and accuracy of each weight step (under the sampled paths; smoothed with a debiased moving average, weight ${fmt(weight, 2)}${n > MAX_STEP_POINTS ? `; ${n} steps drawn as ${MAX_STEP_POINTS} means of consecutive steps` : ''}), their epoch means, and the validation loss and accuracy of the epoch's argmax architecture.</p>
+${CHART_HINT}<div class="pair">${build('loss')}${build('accuracy')}</div>${table}</section>`;
 }
 
-/** Probability history as columns: arch records (or epoch records), averaged into at most `max` bins. */
-function probabilityColumns(run: RunData, max = 80): { x0: number; x1: number; records: number; cols: Record<string, number[]>[]; source: string } {
-  let recs: { step: number; probabilities: Record<string, number[]> }[] = run.archSteps.map((a: ArchRecord) => ({ step: a.step, probabilities: a.probabilities }));
-  let source = 'architecture step';
-  if (recs.length === 0) {
-    const bpe = run.start?.batchesPerEpoch ?? 1;
-    recs = run.epochs.map((e) => ({ step: (e.epoch + 1) * bpe - 1, probabilities: e.probabilities }));
-    source = 'epoch';
-  }
-  if (recs.length === 0) return { x0: 0, x1: 0, records: 0, cols: [], source };
+interface ProbRecord {
+  readonly step: number;
+  readonly probabilities: Record<string, number[]>;
+}
+
+/** Probability history: arch records, else epoch records (at the epoch's last step). */
+function probabilityRecords(run: RunData): { recs: ProbRecord[]; source: string } {
+  if (run.archSteps.length) return { recs: run.archSteps.map((a: ArchRecord) => ({ step: a.step, probabilities: a.probabilities })), source: 'architecture step' };
+  const bpe = run.start?.batchesPerEpoch ?? 1;
+  return { recs: run.epochs.map((e) => ({ step: (e.epoch + 1) * bpe - 1, probabilities: e.probabilities })), source: 'epoch' };
+}
+
+/** At most `max` records: consecutive records averaged in equal groups (step and every probability). */
+function binRecords(recs: readonly ProbRecord[], max: number): ProbRecord[] {
   const bins = Math.min(max, recs.length);
-  const cols: Record<string, number[]>[] = [];
+  const out: ProbRecord[] = [];
   for (let b = 0; b < bins; b++) {
-    const from = Math.floor((b * recs.length) / bins);
-    const to = Math.floor(((b + 1) * recs.length) / bins);
-    const group = recs.slice(from, to);
+    const group = recs.slice(Math.floor((b * recs.length) / bins), Math.floor(((b + 1) * recs.length) / bins));
     const avg: Record<string, number[]> = {};
     for (const [label, p] of Object.entries(group[0]!.probabilities)) {
       avg[label] = p.map((_, j) => group.reduce((s, r) => s + (r.probabilities[label]?.[j] ?? 0), 0) / group.length);
     }
-    cols.push(avg);
+    out.push({ step: group.reduce((s, r) => s + r.step, 0) / group.length, probabilities: avg });
   }
-  return { x0: recs[0]!.step, x1: recs[recs.length - 1]!.step, records: recs.length, cols, source };
+  return out;
+}
+
+/** Records per block in the interactive probability chart at most (the heatmap has 80 columns). */
+export const MAX_PROBABILITY_POINTS = 400;
+
+/** One interactive chart per block (a select chooses the block): each candidate's probability over time. */
+function probabilityCharts(run: RunData, derived: DerivedFile | undefined, labels: string[], recs: readonly ProbRecord[], source: string): string {
+  if (recs.length < 2) return '';
+  const shown = binRecords(recs, MAX_PROBABILITY_POINTS);
+  const options: string[] = [];
+  const panes: string[] = [];
+  labels.forEach((label, i) => {
+    const count = Math.max(...shown.map((r) => r.probabilities[label]?.length ?? 0), run.candidates?.[label]?.length ?? 0);
+    const names = candidateNames(run, label, count);
+    const chosen = derived?.architecture[label];
+    options.push(`<option value="${esc(label)}">${esc(label)}${chosen !== undefined ? ` (chosen: ${esc(chosen)})` : ''}</option>`);
+    const series: ChartSeries[] = names.map((name, j) => ({
+      name: name === chosen ? `${name} (chosen)` : name,
+      color: palette[j % palette.length]!,
+      points: shown.map((r) => [r.step, r.probabilities[label]?.[j] ?? null] as const),
+      width: name === chosen ? 2.5 : 1.5,
+    }));
+    const title = `${label}: probability of each path${shown.length < recs.length ? ` (${shown.length} means of about ${fmt(recs.length / shown.length, 2)} ${source} records)` : ''}`;
+    panes.push(`<div data-choice="${esc(label)}"${i === 0 ? '' : ' hidden'}>${chart({ id: `prob-${i}`, title, xLabel: 'weight step', yLabel: 'probability', yFormat: 'percent', series, height: 260 })}</div>`);
+  });
+  return `<div class="chart-group probability-charts"><label>Block <select class="chart-choice" aria-label="block">${options.join('')}</select></label>${panes.join('')}</div>`;
 }
 
 function probabilitiesSection(run: RunData, derived: DerivedFile | undefined, labels: string[]): string {
-  const { x0, x1, records, cols, source } = probabilityColumns(run);
+  const { recs, source } = probabilityRecords(run);
+  const cols = binRecords(recs, 80).map((r) => r.probabilities);
+  const records = recs.length;
+  const x0 = recs[0]?.step ?? 0;
+  const x1 = recs[recs.length - 1]?.step ?? 0;
   const final = derived?.probabilities ?? cols[cols.length - 1] ?? {};
   if (labels.length === 0 || (cols.length === 0 && Object.keys(final).length === 0)) {
     return `<section id="probabilities"><h2 id="h-probabilities">Path probabilities</h2><p class="empty">No architecture probabilities recorded yet.</p></section>`;
@@ -207,9 +257,12 @@ function probabilitiesSection(run: RunData, derived: DerivedFile | undefined, la
   y += 4;
   o.push(`<g class="axis"><line x1="${left}" x2="${left + pw}" y1="${y}" y2="${y}"/>`);
   if (cols.length > 1 && x1 > x0) {
-    for (const t of ticks(x0, x1, 6)) {
-      const tx = left + ((t - x0) / (x1 - x0)) * (pw - cw) + cw / 2;
-      o.push(`<line x1="${n2(tx)}" x2="${n2(tx)}" y1="${y}" y2="${y + 4}"/><text x="${n2(tx)}" y="${y + 16}" text-anchor="middle">${esc(fmt(t))}</text>`);
+    // first and last step under the first and last column; zoom and exact steps are in the charts below
+    for (const [t, tx, anchor] of [
+      [x0, left + cw / 2, 'start'],
+      [x1, left + pw - cw / 2, 'end'],
+    ] as const) {
+      o.push(`<line x1="${n2(tx)}" x2="${n2(tx)}" y1="${y}" y2="${y + 4}"/><text x="${n2(tx)}" y="${y + 16}" text-anchor="${anchor}">${esc(fmt(t))}</text>`);
     }
     o.push(`<text x="${left + pw / 2}" y="${y + 32}" text-anchor="middle" class="alabel">weight step (${columns.length} column${columns.length === 1 ? '' : 's'}${columns.length < records ? `, each the mean of about ${fmt(records / columns.length, 2)} ${esc(source)} records` : `, one per ${esc(source)} record`})</text>`);
   } else {
@@ -223,7 +276,8 @@ function probabilitiesSection(run: RunData, derived: DerivedFile | undefined, la
   y += 20;
   const svg = `<svg class="heatmap" viewBox="0 0 ${W} ${y}" role="img" aria-label="path probabilities over time">${o.join('')}</svg>`;
   return `<section id="probabilities"><h2 id="h-probabilities">Path probabilities over time</h2>
-<p class="note">One row per candidate path of each searchable block; colour is the softmax probability of that path (from α) at each ${esc(source)} record, left to right in time${top < 1 ? ` (the colour scale ends at ${fmt(top)}, just above the largest probability shown)` : ''}. ▶ marks the derived choice; the right column is the final probability.${run.candidates ? '' : ' No candidates.json in the run directory: candidates are shown by index.'}</p>${svg}</section>`;
+<p class="note">One row per candidate path of each searchable block; colour is the softmax probability of that path (from α) at each ${esc(source)} record, left to right in time${top < 1 ? ` (the colour scale ends at ${fmt(top)}, just above the largest probability shown)` : ''}. ▶ marks the derived choice; the right column is the final probability.${run.candidates ? '' : ' No candidates.json in the run directory: candidates are shown by index.'}</p>${svg}
+<p class="note">The same probabilities per block, at every ${esc(source)} record: choose a block, drag to zoom, hover for values.</p>${probabilityCharts(run, derived, labels, recs, source)}</section>`;
 }
 
 interface BlockView {
@@ -362,10 +416,10 @@ function latencySection(run: RunData, derived: DerivedFile | undefined): string 
   const unit = derived?.latencyUnit ?? (expected.length ? 'provider units' : undefined);
   const measured = measuredMs(run);
   const parts: string[] = [];
-  const hLines: RefLine[] = [];
+  const hLines: ChartRefLine[] = [];
   if (derived?.latency !== undefined) hLines.push({ value: derived.latency, label: `derived network (lookup): ${fmt(derived.latency)} ${unit ?? ''}`.trim(), color: Colors.green });
   const sameUnit = unit === 'ms';
-  if (measured && sameUnit) hLines.push({ value: measured.value, label: `derived network (measured): ${fmt(measured.value)} ms`, color: Colors.vermillion, dash: '2 3' });
+  if (measured && sameUnit) hLines.push({ value: measured.value, label: `derived network (measured): ${fmt(measured.value)} ms`, color: Colors.vermillion, dash: [2, 3] });
   if (expected.length) {
     parts.push(
       chart({
@@ -375,11 +429,14 @@ function latencySection(run: RunData, derived: DerivedFile | undefined): string 
         yLabel: `latency (${unit})`,
         series: [{ name: 'E[lat] at each architecture step', color: Colors.blue, points: expected, width: 2 }],
         hLines,
-        width: 760,
       }),
     );
   } else {
-    parts.push(`<p class="empty">No expected latency recorded: this search had no latency provider (add <code>latency: { use: … }</code> to the config).</p>`);
+    parts.push(
+      useOf(run.config, 'latency') && !run.result
+        ? `<p class="empty">No expected latency recorded yet: it is recorded at every architecture step, which start after the warm-up.</p>`
+        : `<p class="empty">No expected latency recorded: this search had no latency provider (add <code>latency: { use: … }</code> to the config).</p>`,
+    );
   }
   const rows: [string, string][] = [];
   if (expected.length) {
@@ -407,13 +464,13 @@ function comparisonsSection(run: RunData): string {
   const units = [...new Set(list.map((c) => c.latencyUnit))];
   const charts = units.map((u) => {
     const pts = list.filter((c) => c.latencyUnit === u);
-    const series: Series[] = [];
+    const series: ChartSeries[] = [];
     const bySeries = new Map<string, Comparison[]>();
     for (const c of pts) if (c.series) bySeries.set(c.series, [...(bySeries.get(c.series) ?? []), c]);
     for (const [name, cs] of bySeries) {
       if (cs.length < 2) continue;
       const sorted = [...cs].sort((a, b) => a.latency - b.latency);
-      series.push({ name, color: color(sorted[0]!.kind), points: sorted.map((c) => [c.latency, c.accuracy] as const), width: 1.5, dash: '4 3', legend: false });
+      series.push({ name, color: color(sorted[0]!.kind), points: sorted.map((c) => [c.latency, c.accuracy] as const), width: 1.5, dash: [4, 3] });
     }
     for (const k of kinds) {
       const cs = pts.filter((c) => c.kind === k);
@@ -422,13 +479,12 @@ function comparisonsSection(run: RunData): string {
         name: k,
         color: color(k),
         style: 'markers',
-        width: k === 'searched' ? 5.5 : 4.5,
+        width: k === 'searched' ? 11 : 9,
         points: cs.map((c) => [c.latency, c.accuracy] as const),
         labels: cs.map((c) => c.name),
-        tips: cs.map((c) => `${c.name}: ${pct(c.accuracy, 2)} at ${fmt(c.latency)} ${c.latencyUnit}${c.note ? ` — ${c.note}` : ''}`),
       });
     }
-    return chart({ id: 'scatter', title: `Accuracy vs latency (${u})`, xLabel: `latency (${u})`, yLabel: 'accuracy', series, yFormat: (v) => pct(v, 1), xPad: 0.08, width: 760, height: 360 });
+    return chart({ id: 'scatter', title: `Accuracy vs latency (${u})`, xLabel: `latency (${u})`, yLabel: 'accuracy', series, yFormat: 'percent', height: 360 });
   });
   const table = `<table class="num"><thead><tr><th>network</th><th>kind</th><th>latency</th><th>accuracy</th><th>note</th></tr></thead><tbody>${list
     .map((c) => `<tr><td>${esc(c.name)}</td><td>${esc(c.kind)}</td><td>${fmt(c.latency)} ${esc(c.latencyUnit)}</td><td>${pct(c.accuracy, 2)}</td><td>${esc(c.note ?? '')}</td></tr>`)
@@ -463,17 +519,14 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:3px 18px;margin:
 dl.facts dt{color:var(--muted)}
 dl.facts dd{margin:0;word-break:break-all}
 .pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:12px}
+.pair figure.chart{min-width:0}
+.chart-group label{display:inline-block;margin:4px 0 8px;color:var(--muted)}
+.chart-group select{margin-left:6px;font:inherit}
 svg{display:block;width:100%;height:auto;font-size:11px;font-family:inherit}
-svg.chart{max-width:760px}
 svg.heatmap{max-width:1000px}
-svg .ctitle{font-size:13px;font-weight:600}
-svg .grid line{stroke:#eee}
 svg .axis line{stroke:#999}
-svg .axis text,svg .legend text{fill:#444}
+svg .axis text{fill:#444}
 svg .alabel{fill:#555}
-svg .band{fill:#f1f1f1}
-svg .bandlabel,svg .reflabel{fill:#999;font-size:10px}
-svg .plabel{font-size:10px;fill:#333}
 svg .hlabel{font-weight:600;font-size:12px}
 svg .cname{fill:#333}
 svg .heat-row.chosen .cname{font-weight:700}
@@ -502,7 +555,7 @@ code{background:var(--panel);padding:0 3px}
 // Builds the table of contents from the section headings and marks the page as scripted.
 const SCRIPT = `(function(){var nav=document.getElementById('toc');if(!nav)return;var hs=document.querySelectorAll('main section > h2[id]');for(var i=0;i<hs.length;i++){var a=document.createElement('a');a.href='#'+hs[i].id;a.textContent=hs[i].textContent;a.className='toc-link';nav.appendChild(a);}document.body.setAttribute('data-report-js','ready');})();`;
 
-/** Renders the report of a run as one self-contained HTML page (inline CSS, SVG and script; no external references). */
+/** Renders the report of a run as one self-contained HTML page (inline CSS, SVG, chart data and scripts with uPlot; no external references). */
 export function renderReport(run: RunData, opts: RenderOptions = {}): string {
   const derived = derivedOf(run);
   const labels = labelsOf(run, derived);
@@ -522,12 +575,14 @@ export function renderReport(run: RunData, opts: RenderOptions = {}): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>proxyless report — ${esc(run.name)}</title>
 <style>${CSS}</style>
+${chartStyles()}
 </head>
 <body>
 <header><h1>Search report: ${esc(run.name)}</h1><div class="sub">ProxylessNAS search run${derived?.validationAccuracy !== undefined ? ` · validation accuracy ${pct(derived.validationAccuracy, 2)}` : ''}${derived?.latency !== undefined ? ` · latency ${fmt(derived.latency)} ${esc(derived.latencyUnit ?? '')}` : ''}</div><nav id="toc" aria-label="sections"></nav></header>
 <main>
 ${body}
 </main>
+${chartScripts()}
 <script>${SCRIPT}</script>
 </body>
 </html>

@@ -1,19 +1,29 @@
-import { composeSearch, RunFiles } from '@proxyless/core';
+import { composeSearch, RunFiles, type SearchPlugin } from '@proxyless/core';
 import { XMLValidator } from 'fast-xml-parser';
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { smallConfig, tempDir, writeConfig } from '../../../test/helpers.js';
 import { copyRun, makeRun, type RealRun } from '../test/make-run.js';
+import { esc, scriptJson } from './format.js';
 import { ReportFiles, readRun, RunReadError, ReportPlugin, renderReport, ReportSections, writeReport } from './index.js';
 
 let run: RealRun;
 let plugin: ReportPlugin;
 let candidates: Record<string, string[]>;
+/** report.html as a user refreshing it would see it right after each epoch (read by a later-stage tap). */
+const afterEpoch: { epoch: number; html: string }[] = [];
 
 beforeAll(async () => {
   plugin = new ReportPlugin();
-  run = await makeRun([plugin]);
+  const reader: SearchPlugin = {
+    name: 'read-report-after-epoch',
+    apply: (session) =>
+      session.hooks.afterEpoch.tapPromise({ name: 'read-report-after-epoch', stage: 200 }, async (e) => {
+        afterEpoch.push({ epoch: e.epoch, html: readFileSync(join(session.components.runDir!, ReportFiles.report), 'utf8') });
+      }),
+  };
+  run = await makeRun([plugin, reader]);
   candidates = JSON.parse(readFileSync(join(run.dir, RunFiles.candidates), 'utf8')) as Record<string, string[]>;
 });
 
@@ -29,6 +39,15 @@ function expectValidSvg(html: string): void {
     expect(v, typeof v === 'object' ? `${v.err.msg} in ${svg.slice(0, 200)}` : '').toBe(true);
     expect(svg).not.toMatch(/="[^"]*(NaN|undefined|Infinity)[^"]*"/);
   }
+}
+
+/** The data of each chart (`<figure class="chart ID">` with its inline JSON), by id; every JSON script parses. */
+function chartData(html: string): Record<string, { title: string; xs: number[][]; series: { name: string; xi: number; y: (number | null)[]; labels?: string[]; style: string }[] }> {
+  const out: Record<string, ReturnType<typeof chartData>[string]> = {};
+  for (const m of html.matchAll(/<figure class="chart ([\w-]+)"[^>]*>[\s\S]*?<script type="application\/json" class="chart-data">([\s\S]*?)<\/script><\/figure>/g)) {
+    out[m[1]!] = JSON.parse(m[2]!);
+  }
+  return out;
 }
 
 function expectSelfContained(html: string): void {
@@ -48,6 +67,20 @@ describe('a report of a real search', () => {
     // written after result.json: the summary has the final totals
     expect(html).toContain(`<dt>Weight steps</dt><dd>${run.result.steps}</dd>`);
     expect(html).not.toContain('No result.json');
+    expect(readdirSync(run.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('is rewritten after every epoch while the search runs (atomically), so a refresh shows the progress', () => {
+    expect(afterEpoch.map((a) => a.epoch)).toEqual([0, 1]);
+    expect(plugin.writes).toBe(3); // two epochs and done
+    const [first, second] = afterEpoch;
+    expect(first!.html).toContain('<dt>Epochs</dt><dd>1 of 2</dd>');
+    expect(first!.html).toContain('No result.json');
+    expect(first!.html).toContain('No expected latency recorded yet'); // the warm-up has no architecture steps
+    expect(chartData(first!.html)['curve-loss']!.series[0]!.y).toHaveLength(8); // the warm-up epoch's steps
+    expect(second!.html).toContain('<dt>Epochs</dt><dd>2</dd>');
+    expect(chartData(second!.html)['curve-loss']!.series[0]!.y).toHaveLength(16);
+    expect(second!.html).toContain('class="chart latency-chart"'); // the search epoch's arch steps
     expect(readdirSync(run.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
@@ -81,12 +114,22 @@ describe('a report of a real search', () => {
     expect(count(html, /<g class="heat-row/g)).toBe(rows);
     const skipped = Object.values(run.result.architecture).filter((op) => op === 'zero').length;
     expect(count(html, /class="arch-block skipped"/g)).toBe(skipped);
-    // curves: per-step, smoothed, epoch train and validation series in both charts
-    for (const id of ['curve-loss', 'curve-accuracy']) expect(html).toContain(`class="chart ${id}"`);
-    expect(count(html, /data-series="validation \(epoch\)"/g)).toBe(2);
-    // expected latency chart with the provider's latency of the derived network
-    expect(html).toContain('class="chart latency-chart"');
-    expect(html).toContain('derived network (lookup)');
+    // curves: per-step, smoothed, epoch train and validation series in both charts, one point per step
+    const data = chartData(html);
+    for (const id of ['curve-loss', 'curve-accuracy']) {
+      expect(data[id]!.series.map((s) => s.name)).toEqual(['train (per step)', 'train (smoothed)', 'train (epoch mean)', 'validation (epoch)']);
+      expect(data[id]!.series[0]!.y).toHaveLength(16);
+      expect(data[id]!.series[3]!.y).toHaveLength(2);
+    }
+    // path probabilities: one chart per block (chosen with a select), one series per candidate
+    expect(count(html, /<option value=/g)).toBe(labels.length);
+    labels.forEach((label, i) => {
+      const chosen = run.result.architecture[label];
+      expect(data[`prob-${i}`]!.series.map((s) => s.name)).toEqual(candidates[label]!.map((n) => (n === chosen ? `${n} (chosen)` : n)));
+      expect(data[`prob-${i}`]!.series[0]!.y).toHaveLength(4); // one point per arch step
+    });
+    // expected latency chart with the provider's latency of the derived network as a reference line
+    expect(data['latency-chart']!.series.map((s) => s.name)).toEqual(['E[lat] at each architecture step', expect.stringMatching(/^derived network \(lookup\): /)]);
     expect(html).toContain('No comparisons yet');
     expectValidSvg(html);
     expectSelfContained(html);
@@ -105,14 +148,53 @@ describe('a report of a real search', () => {
     writeFileSync(join(dir, ReportFiles.latency), JSON.stringify({ measured_latency_ms: 0.42, target: 'cpu (wasm)', measurements: [{ target: 'flops', latency: 1.5, unit: 'MFLOPs' }] }));
     const html = renderReport(readRun(dir));
     expect(html).not.toContain('No comparisons yet');
-    const scatter = svgs(html).find((s) => s.includes('class="chart scatter"'))!;
-    expect(count(scatter, /<circle /g)).toBe(comparisons.length + 3); // points + legend markers of 3 kinds
-    expect(scatter).toContain('data-series="MobileNetV2"'); // the baseline curve
-    for (const c of comparisons) expect(scatter).toContain(c.name.replace('×', '×'));
+    const scatter = chartData(html)['scatter']!;
+    // the baseline curve, then one marker series per kind, each point labelled with its network
+    expect(scatter.series.map((s) => [s.name, s.style])).toEqual([
+      ['MobileNetV2', 'line'],
+      ['searched', 'markers'],
+      ['baseline', 'markers'],
+      ['ablation', 'markers'],
+    ]);
+    const markers = scatter.series.filter((s) => s.style === 'markers');
+    expect(markers.flatMap((s) => s.labels).sort()).toEqual(comparisons.map((c) => c.name).sort());
+    expect(markers.reduce((a, s) => a + s.y.length, 0)).toBe(comparisons.length);
     expect(html).toContain('derived network (measured): 0.42 ms');
     expect(html).toContain('Measured on flops');
     expectValidSvg(html);
     expectSelfContained(html);
+  });
+
+  it('keeps every string from the run as text: HTML-escaped in the page, \\u003c-escaped in the chart JSON', () => {
+    const dir = copyRun(run.dir);
+    const evil = '</script><script>window.pwned=1</script><!--<img src=x onerror=alert(1)>&amp;\u2028';
+    writeFileSync(
+      join(dir, ReportFiles.comparisons),
+      JSON.stringify([
+        { name: evil, latency: 0.5, latencyUnit: `ms${evil}`, accuracy: 0.9, kind: evil, series: evil, note: evil },
+        { name: 'b', latency: 0.6, latencyUnit: `ms${evil}`, accuracy: 0.8, kind: evil, series: evil },
+      ]),
+    );
+    writeFileSync(join(dir, ReportFiles.latency), JSON.stringify({ measured_latency_ms: 0.4, target: evil, note: evil }));
+    const html = renderReport(readRun(dir));
+    expect(html).not.toContain('<script>window.pwned');
+    expect(html).not.toContain('<!--');
+    expect(html).not.toContain('<img src=x');
+    expect(count(html, /<script\b/g)).toBe(count(html, /<\/script>/g));
+    // the strings survive as data: the scatter's series and labels are the originals
+    const scatter = Object.entries(chartData(html)).find(([id]) => id === 'scatter')![1];
+    expect(scatter.title).toBe(`Accuracy vs latency (ms${evil})`);
+    expect(scatter.series.map((s) => s.name)).toEqual([evil, evil]); // the series line, the kind's markers
+    expect(scatter.series[1]!.labels).toEqual([evil, 'b']);
+    expect(html).toContain(esc(evil));
+    expectSelfContained(html);
+  });
+
+  it('scriptJson escapes what could end a script or open a comment, and round-trips', () => {
+    const value = { a: '</script><!-- & \u2028\u2029 >', n: [1, NaN, Infinity, null] };
+    const json = scriptJson(value);
+    expect(json).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(json)).toEqual({ a: value.a, n: [1, null, null, null] });
   });
 
   it('marks a skipped (zero) block, draws MBConv blocks from the stored descriptions, and falls back to indices without candidates.json', () => {
@@ -173,6 +255,25 @@ describe('the report plugin from a config file', () => {
     const { session } = await composeSearch({ config, runDir: join(root, 'run'), log: () => {} });
     await session.run();
     expect(readFileSync(join(root, 'out', 'r.html'), 'utf8')).toContain('<section id="latency">');
+  });
+});
+
+describe('a failed search', () => {
+  it('still gets a report, rewritten when it fails, that says why', async () => {
+    const root = tempDir('proxyless-report-failed-');
+    const plugin = new ReportPlugin();
+    const breaker: SearchPlugin = {
+      name: 'break-after-first-epoch',
+      apply: (session) =>
+        session.hooks.afterEpoch.tapPromise({ name: 'break-after-first-epoch', stage: 300 }, async () => {
+          throw new Error('disk on fire <b>');
+        }),
+    };
+    const { session } = await composeSearch({ config: writeConfig(root, smallConfig()), runDir: join(root, 'run'), plugins: [plugin, breaker], log: () => {} });
+    await expect(session.run()).rejects.toThrow('disk on fire');
+    expect(plugin.writes).toBe(2); // after the first epoch, and when the search failed
+    const html = readFileSync(join(root, 'run', ReportFiles.report), 'utf8');
+    expect(html).toContain('The search failed: Error: disk on fire &lt;b&gt;');
   });
 });
 

@@ -6,20 +6,36 @@ import { mbconvSpaceOptions } from './options.js';
 import { MBConvSpace } from './space.js';
 
 /**
+ * Limits on what a net config may declare, checked before any size is believed: channels, kernels,
+ * expansion, blocks and classes far above every released model (widths ≤ 1,728, kernels ≤ 7,
+ * expand ≤ 6, 22 blocks, 1,000 classes), so a crafted file cannot ask for gigabytes.
+ */
+export const NET_CONFIG_LIMITS = Object.freeze({ channels: 16_384, kernel: 15, stride: 4, expand: 32, blocks: 512, classes: 100_000 });
+const L = NET_CONFIG_LIMITS;
+const channels = () => z.number().int().min(1).max(L.channels, { message: `a channel count of at most ${L.channels}` });
+const kernel = () =>
+  z
+    .number()
+    .int()
+    .min(1)
+    .max(L.kernel, { message: `a kernel size of at most ${L.kernel}` })
+    .refine((k) => k % 2 === 1, { message: 'an odd kernel size (1, 3, 5, 7, …): "same" padding needs one' });
+
+/**
  * The official ProxylessNAS net-config format (`ProxylessNASNets` JSON, as released with the
  * searched models): `{name, bn, first_conv, feature_mix_layer, classifier, blocks}`.
  */
 const convLayer = z
   .object({
     name: z.literal('ConvLayer'),
-    kernel_size: z.number().int().min(1),
-    stride: z.number().int().min(1),
+    kernel_size: kernel(),
+    stride: z.number().int().min(1).max(L.stride, { message: `a stride of at most ${L.stride}` }),
     dilation: z.literal(1).default(1),
     groups: z.literal(1).default(1),
     bias: z.literal(false).default(false),
     has_shuffle: z.literal(false).default(false),
-    in_channels: z.number().int().min(1),
-    out_channels: z.number().int().min(1),
+    in_channels: channels(),
+    out_channels: channels(),
     use_bn: z.literal(true).default(true),
     act_func: z.literal('relu6').default('relu6'),
     dropout_rate: z.number().min(0).max(0).default(0),
@@ -30,20 +46,20 @@ const convLayer = z
 const mbConvLayer = z
   .object({
     name: z.literal('MBInvertedConvLayer'),
-    in_channels: z.number().int().min(1),
-    out_channels: z.number().int().min(1),
-    kernel_size: z.number().int().min(1),
-    stride: z.number().int().min(1),
-    expand_ratio: z.number().int().min(1),
-    mid_channels: z.number().int().min(1).nullable().optional(),
+    in_channels: channels(),
+    out_channels: channels(),
+    kernel_size: kernel(),
+    stride: z.number().int().min(1).max(L.stride, { message: `a stride of at most ${L.stride}` }),
+    expand_ratio: z.number().int().min(1).max(L.expand, { message: `an expand ratio of at most ${L.expand}` }),
+    mid_channels: z.number().int().min(1).max(L.channels * L.expand).nullable().optional(),
   })
   .passthrough();
-const zeroLayer = z.object({ name: z.literal('ZeroLayer'), stride: z.number().int().min(1) }).passthrough();
+const zeroLayer = z.object({ name: z.literal('ZeroLayer'), stride: z.number().int().min(1).max(L.stride, { message: `a stride of at most ${L.stride}` }) }).passthrough();
 const identityLayer = z
   .object({
     name: z.literal('IdentityLayer'),
-    in_channels: z.number().int().min(1),
-    out_channels: z.number().int().min(1),
+    in_channels: channels(),
+    out_channels: channels(),
     use_bn: z.literal(false).default(false),
     act_func: z.null().default(null),
     dropout_rate: z.number().default(0),
@@ -60,8 +76,8 @@ export const netConfigSchema = z
     classifier: z
       .object({
         name: z.literal('LinearLayer'),
-        in_features: z.number().int().min(1),
-        out_features: z.number().int().min(1),
+        in_features: channels(),
+        out_features: z.number().int().min(1).max(L.classes, { message: `at most ${L.classes} classes` }),
         bias: z.literal(true).default(true),
         use_bn: z.literal(false).default(false),
         act_func: z.null().default(null),
@@ -79,10 +95,18 @@ export const netConfigSchema = z
           })
           .passthrough(),
       )
-      .min(2),
+      .min(2)
+      .max(L.blocks, { message: `at most ${L.blocks} blocks` }),
   })
   .passthrough();
 export type NetConfig = z.output<typeof netConfigSchema>;
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = root;
+  for (const k of path) cur = cur !== null && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[k as string] : undefined;
+  return cur;
+}
+const describe = (v: unknown): string => (v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v)).slice(0, 80));
 
 /** Whether a parsed JSON value looks like a ProxylessNAS net config. */
 export const isNetConfig = (v: unknown): boolean => typeof v === 'object' && v !== null && (v as { name?: unknown }).name === 'ProxylessNASNets';
@@ -105,8 +129,8 @@ export interface ImportedNetConfig {
 export function readNetConfig(json: unknown, opts: { resolution?: number } = {}): ImportedNetConfig {
   const parsed = netConfigSchema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`not a ProxylessNASNets net config:\n  ${issues.join('\n  ')}`);
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: got ${describe(valueAt(json, i.path))}; expected ${i.message}`);
+    throw new Error(`not a ProxylessNASNets net config: ${issues.join('; ')}`);
   }
   const cfg = parsed.data;
   const [first, ...rest] = cfg.blocks;
@@ -152,7 +176,7 @@ export function readNetConfig(json: unknown, opts: { resolution?: number } = {})
 
   const candidates = [...DEFAULT_CANDIDATES, ...[...used].filter((c) => !DEFAULT_CANDIDATES.includes(c)).sort()];
   const widths = [fc.out_channels, fbConv.out_channels, ...stages.map((s) => s.width), cfg.feature_mix_layer.out_channels];
-  const options = mbconvSpaceOptions.parse({
+  const parsedOptions = mbconvSpaceOptions.safeParse({
     preset: 'imagenet',
     width: 1,
     divisor: widths.every((c) => c % 8 === 0) ? 8 : 1,
@@ -165,6 +189,12 @@ export function readNetConfig(json: unknown, opts: { resolution?: number } = {})
     bn: cfg.bn,
     dropout: cfg.classifier.dropout_rate,
   });
+  if (!parsedOptions.success) {
+    // what the net config asks for that this space cannot build, in the space's terms (no raw zod dump)
+    const issues = parsedOptions.error.issues.slice(0, 5).map((i) => `space option ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`net config: not buildable by the mbconv space: ${issues.join('; ')}`);
+  }
+  const options = parsedOptions.data;
   const r = opts.resolution ?? 224;
   const input: InputSpec = { shape: [r, r, fc.in_channels], numClasses: cfg.classifier.out_features };
   const space = new MBConvSpace(options, input);

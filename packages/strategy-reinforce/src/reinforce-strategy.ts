@@ -155,10 +155,31 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     const rewards: number[] = [];
     const architectures: Architecture[] = [];
     const named = this.hooks.rewards.get(this.options.reward.use)!;
+    const gatesOf = (choices: Choices): GateSample => Object.fromEntries(ops.map((op) => [op.label, { active: [choices[op.label]!], chosen: choices[op.label]! }]));
+    const distinct = new Map(samples.map((choices) => [archKey(ops, choices), choices]));
+    // The first evaluation a reward asks for evaluates every distinct sample of the step at once when
+    // the trainer can (`evaluateEach`: the layers before the first differing choice run once).
+    const evaluationOf = (key: string, gates: GateSample): Promise<{ accuracy: number; loss: number }> => {
+      if (!evaluations.has(key) && compute.evaluateEach) {
+        const keys = [...distinct.keys()].filter((k) => !evaluations.has(k));
+        const all = compute.evaluateEach(keys.map((k) => gatesOf(distinct.get(k)!)));
+        for (const [i, k] of keys.entries()) {
+          const one = all.then((r) => r[i]!);
+          one.catch(() => {}); // the caller of the first evaluation sees the failure; the others may never be asked for
+          evaluations.set(k, one);
+        }
+      }
+      let e = evaluations.get(key);
+      if (!e) {
+        e = compute.evaluate(gates);
+        evaluations.set(key, e);
+      }
+      return e;
+    };
     for (const [index, choices] of samples.entries()) {
       const key = archKey(ops, choices);
       const architecture = Object.fromEntries(ops.map((op) => [op.label, op.candidates[choices[op.label]!]!.name]));
-      const gates: GateSample = Object.fromEntries(ops.map((op) => [op.label, { active: [choices[op.label]!], chosen: choices[op.label]! }]));
+      const gates = gatesOf(choices);
       let seenEval = false;
       let seenLat = false;
       const ctx: RewardContext = {
@@ -169,12 +190,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
         step: input.step,
         options: rewardOptions,
         evaluate: async () => {
-          let e = evaluations.get(key);
-          if (!e) {
-            e = compute.evaluate(gates);
-            evaluations.set(key, e);
-          }
-          const r = await e;
+          const r = await evaluationOf(key, gates);
           if (!seenEval) accuracies.push(r.accuracy);
           seenEval = true;
           return r;

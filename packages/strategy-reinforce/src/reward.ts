@@ -19,7 +19,9 @@ export interface RewardContext {
   /**
    * Accuracy and loss of the architecture on this arch step's validation batch: one forward pass
    * through the supernet with single-path gates, inference mode, no gradient. Run once per distinct
-   * architecture and step, on first call.
+   * architecture and step: the first call evaluates every distinct architecture of the step together
+   * (when the trainer offers `evaluateEach`, layers the architectures share run once), later calls
+   * read those results.
    */
   evaluate(): Promise<{ accuracy: number; loss: number }>;
   /**

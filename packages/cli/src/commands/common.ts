@@ -11,19 +11,32 @@ export function shellWord(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The signals a command stops on: Ctrl-C, and SIGTERM (what `docker stop`, systemd and Kubernetes send). */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/** The exit code of a command stopped by `signal` (128 + its number, as shells report it): 130 or 143. */
+export function signalExitCode(signal: StopSignal): number {
+  return signal === 'SIGTERM' ? 143 : 130;
+}
+
 /**
- * Handles Ctrl-C for a command: the first SIGINT calls `onFirst` (when given and it returns true
- * the command goes on to stop gracefully); otherwise, and on a second SIGINT, `onExit` runs and the
- * process exits with 130 at once. Returns the function that removes the handler.
+ * Handles SIGINT (Ctrl-C) and SIGTERM alike for a command: the first signal calls `onFirst` (when
+ * given and it returns true the command goes on to stop gracefully: checkpoint, message, exit code
+ * `signalExitCode`); otherwise, and on a second signal, `onExit` runs and the process exits at once
+ * with 130 (SIGINT) or 143 (SIGTERM). Returns the function that removes the handlers.
  */
-export function onSigint(onFirst: (() => boolean) | undefined, onExit: () => void): () => void {
+export function onSigint(onFirst: ((signal: StopSignal) => boolean) | undefined, onExit: (signal: StopSignal) => void): () => void {
   let count = 0;
-  const handler = () => {
+  const handler = (signal: StopSignal) => {
     count++;
-    if (count === 1 && onFirst?.()) return;
-    onExit();
-    process.exit(130);
+    if (count === 1 && onFirst?.(signal)) return;
+    onExit(signal);
+    process.exit(signalExitCode(signal));
   };
   process.on('SIGINT', handler);
-  return () => process.off('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }

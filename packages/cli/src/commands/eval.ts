@@ -24,6 +24,7 @@ export async function evalCommand(ctx: CommandContext, modelDir: string, opts: E
   if (!existsSync(architectureFile)) throw new Error(`${dir}: no ${ModelFiles.architecture} (is it a model directory written by \`proxyless train\`?)`);
   const { network, dataset } = await composeNetwork({
     architectureFile,
+    weights: join(dir, ModelFiles.weights),
     ...(opts.backend ? { backend: { use: opts.backend, options: {} } } : {}),
     log: out.info,
   });

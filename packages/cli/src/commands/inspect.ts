@@ -62,7 +62,7 @@ export async function inspectCommand(ctx: CommandContext, file: string, opts: In
   let resolution: number | undefined;
   if (opts.resolution !== undefined) {
     resolution = Number(opts.resolution);
-    if (!Number.isInteger(resolution) || resolution < 1) throw new UsageError(`inspect: --resolution: got ${JSON.stringify(opts.resolution)}; expected a positive integer`);
+    if (!Number.isInteger(resolution) || resolution < 1 || resolution > 8192) throw new UsageError(`inspect: --resolution: got ${JSON.stringify(opts.resolution)}; expected a positive integer of at most 8192`);
   }
   let json: unknown;
   try {

@@ -1,10 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { composeRuntime, Rng } from '@proxyless/core';
+import { composeRuntime, Rng, writeFileAtomic } from '@proxyless/core';
+import { chartPage } from '@proxyless/report';
 import {
   buildLatencyTable,
+  formatOf,
   readLatencyConfig,
   readLatencyTable,
   runPredictExperiment,
@@ -15,7 +17,7 @@ import {
 import { UsageError } from '../errors.js';
 import { duration } from '../format.js';
 import type { WritableText } from '../output.js';
-import { onSigint, shellWord, type CommandContext } from './common.js';
+import { onSigint, shellWord, signalExitCode, type CommandContext, type StopSignal } from './common.js';
 
 /** Flags shared by `latency build` and `latency predict` (all strings, as commander gives them). */
 interface MeasureFlags {
@@ -27,12 +29,16 @@ interface MeasureFlags {
 }
 export interface LatencyBuildFlags extends MeasureFlags {
   out: string;
+  /** `browser`: measure inside headless Chromium (`--backend wasm|webgl` is then the page's TensorFlow.js backend). */
+  target?: string;
   maxSpread?: string;
   retries?: string;
   limit?: string;
 }
 export interface LatencyPredictFlags extends MeasureFlags {
   table: string;
+  /** `browser`: measure the networks inside headless Chromium (`--backend wasm|webgl`). */
+  target?: string;
   out?: string;
   fit?: string;
   test?: string;
@@ -103,6 +109,30 @@ class CountProgress {
   }
 }
 
+/**
+ * `latency build --out`, checked before anything is measured: a .yaml/.yml/.json file (not a
+ * folder), in a folder that exists or can be created and is writable; an existing table must be
+ * readable (it is resumed).
+ */
+function checkTableOut(file: string): void {
+  const bad = (why: string) => new UsageError(`latency build: --out ${file}: ${why}`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw bad('is a folder; expected a table file (.yaml, .yml or .json) to write');
+  try {
+    formatOf(file);
+  } catch {
+    throw bad('expected a table file ending in .yaml, .yml (the official format) or .json');
+  }
+  let dir = dirname(file);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) throw bad(`${dir} is a file; expected a folder to write the table in`);
+  try {
+    accessSync(dir, fsConstants.W_OK);
+    if (existsSync(file)) accessSync(file, fsConstants.R_OK | fsConstants.W_OK);
+  } catch {
+    throw bad(`${existsSync(file) ? file : dir} is not writable`);
+  }
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** `proxyless latency build <config> --out <table>`: measures every distinct op of the space into a table. */
@@ -113,13 +143,18 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
   const retries = int('--retries', flags.retries, 0);
   const limit = int('--limit', flags.limit, 0);
   const file = resolve(flags.out);
-  const { space } = await composeRuntime(readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info }));
+  checkTableOut(file);
+  const browser = browserTarget(flags);
+  const source = readLatencyConfig(config, { ...(flags.backend && !browser ? { backend: flags.backend } : {}), log: out.info });
+  const { space, input } = await composeRuntime(source);
   const controller = new AbortController();
   let progress: CountProgress | undefined;
+  let stoppedBy: StopSignal = 'SIGINT';
   const removeSigint = onSigint(
-    () => {
+    (signal) => {
+      stoppedBy = signal;
       progress?.stop();
-      out.error('proxyless: interrupted — stopping after the op being measured (every measured entry is already saved); Ctrl-C again to quit now');
+      out.error(`proxyless: interrupted${signal === 'SIGTERM' ? ' (SIGTERM)' : ''} — stopping after the op being measured (every measured entry is already saved); a second signal quits now`);
       controller.abort();
       return true;
     },
@@ -127,7 +162,20 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
   );
   try {
     const t0 = Date.now();
-    const r = await buildLatencyTable({
+    const build = browser
+      ? async (o: Parameters<typeof buildLatencyTable>[0]) => {
+          const { buildBrowserLatencyTable } = await import('@proxyless/latency-browser');
+          const { spaceRef } = source;
+          return buildBrowserLatencyTable({
+            ...o,
+            backend: browser,
+            space: { spaceImport: spaceRef.use, resolveDir: source.configDir, ...(spaceRef.name ? { name: spaceRef.name } : {}), options: spaceRef.options ?? {}, input },
+            log: out.info,
+            onDevice: (d) => out.info(`measuring in ${d.device}`),
+          });
+        }
+      : buildLatencyTable;
+    const r = await build({
       file,
       ops: spaceOps(space, new Rng('latency-build-ops')),
       ...measure,
@@ -150,13 +198,22 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
     out.result(`${r.measured.length} entr${r.measured.length === 1 ? 'y' : 'ies'} measured, ${r.kept} kept, ${r.remaining} left; table: ${r.file} (${r.table.size} entries) in ${duration(seconds)}`);
     for (const m of r.measured) out.result(`  ${m.key}  ${m.mean.toFixed(4)} ms  spread ${pct(m.spread)}${m.attempts > 1 ? `  (${m.attempts} measurements)` : ''}`);
     if (r.noisy.length) out.result(`still noisy after every retry (spread > ${pct(maxSpread ?? 0.1)}): ${r.noisy.map((n) => `${n.key} (${pct(n.spread)})`).join(', ')}`);
-    if (r.remaining > 0) out.result(`to continue: proxyless latency build ${shellWord(config)} --out ${shellWord(flags.out)}`);
+    if (r.remaining > 0) out.result(`to continue: proxyless latency build ${shellWord(config)} --out ${shellWord(flags.out)}${browser ? ` --target browser --backend ${browser}` : ''}`);
     out.emitJson({ command: 'latency build', file: r.file, total: r.total, kept: r.kept, measured: r.measured, noisy: r.noisy, remaining: r.remaining, interrupted, seconds });
-    return interrupted ? 130 : 0;
+    return interrupted ? signalExitCode(stoppedBy) : 0;
   } finally {
     removeSigint();
     progress?.stop();
   }
+}
+
+/** The page backend of `--target browser` (`--backend wasm|webgl`, default wasm); `undefined` for the default target (this process). */
+function browserTarget(flags: { target?: string; backend?: string }): 'wasm' | 'webgl' | undefined {
+  if (flags.target === undefined || flags.target === 'cpu') return undefined;
+  if (flags.target !== 'browser') throw new UsageError(`--target: got ${JSON.stringify(flags.target)}; expected cpu (this process, the --backend plugin) or browser (headless Chromium)`);
+  const b = flags.backend ?? 'wasm';
+  if (b !== 'wasm' && b !== 'webgl') throw new UsageError(`--backend: got ${JSON.stringify(b)}; expected wasm or webgl with --target browser (the page's TensorFlow.js backend)`);
+  return b;
 }
 
 const metricLine = (name: string, m: PredictionMetrics) =>
@@ -165,7 +222,7 @@ const metricLine = (name: string, m: PredictionMetrics) =>
 /**
  * `proxyless latency predict <config> --table <file>`: samples architectures, measures them, fits
  * the predictor and reports its accuracy on held-out ones (predictor.json, samples.jsonl,
- * report.json, scatter.svg in --out).
+ * report.json and scatter.html, an interactive predicted-vs-measured plot, in --out).
  */
 export async function latencyPredictCommand(ctx: CommandContext, config: string, flags: LatencyPredictFlags): Promise<number> {
   const { out, io } = ctx;
@@ -175,8 +232,11 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
   const seed = int('--seed', flags.seed, 0);
   const table = readLatencyTable(flags.table);
   const dir = resolve(flags.out ?? 'latency-predictor');
-  const source = readLatencyConfig(config, { ...(flags.backend ? { backend: flags.backend } : {}), log: out.info });
+  const browser = browserTarget(flags);
+  const source = readLatencyConfig(config, { ...(flags.backend && !browser ? { backend: flags.backend } : {}), log: out.info });
   const composed = { ...(await composeRuntime(source)), seed: source.seed };
+  // --target browser: every network is timed inside headless Chromium (one browser for the whole run).
+  const page = browser ? await startBrowserRuntime(browser, source, composed.input, out.info) : undefined;
   out.info(`measuring ${fit} + ${test} sampled architectures of ${composed.space.name} (fit + held out)`);
   const controller = new AbortController();
   const progress = out.verbose ? new CountProgress(io.stderr, 'latency predict', fit + test, 0) : undefined;
@@ -198,7 +258,8 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
       test,
       ...measure,
       rng: new Rng(seed ?? composed.seed).fork('latency-predict'),
-      target: composed.backend.name,
+      target: page ? page.runtime.describe().backend : composed.backend.name,
+      ...(page ? { measureNetwork: async (a: Readonly<Record<string, string>>) => page.robustEntry(await page.runtime.measureArchitecture(a, measure)) } : {}),
       signal: controller.signal,
       onSample: (done, total, s) => progress?.update(done, `${s.measuredMs.toFixed(3)} ms (table sum ${s.tableSumMs.toFixed(3)})`),
     });
@@ -206,20 +267,38 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
     mkdirSync(dir, { recursive: true });
     r.predictor.save(join(dir, 'predictor.json'));
     writeFileSync(join(dir, 'samples.jsonl'), r.samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
-    writeFileSync(join(dir, 'scatter.svg'), r.svg);
+    writeFileAtomic(
+      join(dir, 'scatter.html'),
+      chartPage({ title: r.scatter.title, note: `${r.samples.length} architectures measured on ${composed.backend.name}; the predictor was fitted on ${r.samples.filter((s) => s.split === 'fit').length} of them and is shown on the others.`, charts: [r.scatter] }),
+    );
     const seconds = (Date.now() - t0) / 1000;
     const report = { command: 'latency predict', dir, fit, test, measured: r.samples.length, interrupted: r.interrupted, metrics: r.metrics, correction: r.predictor.model.correction, seconds };
     writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     out.result(`held-out architectures: ${r.metrics.predictor.n}`);
     out.result(metricLine('table sum', r.metrics.tableSum));
     out.result(metricLine('predictor', r.metrics.predictor));
-    out.result(`predictor: ${join(dir, 'predictor.json')}   scatter: ${join(dir, 'scatter.svg')}   (${duration(seconds)})`);
+    out.result(`predictor: ${join(dir, 'predictor.json')}   scatter: ${join(dir, 'scatter.html')}   (${duration(seconds)})`);
     out.emitJson(report);
     return r.interrupted ? 130 : 0;
   } finally {
     removeSigint();
     progress?.stop();
+    await page?.runtime.close();
   }
+}
+
+/** The page of `--target browser` for `latency predict`: the config's space rebuilt in headless Chromium. */
+async function startBrowserRuntime(backend: 'wasm' | 'webgl', source: ReturnType<typeof readLatencyConfig>, input: { shape: readonly [number, number, number]; numClasses: number }, log: (m: string) => void) {
+  const { BrowserRuntime } = await import('@proxyless/latency-browser');
+  const { robustEntry } = await import('@proxyless/latency');
+  const { spaceRef } = source;
+  const runtime = await BrowserRuntime.start({
+    backend,
+    space: { spaceImport: spaceRef.use, resolveDir: source.configDir, ...(spaceRef.name ? { name: spaceRef.name } : {}), options: spaceRef.options ?? {}, input: { shape: [...input.shape] as [number, number, number], numClasses: input.numClasses } },
+    log,
+  });
+  log(`measuring in ${runtime.describe().device}`);
+  return { runtime, robustEntry };
 }
 
 type Act = <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number>) => (...args: unknown[]) => Promise<void>;
@@ -255,7 +334,8 @@ Examples:
       .requiredOption('-o, --out <table>', 'table to write (.yaml official format, or .json); an existing one is resumed')
       .option('--max-spread <x>', 're-measure an entry while std/mean is above this (default 0.1)')
       .option('--retries <n>', 'extra measurements of a noisy entry; the least noisy is kept (default 2)')
-      .option('--limit <n>', 'measure at most n new entries in this run (the rest is left for a resumed run)'),
+      .option('--limit <n>', 'measure at most n new entries in this run (the rest is left for a resumed run)')
+      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (inside headless Chromium; --backend wasm|webgl is the page\'s TensorFlow.js backend)'),
   )
     .addHelpText(
       'after',
@@ -265,7 +345,8 @@ crash, --limit) continues where it stopped when run again with the same --out.
 
 Examples:
   $ proxyless latency build search.yaml --out tables/wasm-laptop.yaml --backend @proxyless/backend-wasm
-  $ proxyless latency build search.yaml --out tables/gpu.json --backend @proxyless/backend-tfjs-node --batch-size 8`,
+  $ proxyless latency build search.yaml --out tables/gpu.json --backend @proxyless/backend-tfjs-node --batch-size 8
+  $ proxyless latency build search.yaml --out tables/browser-webgl.yaml --target browser --backend webgl`,
     )
     .action(act((ctx, config: string, opts: LatencyBuildFlags) => latencyBuildCommand(ctx, config, opts)));
   MEASURE_HELP(
@@ -274,10 +355,11 @@ Examples:
       .description('sample architectures, measure their whole-network latency, fit a predictor (table sum + learned correction) and report RMSE, MAPE and R² on held-out ones')
       .argument('<config>', 'config file with the space (and backend, data or input)')
       .requiredOption('-t, --table <file>', 'latency table of the same backend (from `proxyless latency build`)')
-      .option('-o, --out <dir>', 'folder for predictor.json, samples.jsonl, report.json and scatter.svg (default: latency-predictor)')
+      .option('-o, --out <dir>', 'folder for predictor.json, samples.jsonl, report.json and scatter.html (default: latency-predictor)')
       .option('--fit <n>', 'architectures to fit on (default 4000)')
       .option('--test <n>', 'held-out architectures to evaluate on (default 1000)')
-      .option('--seed <n>', 'seed of the sampled architectures (default: the config\'s seed)'),
+      .option('--seed <n>', 'seed of the sampled architectures (default: the config\'s seed)')
+      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (networks timed inside headless Chromium; --backend wasm|webgl)'),
   )
     .addHelpText(
       'after',

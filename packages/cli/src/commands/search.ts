@@ -1,15 +1,16 @@
-import { composeSearch, RunFiles, SearchInterrupted, SearchTrainer, type SearchResult, type SearchSession } from '@proxyless/core';
+import { composeSearch, RunFiles, RunFinished, SearchInterrupted, SearchTrainer, type SearchResult, type SearchSession } from '@proxyless/core';
 import { join } from 'node:path';
 import { ReportPlugin } from '@proxyless/report';
 import { UsageError } from '../errors.js';
 import { architectureTable, duration, latency as fmtLatency, num, oneLine } from '../format.js';
 import { ProgressPlugin } from '../progress-plugin.js';
-import { onSigint, shellWord, type CommandContext } from './common.js';
+import { onSigint, shellWord, signalExitCode, type CommandContext, type StopSignal } from './common.js';
 
 export interface SearchOptions {
   readonly out?: string;
   readonly resume?: string;
   readonly workers?: string;
+  readonly force?: boolean;
 }
 
 /** `--workers` of `search`: a positive integer or "auto". */
@@ -32,6 +33,7 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
     throw new UsageError('search: give either a config file or --resume <run-dir>, not both (a resumed run uses the config stored in its run directory)');
   }
   if (opts.out && opts.resume) throw new UsageError('search: --out cannot be combined with --resume (a resumed run continues in its own directory)');
+  if (opts.force && opts.resume) throw new UsageError('search: --force cannot be combined with --resume (--force replaces a run by a new search)');
   const workers = opts.workers === undefined ? undefined : parseSearchWorkers(opts.workers);
 
   const progress = out.verbose ? new ProgressPlugin({ stream: io.stderr }) : undefined;
@@ -39,24 +41,35 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
   let session: SearchSession | undefined;
   const report = new ReportPlugin({ onError: (e) => out.error(`proxyless: warning: the report was not written: ${oneLine(e.message)}`) });
   const removeSigint = onSigint(
-    () => {
+    (signal) => {
       if (!session) return false;
-      session.requestStop('SIGINT');
-      log('stopping after the current step and writing a checkpoint (Ctrl-C again quits at once)');
+      session.requestStop(signal);
+      log(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping after the current step and writing a checkpoint (a second signal quits at once)`);
       return true;
     },
-    () => {
+    (signal) => {
       progress?.stop();
-      out.error('proxyless: interrupted');
+      out.error(`proxyless: interrupted (${signal}) before the search started; nothing to resume`);
     },
   );
   try {
-    const composed = await composeSearch({
-      ...(opts.resume ? { resume: opts.resume } : { config: config! }),
-      ...(opts.out ? { runDir: opts.out } : {}),
-      log,
-      plugins: [...(progress ? [progress] : []), report],
-    });
+    let composed;
+    try {
+      composed = await composeSearch({
+        ...(opts.resume ? { resume: opts.resume } : { config: config! }),
+        ...(opts.out ? { runDir: opts.out } : {}),
+        ...(opts.force ? { force: true } : {}),
+        log,
+        plugins: [...(progress ? [progress] : []), report],
+      });
+    } catch (err) {
+      if (!(err instanceof RunFinished || (err instanceof Error && err.name === 'RunFinished'))) throw err;
+      // resuming a finished run: nothing to do, nothing changed (exit 0, so a retried resume is harmless)
+      const done = err as RunFinished;
+      out.result(`${done.runDir} is already finished; nothing resumed, nothing changed`);
+      out.emitJson({ command: 'search', status: 'finished', runDir: done.runDir, result: done.result });
+      return 0;
+    }
     session = composed.session;
     if (workers !== undefined) {
       const trainer = session.components.trainer;
@@ -73,9 +86,10 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
       result = await session.run(composed.resume);
     } catch (err) {
       if (!isInterrupted(err)) throw err;
-      out.error(`interrupted; checkpoint saved — resume with: proxyless search --resume ${shellWord(runDir)}`);
-      out.emitJson({ command: 'search', status: 'interrupted', runDir, checkpoint: join(runDir, RunFiles.checkpoint) });
-      return 130;
+      const signal = (session.stopRequested === 'SIGTERM' ? 'SIGTERM' : 'SIGINT') satisfies StopSignal;
+      out.error(`interrupted${signal === 'SIGTERM' ? ' (SIGTERM)' : ''}; checkpoint saved — resume with: proxyless search --resume ${shellWord(runDir)}`);
+      out.emitJson({ command: 'search', status: 'interrupted', signal, runDir, checkpoint: join(runDir, RunFiles.checkpoint) });
+      return signalExitCode(signal);
     }
     const candidates = Object.fromEntries(session.components.space.describe().map((m) => [m.label, m.candidates.map((c) => c.name)]));
     out.result(`search finished: ${result.epochs} epochs, ${result.steps} weight steps in ${duration(result.seconds)}`);

@@ -72,9 +72,10 @@ export async function trainCommand(ctx: CommandContext, architectureFile: string
   const workers = parseWorkers(flags.workers);
   const file = resolve(architectureFile);
   const progress = out.verbose ? new EpochProgress({ stream: io.stderr }) : undefined;
-  const removeSigint = onSigint(undefined, () => {
+  // Ctrl-C and SIGTERM (data-parallel worker threads end with the process): nothing is saved, exit 130 / 143.
+  const removeSigint = onSigint(undefined, (signal) => {
     progress?.stop();
-    out.error('proxyless: interrupted (nothing saved)');
+    out.error(`proxyless: interrupted${signal === 'SIGTERM' ? ' (SIGTERM)' : ''} (nothing saved; train keeps no checkpoint — run it again)`);
   });
   try {
     const backendOverride = flags.backend ? { backend: { use: flags.backend, options: {} } } : {};

@@ -48,4 +48,35 @@ describe('checkpoints', () => {
     expect(() => loadCheckpoint(path)).toThrow(/truncated checkpoint \(tensor w/);
     expect(existsSync(path)).toBe(true);
   });
+
+  it('checks the whole header before allocating anything: bad JSON, a wrong length, a negative or odd offset, a huge shape', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+    /** A checkpoint file with this header text and `data` bytes of tensor data. */
+    const craft = (header: string, data = 16): string => {
+      const path = join(dir, `c${Math.random().toString(36).slice(2)}.ckpt`);
+      const h = Buffer.from(header, 'utf8');
+      const prefix = Buffer.alloc(16);
+      prefix.write('PXLSCKPT', 0, 'ascii');
+      prefix.writeUInt32LE(1, 8);
+      prefix.writeUInt32LE(h.byteLength, 12);
+      writeFileSync(path, Buffer.concat([prefix, h, Buffer.alloc(data)]));
+      return path;
+    };
+    const entry = (e: Record<string, unknown>) => JSON.stringify({ json: {}, tensors: [{ name: 'net/w', dtype: 'float32', shape: [4], offset: 0, length: 16, ...e }] });
+    // was: "Expected ':' after property name in JSON at position 10"
+    const bad = craft('{"json":{x');
+    expect(() => loadCheckpoint(bad)).toThrow(`${bad}: the checkpoint header is not valid JSON (`);
+    // was: "Invalid typed array length" / "byte length of Float32Array should be a multiple of 4"
+    const odd = craft(entry({ length: 10 }));
+    expect(() => loadCheckpoint(odd)).toThrow(`${odd}: checkpoint tensor net/w: length: got 10; expected 16 bytes (4 per value of shape [4])`);
+    const neg = craft(entry({ offset: -4 }));
+    expect(() => loadCheckpoint(neg)).toThrow(`${neg}: checkpoint tensor net/w: offset: got -4; expected a non-negative multiple of 4`);
+    const huge = craft(entry({ shape: [1e9, 1e9], length: 4e18 }));
+    expect(() => loadCheckpoint(huge)).toThrow(`${huge}: truncated checkpoint (tensor net/w needs bytes up to 4000000000000000000 of the data, the file holds 16)`);
+    const dtype = craft(entry({ dtype: 'complex64' }));
+    expect(() => loadCheckpoint(dtype)).toThrow(`${dtype}: checkpoint tensor net/w: dtype: got "complex64"; expected "float32" or "int32"`);
+    const list = craft('{"json":{},"tensors":{}}');
+    expect(() => loadCheckpoint(list)).toThrow(`${list}: checkpoint header field "tensors": got {}; expected a list of tensor entries`);
+  });
 });
+

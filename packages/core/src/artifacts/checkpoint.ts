@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { InputError } from '../config/config-error.js';
 import { writeFileAtomic } from './atomic.js';
 
 /** Magic and version of the checkpoint container. */
@@ -44,21 +45,75 @@ export function saveCheckpoint(path: string, data: CheckpointData): void {
   writeFileAtomic(path, [prefix, header, ...chunks]);
 }
 
-/** Reads a checkpoint's JSON part only (no tensors: needs no backend). */
-export function readCheckpointJson(path: string): unknown {
-  return readHeader(readFileSync(path), path).json;
+/**
+ * Reads a checkpoint's header only — JSON state and the tensors' names, dtypes and shapes, each
+ * checked against the file's size — without reading the tensor data (no backend, no large
+ * allocation): what a caller compares against a network before building it.
+ */
+export function readCheckpointHeader(path: string): { json: unknown; tensors: { name: string; dtype: string; shape: number[] }[]; bytes: number } {
+  const size = statSync(path).size;
+  const fd = openSync(path, 'r');
+  try {
+    const prefix = Buffer.alloc(16);
+    readSync(fd, prefix, 0, Math.min(16, size), 0);
+    if (size < 16 || prefix.toString('ascii', 0, 8) !== MAGIC) throw new InputError(`${path}: not a proxyless checkpoint (expected magic "${MAGIC}")`);
+    const headerLength = prefix.readUInt32LE(12);
+    if (16 + headerLength > size) throw new InputError(`${path}: truncated checkpoint header`);
+    const buf = Buffer.alloc(16 + headerLength);
+    prefix.copy(buf);
+    readSync(fd, buf, 16, headerLength, 16);
+    const { json, tensors, base } = readHeader(buf, path, size);
+    void base;
+    return { json, tensors: tensors.map(({ name, dtype, shape }) => ({ name, dtype, shape })), bytes: size };
+  } finally {
+    closeSync(fd);
+  }
 }
 
-function readHeader(buf: Buffer, path: string): { json: unknown; tensors: TensorEntry[]; base: number } {
+/** Reads a checkpoint's JSON part only (no tensors: needs no backend). */
+export function readCheckpointJson(path: string): unknown {
+  return readCheckpointHeader(path).json;
+}
+
+function readHeader(buf: Buffer, path: string, fileBytes = buf.byteLength): { json: unknown; tensors: TensorEntry[]; base: number } {
   if (buf.byteLength < 16 || buf.toString('ascii', 0, 8) !== MAGIC) {
-    throw new Error(`${path}: not a proxyless checkpoint (expected magic "${MAGIC}")`);
+    throw new InputError(`${path}: not a proxyless checkpoint (expected magic "${MAGIC}")`);
   }
   const version = buf.readUInt32LE(8);
-  if (version !== VERSION) throw new Error(`${path}: checkpoint version ${version}, this proxyless reads version ${VERSION}`);
+  if (version !== VERSION) throw new InputError(`${path}: checkpoint version ${version}, this proxyless reads version ${VERSION}`);
   const headerLength = buf.readUInt32LE(12);
-  if (16 + headerLength > buf.byteLength) throw new Error(`${path}: truncated checkpoint header`);
-  const header = JSON.parse(buf.toString('utf8', 16, 16 + headerLength)) as { json: unknown; tensors: TensorEntry[] };
-  return { ...header, base: 16 + headerLength };
+  if (16 + headerLength > buf.byteLength) throw new InputError(`${path}: truncated checkpoint header`);
+  let header: { json: unknown; tensors: unknown };
+  try {
+    header = JSON.parse(buf.toString('utf8', 16, 16 + headerLength)) as { json: unknown; tensors: unknown };
+  } catch (err) {
+    throw new InputError(`${path}: the checkpoint header is not valid JSON (${(err as Error).message}); expected the header a proxyless search wrote — the file is damaged`);
+  }
+  if (!header || typeof header !== 'object' || !Array.isArray(header.tensors)) {
+    throw new InputError(`${path}: checkpoint header field "tensors": got ${JSON.stringify((header as { tensors?: unknown } | null)?.tensors) ?? 'nothing'}; expected a list of tensor entries`);
+  }
+  const base = 16 + headerLength;
+  const tensors = header.tensors.map((e, i) => checkEntry(e, i, path, fileBytes - base));
+  return { json: header.json, tensors, base };
+}
+
+/** One tensor entry of the header, checked against itself and the bytes the file holds (nothing is allocated before). */
+function checkEntry(raw: unknown, i: number, path: string, dataBytes: number): TensorEntry {
+  const e = (raw ?? {}) as Partial<TensorEntry>;
+  const name = typeof e.name === 'string' ? e.name : `#${i}`;
+  const bad = (field: string, value: unknown, expected: string): never => {
+    throw new InputError(`${path}: checkpoint tensor ${name}: ${field}: got ${JSON.stringify(value) ?? 'nothing'}; expected ${expected}`);
+  };
+  if (typeof e.name !== 'string' || !e.name) bad('name', e.name, 'a tensor name');
+  if (e.dtype !== 'float32' && e.dtype !== 'int32') bad('dtype', e.dtype, '"float32" or "int32"');
+  if (!Array.isArray(e.shape) || e.shape.length > 8 || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) bad('shape', e.shape, 'at most 8 non-negative integer dimensions');
+  const count = e.shape!.reduce((a, d) => a * d, 1);
+  if (e.length !== count * 4) bad('length', e.length, `${count * 4} bytes (4 per value of shape [${e.shape}])`);
+  if (typeof e.offset !== 'number' || !Number.isInteger(e.offset) || e.offset < 0 || e.offset % 4 !== 0) bad('offset', e.offset, 'a non-negative multiple of 4');
+  if (e.offset! + e.length! > dataBytes) {
+    throw new InputError(`${path}: truncated checkpoint (tensor ${name} needs bytes up to ${e.offset! + e.length!} of the data, the file holds ${dataBytes})`);
+  }
+  return e as TensorEntry;
 }
 
 /** Reads a checkpoint; every tensor is new (the caller disposes them). */
@@ -67,9 +122,6 @@ export function loadCheckpoint(path: string): CheckpointData {
   const { base, ...header } = readHeader(buf, path);
   const tensors: Record<string, tf.Tensor> = {};
   for (const e of header.tensors) {
-    if (base + e.offset + e.length > buf.byteLength) {
-      throw new Error(`${path}: truncated checkpoint (tensor ${e.name} needs bytes up to ${base + e.offset + e.length}, file has ${buf.byteLength})`);
-    }
     const bytes = buf.buffer.slice(buf.byteOffset + base + e.offset, buf.byteOffset + base + e.offset + e.length);
     const values = e.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
     tensors[e.name] = tf.tensor(values, e.shape, e.dtype);

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { interfaces } from 'inversify';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { readCheckpointJson } from '../artifacts/checkpoint.js';
 import { RUN_DIRECTORY_PLUGIN, RunFiles } from '../artifacts/run-directory-plugin.js';
+import { lockRunDirectory, RUN_LOCK_FILE, type RunLock } from '../artifacts/run-lock.js';
 import { coreModule } from '../builtin-plugins.js';
 import { CONFIG_OBJECT_FILE, loadConfigFile, loadConfigObject, parseConfig, type LoadedConfig } from '../config/load-config.js';
+import { FieldError, InputError } from '../config/config-error.js';
 import type { ResolvedPlugin, SlotRef } from '../config/resolve-plugin.js';
 import type { SearchConfig, SearchConfigObject } from '../config/schema.js';
 import { softmaxCrossEntropy } from '../nn/loss.js';
@@ -27,6 +29,18 @@ export interface ComposeOptions {
   readonly resume?: string;
   /** Exact run directory to write (default: `<output.dir>/<name>-<timestamp>`). */
   readonly runDir?: string;
+  /**
+   * A new search whose run directory already holds a run (or other files): replace it. Without it
+   * such a directory is refused (the message says how to resume instead).
+   */
+  readonly force?: boolean;
+  /**
+   * With `resume`: open a finished run too (what `deriveFromRun` needs). Without it resuming a
+   * finished run throws `RunFinished` and changes nothing.
+   */
+  readonly allowFinished?: boolean;
+  /** The command the run directory's lock names (default: `proxyless search` / `proxyless search --resume`). */
+  readonly lockedBy?: string;
   /** Write no run directory (library use, tests): the built-in `run-directory` plugin is left out. */
   readonly noRunDir?: boolean;
   /** Log sink for human-readable lines. */
@@ -43,6 +57,45 @@ export interface ComposedSearch {
   readonly runDir?: string;
   /** Present when resuming: the checkpoint to continue from (pass to `session.run`). */
   readonly resume?: SessionSnapshot;
+  /**
+   * Releases the run directory's lock (idempotent). The session releases it by itself when its run
+   * ends (done or failed); call it when the session is not run.
+   */
+  release(): void;
+}
+
+/** `proxyless search --resume` on a run that has its result.json: nothing to do, nothing changed. */
+export class RunFinished extends Error {
+  constructor(
+    readonly runDir: string,
+    readonly result: unknown,
+  ) {
+    super(`${runDir} is a finished run (it has ${RunFiles.result}); nothing to resume and nothing was changed — derive, report or train from it instead`);
+    this.name = 'RunFinished';
+  }
+}
+
+/** Files a run directory holds (what `--force` removes before a new search writes there). */
+const RUN_ARTIFACTS = [...Object.values(RunFiles), 'report.html'];
+
+/**
+ * Refuses a new search's run directory when it is a file, or a folder with anything in it (a run
+ * to resume, or someone else's files) unless `force`. Returns whether it exists.
+ */
+function checkNewRunDir(runDir: string, force: boolean): boolean {
+  if (!existsSync(runDir)) return false;
+  if (!statSync(runDir).isDirectory()) throw new InputError(`run directory ${runDir} is a file; expected a folder to create (or an empty one)`);
+  const entries = readdirSync(runDir).filter((n) => n !== RUN_LOCK_FILE);
+  if (entries.length === 0 || force) return true;
+  if (entries.includes(RunFiles.config)) {
+    const finished = entries.includes(RunFiles.result);
+    throw new InputError(
+      `run directory ${runDir} already holds a ${finished ? 'finished' : 'started'} run; ` +
+        (finished ? '' : `continue it with: proxyless search --resume ${runDir}; `) +
+        'choose another --out (or output.name), or pass --force to replace it',
+    );
+  }
+  throw new InputError(`run directory ${runDir} is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); choose another --out (or output.name), or pass --force to write into it`);
 }
 
 /** The resolved config written to a run directory: the normalized config plus where relative paths resolve. */
@@ -87,11 +140,23 @@ function openSearch(opts: ComposeOptions): { loaded: LoadedConfig; runDir?: stri
   const runDir = resolve(opts.resume);
   const stored = join(runDir, RunFiles.config);
   const checkpoint = join(runDir, RunFiles.checkpoint);
-  if (!existsSync(stored)) throw new Error(`cannot resume: ${runDir} has no ${RunFiles.config} (is it a run directory?)`);
+  if (!existsSync(runDir)) throw new InputError(`cannot resume: ${runDir} does not exist`);
+  if (!statSync(runDir).isDirectory()) throw new InputError(`cannot resume: ${runDir} is a file; expected a run directory written by \`proxyless search\``);
+  if (!existsSync(stored)) throw new InputError(`cannot resume: ${runDir} has no ${RunFiles.config} (is it a run directory?)`);
   if (!existsSync(checkpoint)) throw new Error(`cannot resume: ${runDir} has no ${RunFiles.checkpoint} yet (the search stopped before its first checkpoint); start it again`);
-  const raw = JSON.parse(readFileSync(stored, 'utf8')) as StoredConfig;
+  const result = join(runDir, RunFiles.result);
+  if (!opts.allowFinished && existsSync(result)) throw new RunFinished(runDir, readJson(result));
+  const raw = readJson(stored) as StoredConfig;
   const { $source, ...rest } = raw;
   return { loaded: { file: stored, dir: $source?.dir ?? runDir, raw: rest, config: parseConfig(rest, stored) }, runDir, checkpoint };
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InputError(`${file}: not valid JSON (${(err as Error).message}); expected the file \`proxyless search\` wrote`);
+  }
 }
 
 /**
@@ -110,24 +175,59 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
         join(config.output.dir, config.output.name ?? `${loaded.file === CONFIG_OBJECT_FILE ? 'search' : basename(loaded.file, extname(loaded.file))}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
     );
   }
-  const composition = compositionOf(loaded, { ...(runDir ? { runDir } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.modules ? { modules: opts.modules } : {}) });
-  const slots = searchSlots(config);
-  if (runDir) {
-    const metricsBytes = opened.checkpoint ? (readCheckpointJson(opened.checkpoint) as { metricsBytes?: number } | undefined)?.metricsBytes : undefined;
-    slots.push(['run-directory', ['output'], 'plugin', { use: RUN_DIRECTORY_PLUGIN, options: metricsBytes !== undefined ? { resumeMetricsBytes: metricsBytes } : {} }]);
-  }
-  await composition.resolve(slots);
-  await ensureGradients(); // library use: Node's tfjs-core entry registers no gradients (the CLI does this at start)
-  if (runDir) mkdirSync(runDir, { recursive: true });
+  const force = opts.force === true;
+  const isNew = !opened.checkpoint;
+  // A resumed run, or a new one into an existing folder, is locked at once: a second writer fails before any work.
+  let existed = runDir !== undefined && isNew && checkNewRunDir(runDir, force);
+  let lock: RunLock | undefined = runDir && (!isNew || existed) ? lockRunDirectory(runDir, opts.lockedBy ?? (isNew ? 'proxyless search' : 'proxyless search --resume')) : undefined;
+  let created = false;
+  try {
+    const composition = compositionOf(loaded, { ...(runDir ? { runDir } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.modules ? { modules: opts.modules } : {}) });
+    const slots = searchSlots(config);
+    if (runDir) {
+      const metricsBytes = opened.checkpoint ? (readCheckpointJson(opened.checkpoint) as { metricsBytes?: number } | undefined)?.metricsBytes : undefined;
+      slots.push(['run-directory', ['output'], 'plugin', { use: RUN_DIRECTORY_PLUGIN, options: metricsBytes !== undefined ? { resumeMetricsBytes: metricsBytes } : {} }]);
+    }
+    await composition.resolve(slots);
+    await ensureGradients(); // library use: Node's tfjs-core entry registers no gradients (the CLI does this at start)
 
-  bindSearchStage(composition, {
-    stored: { ...config, $source: { file: loaded.file, dir: loaded.dir } },
-    ...(opts.plugins ? { plugins: opts.plugins } : {}),
-    ...(opened.checkpoint ? { checkpoint: opened.checkpoint } : {}),
-  });
-  const session = await composition.get<SearchSession>(SearchSession);
-  const resume = opened.checkpoint ? await composition.get<SessionSnapshot>(ResumeSnapshot) : undefined;
-  return { session, config, ...(runDir ? { runDir } : {}), ...(resume ? { resume } : {}) };
+    bindSearchStage(composition, {
+      stored: { ...config, $source: { file: loaded.file, dir: loaded.dir } },
+      ...(opts.plugins ? { plugins: opts.plugins } : {}),
+      ...(opened.checkpoint ? { checkpoint: opened.checkpoint } : {}),
+    });
+    const session = await composition.get<SearchSession>(SearchSession);
+    const resume = opened.checkpoint ? await composition.get<SessionSnapshot>(ResumeSnapshot) : undefined;
+    // Everything checkable from the config, the data and the checkpoint, before the run directory is created.
+    session.components.trainer.check?.(session, resume);
+    if (runDir && !lock) {
+      // A new folder: created (and locked) only now, so a failed start leaves none behind.
+      existed = existsSync(runDir);
+      mkdirSync(runDir, { recursive: true });
+      created = !existed;
+      lock = lockRunDirectory(runDir, 'proxyless search');
+      checkNewRunDir(runDir, force); // another search may have written there meanwhile
+    }
+    if (runDir && isNew && force) for (const f of RUN_ARTIFACTS) rmSync(join(runDir, f), { force: true });
+    const held = lock;
+    const release = () => held?.release();
+    if (held) {
+      session.hooks.done.tapPromise({ name: 'run-lock', stage: 1000 }, async () => release());
+      session.hooks.failed.tapPromise({ name: 'run-lock', stage: 1000 }, async () => release());
+    }
+    return { session, config, ...(runDir ? { runDir } : {}), ...(resume ? { resume } : {}), release };
+  } catch (err) {
+    lock?.release();
+    if (err instanceof FieldError) err = err.inFile(loaded.file);
+    if (created && runDir) {
+      try {
+        rmdirSync(runDir); // only when still empty: never anything another process wrote
+      } catch {
+        // not empty: left alone
+      }
+    }
+    throw err;
+  }
 }
 
 /**
@@ -135,7 +235,7 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
  * `architecture.json` into the run directory. Returns what was written.
  */
 export async function deriveFromRun(runDir: string, opts: { log?: (m: string) => void } = {}): Promise<DerivedRecord> {
-  const composed = await composeSearch({ resume: runDir, ...(opts.log ? { log: opts.log } : {}) });
+  const composed = await composeSearch({ resume: runDir, allowFinished: true, lockedBy: 'proxyless derive', ...(opts.log ? { log: opts.log } : {}) });
   const { session } = composed;
   const { network, space, strategy, latency, measureLatency } = session.components;
   try {
@@ -159,6 +259,7 @@ export async function deriveFromRun(runDir: string, opts: { log?: (m: string) =>
     return { ...derived, file: join(composed.runDir!, RunFiles.architecture), ...(saved ? { checkpoint: saved } : {}) };
   } finally {
     tf.dispose(Object.values(composed.resume!.tensors));
+    composed.release();
   }
 }
 

@@ -7,10 +7,10 @@ import { createExpectedLatency } from '../latency/expected-latency.js';
 import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provider.js';
 import type { Composition } from '../runtime/composition.js';
 import { bindRuntimeStage } from '../runtime/runtime-stage.js';
-import { LoadedDataset } from '../runtime/tokens.js';
+import { Input, LoadedDataset } from '../runtime/tokens.js';
 import { SearchPlugin, SearchSession, Trainer, type SessionSnapshot } from '../session/search-session.js';
 import type { Architecture } from '../spaces/architecture.js';
-import { SearchSpace, type Network } from '../spaces/search-space.js';
+import { SearchSpace, type InputSpec, type Network } from '../spaces/search-space.js';
 import { ArchitectureStrategy } from '../strategies/strategy.js';
 
 /** The over-parameterized network of the space (`space.buildSupernet(rng.fork('supernet-init'))`). */
@@ -43,7 +43,8 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
   bindRuntimeStage(c);
   c.bindDerived<Network>(Supernet, async (get) => (await get<SearchSpace>(SearchSpace)).buildSupernet(c.rng.fork('supernet-init')));
   c.bindPart<ArchitectureStrategy>(ArchitectureStrategy, 'strategy', { after: [Backend] });
-  if (c.has('latency')) c.bindPart<LatencyProvider>(LatencyProvider, 'latency', { after: [Backend] });
+  // A latency provider gets the input too (one that measures elsewhere rebuilds the space there).
+  if (c.has('latency')) c.bindPart<LatencyProvider>(LatencyProvider, 'latency', { after: [Backend], context: async (get) => ({ input: await get<InputSpec>(Input) }) });
   c.bindDerived<LatencyModel>(LatencyModel, async (get) => {
     if (!c.has('latency')) return {};
     const provider = await get<LatencyProvider>(LatencyProvider);
@@ -51,6 +52,7 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
     const network = await get<Network>(Supernet);
     await provider.prepare?.([...space.describe().flatMap((m) => m.candidates), ...network.fixedOps]);
     const latency = createExpectedLatency(network, provider);
+    if (provider.measureArchitecture) return { latency, measureLatency: (architecture: Architecture) => provider.measureArchitecture!(architecture) };
     if (!provider.measureNetwork) return { latency };
     const measureRng = c.rng.fork('measure-latency');
     const measureLatency = async (architecture: Architecture) => {
@@ -72,7 +74,7 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
     c.bindDerived<SessionSnapshot>(ResumeSnapshot, async (get) => {
       await get(Backend); // tensors (the checkpoint's too) can only exist once a backend is active
       const ckpt = loadCheckpoint(path);
-      return { json: ckpt.json as SessionSnapshot['json'], tensors: ckpt.tensors as Record<string, tf.Tensor> };
+      return { json: ckpt.json as SessionSnapshot['json'], tensors: ckpt.tensors as Record<string, tf.Tensor>, file: path };
     });
   }
   c.bindDerived<SearchSession>(SearchSession, async (get) => {

@@ -20,6 +20,40 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * One bad field found after the config was read (in the data, against the checkpoint, …): its
+ * dotted path in the config, the value and what was expected. `composeSearch` and `composeNetwork`
+ * turn it into a `ConfigError` naming the config file.
+ */
+export class FieldError extends Error {
+  constructor(
+    readonly path: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
+    super(`${path}: got ${describeValue(value)}; expected ${expected}`);
+    this.name = 'FieldError';
+  }
+
+  /** This problem as a `ConfigError` of `file`. */
+  inFile(file: string): ConfigError {
+    return new ConfigError(file, [{ path: this.path, value: describeValue(this.value), expected: this.expected }]);
+  }
+}
+
+/**
+ * Bad input that is not a config field: a path on the command line (a file where a folder is
+ * expected, a folder that already holds a run), a damaged data, checkpoint or table file. The CLI
+ * exits with 2, like for a config error; the message names the file and what was expected.
+ */
+export class InputError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
 export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = root;
   for (const k of path) {

@@ -26,6 +26,7 @@ export const OFFICIAL_PLUGIN_PACKAGES = [
   '@proxyless/strategy-binaryconnect',
   '@proxyless/strategy-reinforce',
   '@proxyless/latency',
+  '@proxyless/latency-browser',
 ] as const;
 
 /** The slot of a config that each plugin kind fills, and the plugin a slot takes when `use` is left out. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, problemsFromZod } from './config-error.js';
@@ -16,9 +16,15 @@ export interface LoadedConfig {
  * Reads a JSON (by extension) or YAML file, unvalidated; a missing or unparseable file is a
  * `ConfigError` naming it. `expected` says what the file should be, for the missing-file message.
  */
+/** The largest config or architecture file read (they are a few KiB; anything larger is not one). */
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
 export function readConfigFile(path: string, expected = 'an existing JSON or YAML config file'): { file: string; dir: string; raw: unknown } {
   const file = resolve(path);
   if (!existsSync(file)) throw new ConfigError(file, [{ path: '', value: 'no file', expected }]);
+  const stat = statSync(file);
+  if (stat.isDirectory()) throw new ConfigError(file, [{ path: '', value: 'a folder', expected }]);
+  if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError(file, [{ path: '', value: `${stat.size} bytes`, expected: `${expected} of at most ${MAX_CONFIG_BYTES} bytes` }]);
   const text = readFileSync(file, 'utf8');
   let raw: unknown;
   try {

@@ -32,7 +32,14 @@ export const searchConfigSchema = z
     output: z
       .object({
         dir: z.string().default('runs').describe('parent folder of run directories (relative to the working directory)'),
-        name: z.string().optional().describe('run directory name (default: config file name + timestamp)'),
+        name: z
+          .string()
+          .min(1)
+          .refine((n) => n !== '.' && n !== '..' && !/[/\\\0]/.test(n), {
+            message: 'a single folder name (no "/", "\\", "." or ".."): the run directory is created inside output.dir',
+          })
+          .optional()
+          .describe('run directory name inside output.dir, a single path segment (default: config file name + timestamp)'),
       })
       .strict()
       .default({ dir: 'runs' }),

@@ -1,3 +1,4 @@
+import { FieldError } from '../config/config-error.js';
 import type { Rng } from '../random/rng.js';
 import type { Dataset } from './dataset.js';
 import type { BatchAugmentation } from './augment.js';
@@ -49,7 +50,7 @@ export function validationCount(n: number, validation: ValidationOption): number
   }
   const count = validation < 1 ? Math.round(n * validation) : validation;
   if (count >= n) {
-    throw new Error(`validation holds out ${count} of ${n} training images; at least one must stay for training`);
+    throw new FieldError('data.options.validation', validation, `fewer than ${n} (it holds out ${count} of the ${n} training images; at least one must stay for training)`);
   }
   return count;
 }

@@ -1,3 +1,4 @@
+import { InputError } from '../config/config-error.js';
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,10 @@ export class Cifar10FormatError extends Error {
   constructor(readonly file: string, message: string) {
     super(`${file}: ${message}`);
     this.name = 'Cifar10FormatError';
+  }
+  /** Bad input: the CLI's exit code 2. */
+  get exitCode(): number {
+    return 2;
   }
 }
 
@@ -76,13 +81,13 @@ export function findCifar10Files(dir: string): { train: string[]; test?: string 
   try {
     names = readdirSync(dir);
   } catch {
-    throw new Error(`cifar10: dir ${dir} cannot be read (expected the cifar-10-batches-bin folder: data_batch_1.bin … data_batch_5.bin, test_batch.bin)`);
+    throw new InputError(`cifar10: dir ${dir} cannot be read (expected the cifar-10-batches-bin folder: data_batch_1.bin … data_batch_5.bin, test_batch.bin)`);
   }
   const train = names
     .map((n) => /^data_batch_(\d+)\.bin$/.exec(n))
     .filter((m): m is RegExpExecArray => m !== null)
     .sort((a, b) => Number(a[1]) - Number(b[1]))
     .map((m) => join(dir, m[0]));
-  if (train.length === 0) throw new Error(`cifar10: dir ${dir} has no data_batch_<k>.bin file (expected the cifar-10-batches-bin folder of https://www.cs.toronto.edu/~kriz/cifar.html)`);
+  if (train.length === 0) throw new InputError(`cifar10: dir ${dir} has no data_batch_<k>.bin file (expected the cifar-10-batches-bin folder of https://www.cs.toronto.edu/~kriz/cifar.html)`);
   return { train, ...(names.includes('test_batch.bin') ? { test: join(dir, 'test_batch.bin') } : {}) };
 }

@@ -1,3 +1,4 @@
+import { InputError } from '../config/config-error.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -61,7 +62,7 @@ export function findFashionMnistFiles(dir: string): { train: IdxFilePair; test?:
   const testImages = findFile(dir, f.testImages);
   const testLabels = findFile(dir, f.testLabels);
   if ((testImages === undefined) !== (testLabels === undefined)) {
-    throw new Error(
+    throw new InputError(
       `${PLUGIN_NAME}: ${dir} has ${testImages ? f.testImages : f.testLabels} but not ${testImages ? f.testLabels : f.testImages}; ` +
         'provide both test files or neither',
     );
@@ -81,7 +82,7 @@ export function locateFashionMnist(
   if (options.dir !== undefined) {
     const dir = resolveConfigPath(configDir, options.dir);
     const files = findFashionMnistFiles(dir);
-    if (!files) throw new Error(`${PLUGIN_NAME}: dir ${dir} does not hold the Fashion-MNIST IDX files: expected ${needed}`);
+    if (!files) throw new InputError(`${PLUGIN_NAME}: dir ${dir} does not hold the Fashion-MNIST IDX files: expected ${needed}`);
     return { kind: 'dir', dir, ...files };
   }
   const looked: string[] = [];
@@ -95,7 +96,7 @@ export function locateFashionMnist(
     if (files) return { kind: 'fallback', dir, ...files };
     looked.push(`${dir} (fallbackDir)`);
   }
-  throw new Error(
+  throw new InputError(
     `${PLUGIN_NAME}: no Fashion-MNIST IDX files found; expected ${needed} in ${looked.join(' or ')}. ` +
       'Install them with `apt-get install dataset-fashion-mnist`, or set `dir` to a folder holding the IDX files ' +
       '(https://github.com/zalandoresearch/fashion-mnist).',

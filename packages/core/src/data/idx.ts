@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 
 /**
  * Reader for the IDX format of MNIST-style data sets (http://yann.lecun.com/exdb/mnist/):
@@ -48,6 +48,10 @@ export class IdxFormatError extends Error {
     super(`${file}: ${message}`);
     this.name = 'IdxFormatError';
   }
+  /** Bad input: the CLI's exit code 2. */
+  get exitCode(): number {
+    return 2;
+  }
 }
 
 const hex = (b: number | undefined): string => (b === undefined ? '(none)' : `0x${b.toString(16).padStart(2, '0')}`);
@@ -64,13 +68,7 @@ export function isGzip(bytes: Uint8Array): boolean {
  */
 export function parseIdx(input: Uint8Array, file = '<buffer>'): IdxArray {
   let bytes = input;
-  if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new IdxFormatError(file, `looks gzip-compressed (starts with 1f 8b) but does not decompress: ${(err as Error).message}`);
-    }
-  }
+  if (isGzip(bytes)) bytes = gunzipBounded(bytes, file);
   const expectedMagic = `00 00 <type: ${Object.keys(IdxTypes)
     .map((t) => hex(Number(t)))
     .join('|')}> <number of dimensions ≥ 1>`;
@@ -99,8 +97,8 @@ export function parseIdx(input: Uint8Array, file = '<buffer>'): IdxArray {
     shape.push(d);
     count *= d;
   }
-  if (!Number.isSafeInteger(count * type.bytes)) {
-    throw new IdxFormatError(file, `declared dimensions [${shape.join(', ')}] are too large`);
+  if (!Number.isSafeInteger(count * type.bytes) || count * type.bytes > MAX_IDX_DATA_BYTES) {
+    throw new IdxFormatError(file, `declared dimensions [${shape.join(', ')}] are too large: ${count * type.bytes} data bytes; expected at most ${MAX_IDX_DATA_BYTES}`);
   }
   const expected = count * type.bytes;
   const actual = bytes.length - headerBytes;
@@ -112,6 +110,50 @@ export function parseIdx(input: Uint8Array, file = '<buffer>'): IdxArray {
     );
   }
   return { dtype: type.dtype, shape, data: decode(type.dtype, view, headerBytes, count) };
+}
+
+/** The largest IDX payload read (2 GiB; the full Fashion-MNIST training images are 47 MB). */
+export const MAX_IDX_DATA_BYTES = 2 ** 31;
+
+/** The IDX header (magic, dimensions) of raw bytes: the bytes it declares in all, or undefined when the header is not whole or not IDX. */
+function declaredIdxBytes(bytes: Uint8Array): number | undefined {
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) return undefined;
+  const type = (IdxTypes as Record<number, { bytes: number }>)[bytes[2]!];
+  const ndim = bytes[3]!;
+  if (!type || ndim === 0 || bytes.length < 4 + 4 * ndim) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let count = type.bytes;
+  for (let i = 0; i < ndim; i++) count *= view.getUint32(4 + 4 * i, false);
+  return 4 + 4 * ndim + count;
+}
+
+/**
+ * Inflates a gzip-compressed IDX file with a limit derived from its header: the header is read from
+ * the first bytes alone, and the whole file may not inflate to more than the header declares (a
+ * "zip bomb" stops at that size instead of filling memory). A header that declares more than
+ * `MAX_IDX_DATA_BYTES` is refused before anything large is inflated.
+ */
+function gunzipBounded(bytes: Uint8Array, file: string): Uint8Array {
+  let head: Uint8Array;
+  try {
+    head = gunzipSync(bytes.subarray(0, 4096), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 1 << 22 });
+  } catch (err) {
+    throw new IdxFormatError(file, `looks gzip-compressed (starts with 1f 8b) but does not decompress: ${(err as Error).message}`);
+  }
+  const declared = declaredIdxBytes(head);
+  // not IDX (or a header longer than the first inflated bytes): inflate a bounded amount, the parser names the problem
+  const limit = declared === undefined ? Math.max(head.length, 1024) : declared;
+  if (limit - 1028 > MAX_IDX_DATA_BYTES) {
+    throw new IdxFormatError(file, `its header declares ${limit} bytes; expected at most ${MAX_IDX_DATA_BYTES} data bytes`);
+  }
+  try {
+    return gunzipSync(bytes, { maxOutputLength: limit + 1 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new IdxFormatError(file, `decompresses to more than the ${limit} bytes its header declares; expected exactly ${limit} (the file is damaged or not what it claims)`);
+    }
+    throw new IdxFormatError(file, `looks gzip-compressed (starts with 1f 8b) but does not decompress: ${(err as Error).message}`);
+  }
 }
 
 function decode(dtype: IdxDtype, view: DataView, offset: number, count: number): IdxData {

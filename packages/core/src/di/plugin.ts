@@ -32,6 +32,12 @@ export interface PluginContext {
   readonly input?: InputSpec;
   /** Human-readable log line (goes to stderr unless the CLI runs with --json). */
   log(message: string): void;
+  /**
+   * The config's resolved slots by key (`space`, `data`, …): plugin name, validated options and
+   * where the plugin was loaded from (`builtin` or the package's module file). For plugins that
+   * rebuild another slot's part elsewhere, e.g. a browser latency provider rebuilding the space in a page.
+   */
+  readonly slots?: ReadonlyMap<string, { readonly kind: PluginKind; readonly name: string; readonly options: unknown; readonly from: string }>;
 }
 
 /**

@@ -88,7 +88,7 @@ export function gateGradients(
   });
   try {
     const f = (...values: tf.Tensor[]): tf.Scalar => {
-      const gates: GateAssignment = Object.fromEntries(labels.map((l, i) => [l, { active: sample[l]!.active, values: values[i] as tf.Tensor1D }]));
+      const gates: GateAssignment = Object.fromEntries(labels.map((l, i) => [l, { active: sample[l]!.active, chosen: sample[l]!.chosen, values: values[i] as tf.Tensor1D }]));
       const logits = network.apply(batch.x, {
         training: options.forward.training,
         ...(options.forward.rng ? { rng: options.forward.rng } : {}),

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { OpFeatures } from '../spaces/op-features.js';
 import type { InputSpec, OpSpec } from '../spaces/search-space.js';
 import type { Module } from '../nn/module.js';
+import type { Architecture } from '../spaces/architecture.js';
 
 export const LatencyProvider = Symbol.for('proxyless.LatencyProvider');
 
@@ -26,6 +27,12 @@ export interface LatencyProvider {
    * sampled architecture rather than a sum over a table.
    */
   measureNetwork?(network: Module, input: InputSpec): Promise<number>;
+  /**
+   * Optional: latency of the compact network of an architecture, for providers that measure
+   * somewhere else (a browser, another device) and rebuild the network there from the architecture.
+   * When present, the search uses it instead of `measureNetwork`.
+   */
+  measureArchitecture?(architecture: Architecture): Promise<number>;
 }
 
 /** Expected latency of the network for the current α: Σ over mixed ops of Σ_i p_i·lat_i plus fixed layers. */

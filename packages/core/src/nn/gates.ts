@@ -10,6 +10,13 @@ import type * as tf from '@tensorflow/tfjs-core';
 export interface Gates {
   readonly active: readonly number[];
   readonly values: tf.Tensor1D;
+  /**
+   * The path whose gate is 1 when `values` is known to be one-hot there (set by the estimators).
+   * Every other active path then enters the output only as 0·o_j(x): its output is kept for
+   * ∂L/∂g_j, but no gradient is propagated through it (it would be multiplied by 0), which saves
+   * that path's backward pass.
+   */
+  readonly chosen?: number;
 }
 
 /** Gates for every mixed op, by label. */

@@ -74,6 +74,32 @@ describe('MixedOp', () => {
     expect(got[0]).not.toBe(0);
   });
 
+  it('with `chosen` set, gives the same ∂L/∂g and ∂L/∂x but does not back-propagate through the gated-off path', () => {
+    const { op, paths } = makeOp();
+    const x = tf.randomNormal([2, 6, 6, 2], 0, 1, 'float32', 7);
+    const values = tf.tensor1d([0, 0, 1, 0]);
+    const run = (chosen?: number) => {
+      const f = (v: tf.Tensor, xin: tf.Tensor) => {
+        const g = { active: [0, 2], values: v as tf.Tensor1D, ...(chosen !== undefined ? { chosen } : {}) };
+        return tf.sum(tf.square(op.apply(xin, { training: false, gates: { s0_b0: g } }))) as tf.Scalar;
+      };
+      const [dg, dx] = tf.grads(f)([values, x]);
+      return { dg: Array.from(dg!.dataSync()), dx: Array.from(dx!.dataSync()) };
+    };
+    const plain = run();
+    const detached = run(2);
+    plain.dg.forEach((g, i) => expect(detached.dg[i]).toBeCloseTo(g, 3));
+    expect(detached.dg[0]).not.toBe(0);
+    plain.dx.forEach((g, i) => expect(detached.dx[i]).toBeCloseTo(g, 4));
+    // path 0's weights get a (zero) gradient without `chosen`, and no connection at all with it
+    const path0 = paths[0]!.variables().map((v) => v.variable);
+    const lossWith = (chosen?: number) => () =>
+      tf.sum(op.apply(x, { training: false, gates: { s0_b0: { active: [0, 2], values, ...(chosen !== undefined ? { chosen } : {}) } } })) as tf.Scalar;
+    const { grads } = tf.variableGrads(lossWith(), path0);
+    expect(Object.keys(grads)).toHaveLength(path0.length);
+    expect(() => tf.variableGrads(lossWith(2), path0)).toThrow(/connection/);
+  });
+
   it('the zero path outputs zeros and runs no candidate', () => {
     const { op, paths } = makeOp();
     const x = tf.ones([1, 6, 6, 2]);

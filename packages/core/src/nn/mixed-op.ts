@@ -89,7 +89,10 @@ export class MixedOp implements Module {
         if (!c) throw new Error(`mixed op ${this.name}: active index ${j} out of range`);
         const g = tf.reshape(tf.slice(gates.values, [j], [1]), []);
         // The zero path outputs zeros: its term is g·0, so ∂L/∂g_zero = 0 and it costs no compute.
-        const o = c.isZero ? (out ? tf.zerosLike(out) : zerosFor(c, x)) : c.module.apply(x, ctx);
+        // A path whose gate is known to be 0 only feeds ∂L/∂g_j = Σ(∇_y L ∘ o_j): computed off the
+        // tape, so the backward pass does not run through it (its contribution would be 0·…).
+        const constant = gates.chosen !== undefined && j !== gates.chosen;
+        const o = c.isZero ? (out ? tf.zerosLike(out) : zerosFor(c, x)) : constant ? offTape(() => c.module.apply(x, ctx)) : c.module.apply(x, ctx);
         const term = tf.mul(o, g);
         out = out ? tf.add(out, term) : term;
       }
@@ -135,6 +138,16 @@ export class MixedOp implements Module {
   weightVariables(): NamedVariable[] {
     return this.candidates.flatMap((c) => c.module.variables());
   }
+}
+
+/**
+ * `compute()` run without recording it for gradients: the result is a constant to the backward pass.
+ * (A custom-gradient op over an input that no gradient asks for: TensorFlow.js records the ops
+ * inside a custom gradient's forward function as one node, and prunes that node.)
+ */
+function offTape(compute: () => tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((anchor: tf.Tensor) => ({ value: compute(), gradFunc: () => [tf.zerosLike(anchor)] })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(tf.scalar(0)); // the anchor is disposed with the caller's tidy scope
 }
 
 function zerosFor(c: Candidate, x: tf.Tensor): tf.Tensor {

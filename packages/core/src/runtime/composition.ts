@@ -74,7 +74,8 @@ export class Composition {
     this.bindDerived<T>(token, async (get) => {
       for (const t of recipe.after ?? []) await get(t);
       const extra = recipe.context ? await recipe.context(get) : {};
-      const context: PluginContext = { rng: this.rng.fork(key), configDir, ...(runDir ? { runDir } : {}), log, ...extra };
+      const slots = new Map([...this.resolved].map(([k, s]) => [k, { kind: s.kind, name: s.descriptor.name, options: s.options, from: s.from }]));
+      const context: PluginContext = { rng: this.rng.fork(key), configDir, ...(runDir ? { runDir } : {}), log, slots, ...extra };
       const part = (await r.descriptor.create(r.options, context)) as T;
       await recipe.init?.(part, get);
       return part;

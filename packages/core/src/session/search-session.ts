@@ -15,6 +15,12 @@ export interface Trainer {
   run(session: SearchSession, resume?: SessionSnapshot): Promise<SearchResult>;
   /** Loop position, optimizer slots and RNG state, for checkpoints. */
   getState(): { json: unknown; tensors: Record<string, tf.Tensor> };
+  /**
+   * Optional: every requirement checkable from the composed parts (the data's splits, the options)
+   * and the checkpoint to resume from, before the run directory is created and before any step.
+   * Throws an error naming the field and what was expected.
+   */
+  check?(session: SearchSession, resume?: SessionSnapshot): void;
 }
 
 export const SearchPlugin = Symbol.for('proxyless.SearchPlugin');
@@ -34,6 +40,8 @@ export interface SessionSnapshot {
   };
   /** Network variables under `net/`, strategy tensors under `strategy/`, trainer tensors under `trainer/`. */
   readonly tensors: Record<string, tf.Tensor>;
+  /** The checkpoint file it was read from (named in errors). */
+  readonly file?: string;
 }
 
 export interface SearchComponents {

@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random/rng.js';
 import type { MixedOp } from '../nn/mixed-op.js';
-import type { Module } from '../nn/module.js';
+import type { GateSample } from '../nn/gates.js';
+import type { ForwardContext, Module } from '../nn/module.js';
 import type { Architecture } from './architecture.js';
 import type { OpFeatures } from './op-features.js';
 
@@ -38,6 +39,12 @@ export interface Network extends Module {
   readonly mixedOps: readonly MixedOp[];
   /** Fixed layers in forward order (for latency of the parts that are not searched). */
   readonly fixedOps: readonly OpSpec[];
+  /**
+   * Optional: the binarized forward of several gate samples on one input, output i for sample i,
+   * computing once what the samples have in common (the layers before the first mixed op where they
+   * differ). Equal to `apply` with each sample's gates; callers fall back to that when absent.
+   */
+  applyEach?(x: tf.Tensor, ctx: Omit<ForwardContext, 'gates' | 'mode'>, samples: readonly GateSample[]): tf.Tensor[];
 }
 
 /** A search space: builds the over-parameterized network and compact networks from architectures. */

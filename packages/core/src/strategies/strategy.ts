@@ -73,6 +73,12 @@ export interface ArchCompute {
   gateGradients(sample: GateSample, options?: { readonly recompute?: boolean }): Promise<GateGradients>;
   /** Loss and accuracy of single-path gates: inference mode with batch-norm batch statistics, no gradient. */
   evaluate(gates: GateSample): Promise<GateEvaluation>;
+  /**
+   * Optional: `evaluate` of several gate samples at once, result i for sample i, sharing the
+   * computation of the layers the samples have in common (the network's `applyEach`). A strategy
+   * that evaluates many architectures per step (REINFORCE) uses it when present.
+   */
+  evaluateEach?(samples: readonly GateSample[]): Promise<GateEvaluation[]>;
 }
 
 /** What `onEpochEnd` is told. `epoch` counts from 0, as in `ArchStepInput`. */

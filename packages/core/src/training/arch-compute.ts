@@ -49,6 +49,27 @@ export function evaluationShare(network: Network, batch: Batch, gates: GateSampl
   });
 }
 
+/**
+ * Mean loss and correct count of several single-path gate samples on one batch (n > 0), through the
+ * network's `applyEach` when it has one (computing the layers the samples share once), else one
+ * forward each. Inference mode with batch statistics, no gradient.
+ */
+function evaluateSamples(network: Network, batch: Batch, samples: readonly GateSample[], loss: Loss): { loss: number; correct: number }[] {
+  return tf.tidy(() => {
+    const logits = network.applyEach
+      ? network.applyEach(batch.x, { training: false, batchStatistics: true }, samples)
+      : samples.map((g) => network.apply(batch.x, { training: false, batchStatistics: true, mode: 'binarized', gates: toGateTensors(network.mixedOps, g) }));
+    return logits.map((l) => ({ loss: loss(l, batch.y).dataSync()[0]!, correct: countCorrect(l, batch.y) }));
+  });
+}
+
+/** `evaluationShare` of several gate samples on one (slice of a) batch, sharing what they have in common. */
+export function evaluationShares(network: Network, batch: Batch, samples: readonly GateSample[], loss: Loss): EvaluationShare[] {
+  const n = batch.y.shape[0];
+  if (n === 0) return samples.map(() => ({ lossSum: 0, correct: 0, count: 0 }));
+  return evaluateSamples(network, batch, samples, loss).map((e) => ({ lossSum: e.loss * n, correct: e.correct, count: n }));
+}
+
 /** Σ count-weighted gate gradients over slices, as whole-batch means per mixed op. */
 export function combineGateGradients(network: Network, shares: readonly GateGradientShare[]): { gates: Record<string, Float32Array>; loss: number } {
   const total = shares.reduce((a, s) => a + s.count, 0);
@@ -82,5 +103,6 @@ export function localArchCompute(network: Network, batch: Batch, forward: Pick<F
         const logits = network.apply(batch.x, { training: false, batchStatistics: true, mode: 'binarized', gates: toGateTensors(network.mixedOps, gates) });
         return { loss: loss(logits, batch.y).dataSync()[0]!, accuracy: countCorrect(logits, batch.y) / batch.y.shape[0] };
       }),
+    evaluateEach: async (samples) => evaluateSamples(network, batch, samples, loss).map((e) => ({ loss: e.loss, accuracy: e.correct / batch.y.shape[0] })),
   };
 }

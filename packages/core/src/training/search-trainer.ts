@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
+import { FieldError, InputError } from '../config/config-error.js';
 import { disposeBatch, type Batch, type Dataset, type Split } from '../data/dataset.js';
 import { definePlugin } from '../di/plugin.js';
 import type { ExpectedLatency } from '../latency/latency-provider.js';
@@ -51,6 +52,10 @@ interface Position {
   metricsSeconds: number;
   /** Threads the search ran on (data-parallel results depend on the count; a resumed search keeps it). */
   workers?: number;
+  /** The running sums of the epoch in progress, so that a mid-epoch resume reports the whole epoch. */
+  tally?: EpochTally;
+  /** Validation accuracy of the last finished epoch (what result.json reports, also after a resume at the very end). */
+  lastValidationAccuracy?: number;
 }
 
 /** What one run of the loop works with, fixed once it has begun. */
@@ -103,7 +108,30 @@ export class SearchTrainer implements Trainer {
   }
 
   getState(): { json: unknown; tensors: Record<string, tf.Tensor> } {
-    return { json: { ...this.pos, rng: this.rng.state() }, tensors: this.weightStep.sgd.slots() };
+    return { json: { ...this.pos, ...(this.pos.tally ? { tally: { ...this.pos.tally } } : {}), rng: this.rng.state() }, tensors: this.weightStep.sgd.slots() };
+  }
+
+  /**
+   * Before the run directory is created and before any step: the splits the options need are there,
+   * and a checkpoint to resume from fits this run as a whole (loop position within the schedule,
+   * every tensor's shape against the network) — so nothing is restored from a checkpoint that does
+   * not fit.
+   */
+  check(session: SearchSession, resume?: SessionSnapshot): void {
+    const o = this.options;
+    const { dataset, network } = session.components;
+    const batchesPerEpoch = Math.min(dataset.train.numBatches(o.batchSize), o.maxBatchesPerEpoch ?? Infinity);
+    if (batchesPerEpoch < 1) {
+      throw new Error(`data: the training split holds ${dataset.train.size} examples; expected at least one batch (trainer.options.batchSize ${o.batchSize})`);
+    }
+    const needs = [
+      ...(o.epochs > o.warmupEpochs ? [`the architecture steps (trainer.options.epochs ${o.epochs} > warmupEpochs ${o.warmupEpochs})`] : []),
+      ...(o.evaluateEachEpoch ? ['the validation after each epoch (trainer.options.evaluateEachEpoch)'] : []),
+    ];
+    if (needs.length && dataset.validation.size === 0) {
+      throw new FieldError('data.options.validation', (session.components.config as { data?: { options?: { validation?: unknown } } } | undefined)?.data?.options?.validation ?? 0, `held-out examples (validation > 0): the validation split is empty, and ${needs.join(' and ')} need it`);
+    }
+    if (resume) checkResume(resume, network, { epochs: o.epochs, batchesPerEpoch });
   }
 
   async run(session: SearchSession, resume?: SessionSnapshot): Promise<SearchResult> {
@@ -167,14 +195,26 @@ export class SearchTrainer implements Trainer {
     const o = this.options;
     const { network, strategy, dataset, latency, seed } = session.components;
     this.startedAt = Date.now();
+    // What `check` could not see (the strategy's own state) still fails naming the checkpoint, never with a bare tfjs message.
+    const restoring = async <T>(what: string, fn: () => T | Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!resume || err instanceof InputError) throw err;
+        throw new InputError(`${resume.file ?? 'checkpoint'}: ${what} cannot be restored: ${(err as Error).message}; expected a checkpoint of this run's config`);
+      }
+    };
     if (resume) {
-      session.restoreNetwork(resume);
-      this.weightStep.sgd.loadSlots(pick(resume.tensors, 'trainer/'));
-      this.pos = { ...(resume.json.trainer as Position) };
-      this.rng = new Rng(this.pos.rng);
+      this.check(session, resume);
+      await restoring('the network and the trainer state', () => {
+        session.restoreNetwork(resume);
+        this.weightStep.sgd.loadSlots(pick(resume.tensors, 'trainer/'));
+        this.pos = { ...(resume.json.trainer as Position) };
+        this.rng = new Rng(this.pos.rng);
+      });
     }
     this.secondsBefore = this.pos.metricsSeconds;
-    await session.prepareStrategy((logits, labels) => softmaxCrossEntropy(logits, labels, o.labelSmoothing), resume);
+    await restoring("the strategy's state", () => session.prepareStrategy((logits, labels) => softmaxCrossEntropy(logits, labels, o.labelSmoothing), resume));
     await this.startWorkers(session);
     const batchesPerEpoch = Math.min(dataset.train.numBatches(o.batchSize), o.maxBatchesPerEpoch ?? Infinity);
     const run: Run = {
@@ -208,7 +248,9 @@ export class SearchTrainer implements Trainer {
     const startBatch = epoch === this.pos.epoch ? this.pos.batch : 0;
     this.pos.epoch = epoch;
     await run.hooks.beforeEpoch.promise({ epoch, epochs: o.epochs, batchesPerEpoch: run.batchesPerEpoch, lr: this.lrAt(epoch * run.batchesPerEpoch + startBatch, run.totalSteps), phase, startBatch });
-    const tally: EpochTally = { lossSum: 0, correct: 0, seen: 0 };
+    // A mid-epoch resume continues the epoch's running sums from the checkpoint.
+    const tally: EpochTally = startBatch > 0 && this.pos.tally ? { ...this.pos.tally } : { lossSum: 0, correct: 0, seen: 0 };
+    this.pos.tally = tally;
     let b = startBatch;
     for (const batch of trainBatches(run.dataset.train, o.batchSize, run.seed, epoch, startBatch)) {
       if (b >= run.batchesPerEpoch) {
@@ -333,6 +375,9 @@ export class SearchTrainer implements Trainer {
     assertFiniteState(run.network, { epoch, batch: b - 1, batchesPerEpoch: run.batchesPerEpoch, step: this.pos.step, phase });
     this.pos.epoch = epoch + 1;
     this.pos.batch = 0;
+    delete this.pos.tally;
+    if (!Number.isNaN(v.accuracy)) this.pos.lastValidationAccuracy = v.accuracy;
+    else delete this.pos.lastValidationAccuracy;
     this.syncValid(run.valid);
     await run.hooks.afterEpoch.promise(summary);
     await run.hooks.checkpoint.promise({ reason: 'epoch', epoch: epoch + 1, batch: 0, step: this.pos.step });
@@ -354,7 +399,11 @@ export class SearchTrainer implements Trainer {
       epochs: this.options.epochs,
       steps: this.pos.step,
       seconds: this.secondsBefore + (Date.now() - run.t0) / 1000,
-      ...(last && !Number.isNaN(last.validationAccuracy) ? { validationAccuracy: last.validationAccuracy } : {}),
+      ...(last && !Number.isNaN(last.validationAccuracy)
+        ? { validationAccuracy: last.validationAccuracy }
+        : !last && this.pos.lastValidationAccuracy !== undefined
+          ? { validationAccuracy: this.pos.lastValidationAccuracy }
+          : {}),
     };
     await run.hooks.done.promise(result);
     return result;
@@ -373,6 +422,44 @@ export class SearchTrainer implements Trainer {
 
   private lrAt(step: number, total: number): number {
     return learningRateAt(this.options, step, total);
+  }
+}
+
+/** A checkpoint's loop position and tensors against this run: one error naming the file and field. */
+function checkResume(resume: SessionSnapshot, network: Network, run: { epochs: number; batchesPerEpoch: number }): void {
+  const file = resume.file ?? 'checkpoint';
+  const bad = (field: string, value: unknown, expected: string): never => {
+    throw new InputError(`${file}: ${field}: got ${JSON.stringify(value) ?? String(value)}; expected ${expected} — the checkpoint does not belong to this run's config`);
+  };
+  const p = resume.json.trainer as Partial<Position> | undefined;
+  if (!p || typeof p !== 'object') bad('trainer', p, 'the trainer\'s loop position (an object)');
+  const int = (k: keyof Position, min: number, max: number, what: string) => {
+    const v = p![k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`trainer.${k}`, v, `${what}, an integer in [${min}, ${max}]`);
+    return v as number;
+  };
+  const epoch = int('epoch', 0, run.epochs, `the epoch reached (trainer.options.epochs is ${run.epochs})`);
+  const batch = int('batch', 0, epoch === run.epochs ? 0 : run.batchesPerEpoch, `the batches done in the epoch (${run.batchesPerEpoch} batches per epoch)`);
+  const step = epoch * run.batchesPerEpoch + batch;
+  int('step', step, step, `epoch × batches per epoch + batch`);
+  int('validPass', 0, Number.MAX_SAFE_INTEGER, 'the validation pass');
+  int('validBatch', 0, Number.MAX_SAFE_INTEGER, 'the validation batch');
+  if (!p!.rng || typeof p!.rng !== 'object') bad('trainer.rng', p!.rng, 'the random generator\'s state');
+  if (p!.tally !== undefined) {
+    const t = p!.tally as Partial<EpochTally>;
+    if (![t.lossSum, t.correct, t.seen].every((x) => typeof x === 'number' && Number.isFinite(x))) bad('trainer.tally', t, 'the epoch\'s running sums { lossSum, correct, seen }, finite numbers');
+  }
+  const shapes = new Map(network.variables().map((v) => [v.name, v.variable.shape]));
+  for (const [name, shape] of shapes) {
+    const t = resume.tensors[`net/${name}`];
+    if (!t) bad(`tensor net/${name}`, undefined, `the network variable ${name} of shape [${shape}]`);
+    if (t!.shape.join('x') !== shape.join('x')) bad(`tensor net/${name}.shape`, t!.shape, `[${shape}] (the network's variable)`);
+  }
+  for (const [key, t] of Object.entries(resume.tensors)) {
+    if (!key.startsWith('trainer/')) continue;
+    const shape = shapes.get(key.slice('trainer/'.length));
+    if (!shape) bad(`tensor ${key}`, t.shape, `a momentum slot of one of the network's variables`);
+    if (t.shape.join('x') !== shape!.join('x')) bad(`tensor ${key}.shape`, t.shape, `[${shape}] (the shape of its variable)`);
   }
 }
 

@@ -12,7 +12,7 @@ import { Rng } from '../random/rng.js';
 import { composeRuntime } from '../runtime/runtime-stage.js';
 import type { Network } from '../spaces/search-space.js';
 import { ensureGradients } from '../tfjs/runtime.js';
-import { evaluationShare, gateGradientShare } from './arch-compute.js';
+import { evaluationShare, evaluationShares, gateGradientShare } from './arch-compute.js';
 import { assignFlat, flattenVariables, shardRange, type StepShare, type TrainCollective } from './collective.js';
 import { checksum, Inbox } from './data-parallel.js';
 import { PathWeights, trainBatches, validationBatchAt } from './search-data.js';
@@ -134,6 +134,9 @@ async function main(): Promise<void> {
       }
       case 'evaluate':
         send({ type: 'evalShare', share: evaluationShare(network, validSlice(c.pass, c.index), c.gates, loss) });
+        break;
+      case 'evaluateEach':
+        send({ type: 'evalShares', shares: evaluationShares(network, validSlice(c.pass, c.index), c.samples, loss) });
         break;
       case 'average': {
         const state = network.variables().filter((v) => !v.trainable);

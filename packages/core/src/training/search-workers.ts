@@ -11,6 +11,7 @@ import {
   combineEvaluations,
   combineGateGradients,
   evaluationShare,
+  evaluationShares,
   gateGradientShare,
   type EvaluationShare,
   type GateGradientShare,
@@ -39,6 +40,7 @@ export type SearchCommand =
   | { readonly type: 'reduced'; readonly share: StepShare }
   | { readonly type: 'gateGradients'; readonly pass: number; readonly index: number; readonly step: number; readonly sample: GateSample; readonly recompute: boolean; readonly training: boolean; readonly rng: RngState }
   | { readonly type: 'evaluate'; readonly pass: number; readonly index: number; readonly gates: GateSample }
+  | { readonly type: 'evaluateEach'; readonly pass: number; readonly index: number; readonly samples: readonly GateSample[] }
   | { readonly type: 'average' }
   | { readonly type: 'averaged'; readonly state: Float32Array }
   | { readonly type: 'checksum' };
@@ -49,6 +51,7 @@ export type SearchWorkerMessage =
   | { readonly type: 'share'; readonly share: StepShare }
   | { readonly type: 'gateShare'; readonly share: GateGradientShare }
   | { readonly type: 'evalShare'; readonly share: EvaluationShare }
+  | { readonly type: 'evalShares'; readonly shares: readonly EvaluationShare[] }
   | { readonly type: 'state'; readonly state: Float32Array }
   | { readonly type: 'checksum'; readonly checksum: number }
   | { readonly type: 'failed'; readonly message: string };
@@ -187,6 +190,12 @@ export class SearchWorkers {
         const own = mine((slice) => evaluationShare(network, slice, gates, loss));
         const others = await Promise.all(this.inboxes.map((i) => this.expect(i, 'evalShare')));
         return combineEvaluations([own, ...others.map((m) => m.share)]);
+      },
+      evaluateEach: async (samples) => {
+        this.post({ type: 'evaluateEach', ...position, samples });
+        const own = mine((slice) => evaluationShares(network, slice, samples, loss));
+        const others = await Promise.all(this.inboxes.map((i) => this.expect(i, 'evalShares')));
+        return samples.map((_, k) => combineEvaluations([own[k]!, ...others.map((m) => m.shares[k]!)]));
       },
     };
   }
