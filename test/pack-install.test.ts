@@ -95,7 +95,7 @@ describe('the packages installed from their tarballs, outside the repository', (
     }
   });
 
-  it('packs (dist, README, LICENSE, the schema, the wasm kernels, the gradient bundle; no tests), installs and runs validate, a two-step search with a third-party strategy, export and inspect', async () => {
+  it('packs (dist, README, LICENSE, the schema, the wasm kernels, the gradient bundle; no tests), installs and runs validate, a two-step search with a third-party strategy, export and inspect; the types check without the optional peers', async () => {
     for (const built of ['packages/cli/dist/bin.js', 'packages/core/vendor/tfjs-gradients.js', 'packages/backend-wasm/wasm/kernels-simd.wasm']) {
       expect(existsSync(join(repoRoot, built)), `${built} is missing: build first (npm run build)`).toBe(true);
     }
@@ -135,7 +135,8 @@ describe('the packages installed from their tarballs, outside the repository', (
     const proj = join(work, 'project');
     mkdirSync(proj);
     writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'my-search', version: '0.0.0', private: true, type: 'module' }));
-    await ok('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...results.map((r) => tgz(r.name))], proj);
+    // (and @types/node, as a TypeScript user of a Node tool has: playwright-core's types, through latency-browser, need it)
+    await ok('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...results.map((r) => tgz(r.name)), '@types/node@^20.19.0'], proj);
     expect(existsSync(join(proj, 'node_modules/@tensorflow/tfjs-layers'))).toBe(false); // optional peer: not installed
     cpSync(subsetDir, join(proj, 'data'), { recursive: true, filter: (s) => !s.endsWith('README.md') });
     writeFileSync(
@@ -183,6 +184,12 @@ describe('the packages installed from their tarballs, outside the repository', (
     const inspected = await npx(['inspect', 'run/exported/net-config.json', '--resolution', '28', '--json']);
     expect(inspected.code, inspected.stderr).toBe(0);
     expect((JSON.parse(inspected.stdout) as { architecture: unknown }).architecture).toEqual(s.architecture);
+
+    // a TypeScript user's strict check of every package's types (skipLibCheck off, default libs) passes without the optional peers
+    const names = results.map((r) => r.name);
+    writeFileSync(join(proj, 'check.ts'), names.map((n, i) => `import * as p${i} from '${n}';`).join('\n') + `\nexport const loaded: number = [${names.map((_, i) => `p${i}`).join(', ')}].length;\n`);
+    writeFileSync(join(proj, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false }, files: ['check.ts'] }));
+    await ok(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', '.'], proj);
 
     // a LayersModel export needs the optional peer: the error names it and the install line
     const trained = await npx(['train', 'run/architecture.json', '--epochs', '1', '--max-batches-per-epoch', '1', '--quiet']);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { checkExportedLayersModel, importTfjsLayers, saveLayersModelDir, type ExportedModel, type ExportModelOptions, type Network } from '@proxyless/core';
+import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { checkExportedLayersModel, importTfjsLayers, saveLayersModelDir, type LayersModelLike, type ExportedModel, type ExportModelOptions, type Network } from '@proxyless/core';
 import type { ConvBn, MBConv } from './modules.js';
 import { MBConvNetwork } from './network.js';
 
@@ -16,7 +16,7 @@ const layerName = (name: string): string => name.replace(/[^A-Za-z0-9_.-]/g, '__
  * BatchNormalization, ReLU(max 6), Add for shortcuts, GlobalAveragePooling2D, Dropout, Dense) with
  * the network's current weights. `same` padding everywhere, as the network's ops, so logits match.
  */
-export async function toLayersModel(network: Network): Promise<LayersModel> {
+export async function toLayersModel(network: Network): Promise<LayersModelLike> {
   if (!(network instanceof MBConvNetwork)) throw new Error('toLayersModel: expects a network built by the mbconv space');
   if (!network.compact) throw new Error('toLayersModel: expects a compact network (build one with space.buildCompact(architecture), optionally inheritWeights from the supernet)');
   const tfl: Tfl = await loadTfjsLayers();

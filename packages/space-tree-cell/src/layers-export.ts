@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { checkExportedLayersModel, importTfjsLayers, saveLayersModelDir, type BatchNorm, type ExportedModel, type ExportModelOptions, type Network } from '@proxyless/core';
+import type { SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { checkExportedLayersModel, importTfjsLayers, saveLayersModelDir, type LayersModelLike, type BatchNorm, type ExportedModel, type ExportModelOptions, type Network } from '@proxyless/core';
 import { GroupedRootConv, Identity, Pool, PreActConv, SepConv, type ResidualTreeBlock } from './modules.js';
 import { PyramidTreeNetwork } from './network.js';
 
@@ -56,7 +56,7 @@ export function dilateDepthwiseKernel(w: tf.Tensor, d: number): tf.Tensor4D {
  * channels a fixed 1×1 Conv2D [I | 0], the stride-2 root conv ZeroPadding2D + `valid` Conv2D (the
  * authors' symmetric padding), and a DropPath rate's inference scaling is folded into the final BN.
  */
-export async function toLayersModel(network: Network): Promise<LayersModel> {
+export async function toLayersModel(network: Network): Promise<LayersModelLike> {
   if (!(network instanceof PyramidTreeNetwork)) throw new Error('toLayersModel: expects a network built by the tree-cell space');
   if (!network.compact) throw new Error('toLayersModel: expects a compact network (build one with space.buildCompact(architecture), optionally inheritWeights from the supernet)');
   const tfl: Tfl = await loadTfjsLayers();

@@ -1,21 +1,12 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 
-// The project compiles against lib ES2022 without DOM, which declares no WebAssembly: the little used here.
-declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace WebAssembly {
-    class Memory {
-      readonly buffer: ArrayBuffer | SharedArrayBuffer;
-    }
-    class Module {
-      constructor(bytes: Uint8Array);
-    }
-    class Instance {
-      constructor(module: Module, imports: Record<string, Record<string, unknown>>);
-      readonly exports: Record<string, unknown>;
-    }
-    function validate(bytes: Uint8Array): boolean;
-  }
+/**
+ * A `WebAssembly.Memory` as this package's public types name it (structurally, so that they declare no
+ * global `WebAssembly`, which would clash with a user's lib.dom; the compile-time declaration of the little
+ * used here is src/webassembly.d.ts, which tsc does not copy to dist/).
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
 
 // The fused training kernels (assembly/*.ts, AssemblyScript → wasm/kernels-*.wasm) run inside
@@ -52,9 +43,9 @@ export interface WasmBackendInternals {
     _malloc(bytes: number): number;
     _free(ptr: number): void;
     /** The threaded build's memory. */
-    wasmMemory?: WebAssembly.Memory;
+    wasmMemory?: WasmMemory;
     /** The single-threaded builds export theirs. */
-    asm?: { memory?: WebAssembly.Memory };
+    asm?: { memory?: WasmMemory };
   };
 }
 
@@ -69,7 +60,7 @@ interface Loaded {
   readonly modules: Partial<Record<FusedVariant, WebAssembly.Module>>;
 }
 let loaded: Loaded | null | undefined;
-const instances = new WeakMap<WebAssembly.Memory, FusedExports>();
+const instances = new WeakMap<WasmMemory, FusedExports>();
 
 /** Compiles the built modules once (Node: read from the package's wasm/ folder); null when they are unavailable. */
 function load(): Loaded | null {
@@ -108,7 +99,7 @@ export function useFused(backend: WasmBackendInternals): boolean {
 }
 
 /** The variant an instance on `memory` uses, or null when none fits. */
-export function fusedVariantFor(memory: WebAssembly.Memory): FusedVariant | null {
+export function fusedVariantFor(memory: WasmMemory): FusedVariant | null {
   const l = load();
   if (!l) return null;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
@@ -117,7 +108,7 @@ export function fusedVariantFor(memory: WebAssembly.Memory): FusedVariant | null
 }
 
 /** The wasm backend's heap. */
-export function heapOf(backend: WasmBackendInternals): WebAssembly.Memory {
+export function heapOf(backend: WasmBackendInternals): WasmMemory {
   const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
   if (!memory) throw new Error('proxyless: cannot find the WebAssembly.Memory of tfjs-backend-wasm (expected wasm.wasmMemory or wasm.asm.memory, as in 4.22)');
   return memory;

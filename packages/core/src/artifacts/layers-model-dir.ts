@@ -46,6 +46,12 @@ export interface LoadedLayersModel {
 }
 
 /**
+ * A tfjs-layers `LayersModel` as the spaces' `toLayersModel` return it: typed by what proxyless uses of
+ * it, so that their types do not need the optional @tensorflow/tfjs-layers (cast to `LayersModel` for more).
+ */
+export type LayersModelLike = SavableLayersModel & LoadedLayersModel;
+
+/**
  * Saves `model` (and disposes it) as a LayersModel directory, each file written atomically. In a
  * browser, `tf.loadLayersModel('<url>/model.json')` loads it; in Node (without tfjs-node's
  * `file://`), pass `layersModelDirHandler(dir)`.
