@@ -352,7 +352,8 @@ const CHART_RUNTIME = String.raw`(function () {
         width: s.style === 'markers' ? 2 : s.width, // markers: no line is drawn (paths), this is the legend swatch
         spanGaps: !!s.spanGaps,
         value: function (u, v) { return yf(v); },
-        points: s.style === 'line' ? { show: false } : { show: true, size: s.style === 'markers' ? s.width : 7, fill: s.color, stroke: '#ffffff', width: 1 }
+        // lines: uPlot's default shows the points only where data is sparse (so a lone point is seen)
+        points: s.style === 'line' ? { fill: s.color } : { show: true, size: s.style === 'markers' ? s.width : 7, fill: s.color, stroke: '#ffffff', width: 1 }
       };
       if (s.dash) one.dash = s.dash;
       if (s.style === 'markers') one.paths = function () { return null; };
