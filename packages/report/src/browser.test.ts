@@ -118,7 +118,7 @@ describe.skipIf(!haveChromium)('reports in a real headless browser', () => {
     await page.close();
   });
 
-  it('hover shows values, a drag zooms and a double-click resets; choosing another block draws its chart', async () => {
+  it('hover shows values, a drag zooms and a double-click resets; choosing another block draws its chart and survives a refresh', async () => {
     const page = await open(pathToFileURL(file).href);
     const over = page.locator('figure.curve-loss .u-over');
     const box = (await over.boundingBox())!;
@@ -147,6 +147,12 @@ describe.skipIf(!haveChromium)('reports in a real headless browser', () => {
     expect(await page.isHidden('figure.prob-0')).toBe(true);
     const p = await canvasPixels(page, 'figure.prob-1', '#0072B2');
     expect(p.colored).toBeGreaterThan(20);
+    // a refresh (a running search rewrote the report) keeps the chosen block
+    await page.reload();
+    await page.waitForSelector('body[data-charts="ready"]');
+    expect(await page.inputValue('select.chart-choice')).toBe(labels[1]);
+    expect(await page.getAttribute('figure.prob-1', 'data-chart-ready')).toBe('true');
+    expect(await page.isHidden('figure.prob-0')).toBe(true);
     // a narrower window: the charts follow the page width
     const width = () => page.$eval('figure.curve-loss', (f) => (f as unknown as { uplot: { width: number } }).uplot.width);
     const wide = await width();

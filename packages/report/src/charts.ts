@@ -415,15 +415,25 @@ const CHART_RUNTIME = String.raw`(function () {
       }
     }
   }
-  // a <select class="chart-choice"> shows one of the charts of its group (the others stay unbuilt)
+  // a <select class="chart-choice"> shows one of the charts of its group (the others stay unbuilt);
+  // the choice survives a reload (sessionStorage), so refreshing a running search's report keeps it
+  function choose(select) {
+    var panes = select.closest('.chart-group').querySelectorAll('[data-choice]');
+    for (var k = 0; k < panes.length; k++) panes[k].hidden = panes[k].getAttribute('data-choice') !== select.value;
+  }
   var selects = document.querySelectorAll('select.chart-choice');
   for (var i = 0; i < selects.length; i++) {
-    selects[i].addEventListener('change', function (ev) {
-      var group = ev.target.closest('.chart-group');
-      var panes = group.querySelectorAll('[data-choice]');
-      for (var k = 0; k < panes.length; k++) panes[k].hidden = panes[k].getAttribute('data-choice') !== ev.target.value;
-      buildVisible();
-    });
+    var key = 'proxyless-chart-choice-' + i, saved = null;
+    try { saved = window.sessionStorage.getItem(key); } catch (e) { /* storage off */ }
+    for (var o = 0; o < selects[i].options.length; o++) if (selects[i].options[o].value === saved) selects[i].value = saved;
+    choose(selects[i]);
+    selects[i].addEventListener('change', function (key) {
+      return function (ev) {
+        try { window.sessionStorage.setItem(key, ev.target.value); } catch (e) { /* storage off */ }
+        choose(ev.target);
+        buildVisible();
+      };
+    }(key));
   }
   buildVisible();
   document.body.setAttribute('data-charts', 'ready');
