@@ -251,9 +251,10 @@ Examples:
     .addHelpText(
       'after',
       `
-Prints the path of the report. \`proxyless search\` writes <run-dir>/report.html by itself when it
-finishes; optional comparisons.json and latency.json in the run directory add the accuracy-vs-latency
-scatter and measured latencies (see the @proxyless/report README).
+Prints the path of the report. \`proxyless search\` writes <run-dir>/report.html by itself after
+every epoch (refresh it to follow a running search) and when it finishes; the charts zoom (drag) and
+show values on hover. Optional comparisons.json and latency.json in the run directory add the
+accuracy-vs-latency scatter and measured latencies (see the @proxyless/report README).
 
 Examples:
   $ proxyless report runs/try1
