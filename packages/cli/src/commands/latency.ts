@@ -208,11 +208,11 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
 }
 
 /** The page backend of `--target browser` (`--backend wasm|webgl`, default wasm); `undefined` for the default target (this process). */
-function browserTarget(flags: { target?: string; backend?: string }): 'wasm' | 'webgl' | undefined {
+function browserTarget(flags: { target?: string; backend?: string }): 'wasm' | 'webgl' | 'webgpu' | undefined {
   if (flags.target === undefined || flags.target === 'cpu') return undefined;
   if (flags.target !== 'browser') throw new UsageError(`--target: got ${JSON.stringify(flags.target)}; expected cpu (this process, the --backend plugin) or browser (headless Chromium)`);
   const b = flags.backend ?? 'wasm';
-  if (b !== 'wasm' && b !== 'webgl') throw new UsageError(`--backend: got ${JSON.stringify(b)}; expected wasm or webgl with --target browser (the page's TensorFlow.js backend)`);
+  if (b !== 'wasm' && b !== 'webgl' && b !== 'webgpu') throw new UsageError(`--backend: got ${JSON.stringify(b)}; expected wasm, webgl or webgpu with --target browser (the page's TensorFlow.js backend)`);
   return b;
 }
 
@@ -288,7 +288,7 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
 }
 
 /** The page of `--target browser` for `latency predict`: the config's space rebuilt in headless Chromium. */
-async function startBrowserRuntime(backend: 'wasm' | 'webgl', source: ReturnType<typeof readLatencyConfig>, input: { shape: readonly [number, number, number]; numClasses: number }, log: (m: string) => void) {
+async function startBrowserRuntime(backend: 'wasm' | 'webgl' | 'webgpu', source: ReturnType<typeof readLatencyConfig>, input: { shape: readonly [number, number, number]; numClasses: number }, log: (m: string) => void) {
   const { BrowserRuntime } = await import('@proxyless/latency-browser');
   const { robustEntry } = await import('@proxyless/latency');
   const { spaceRef } = source;
@@ -335,7 +335,7 @@ Examples:
       .option('--max-spread <x>', 're-measure an entry while std/mean is above this (default 0.1)')
       .option('--retries <n>', 'extra measurements of a noisy entry; the least noisy is kept (default 2)')
       .option('--limit <n>', 'measure at most n new entries in this run (the rest is left for a resumed run)')
-      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (inside headless Chromium; --backend wasm|webgl is the page\'s TensorFlow.js backend)'),
+      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (inside headless Chromium; --backend wasm|webgl|webgpu is the page\'s TensorFlow.js backend)'),
   )
     .addHelpText(
       'after',
@@ -359,7 +359,7 @@ Examples:
       .option('--fit <n>', 'architectures to fit on (default 4000)')
       .option('--test <n>', 'held-out architectures to evaluate on (default 1000)')
       .option('--seed <n>', 'seed of the sampled architectures (default: the config\'s seed)')
-      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (networks timed inside headless Chromium; --backend wasm|webgl)'),
+      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (networks timed inside headless Chromium; --backend wasm|webgl|webgpu)'),
   )
     .addHelpText(
       'after',
