@@ -164,7 +164,7 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
     const t0 = Date.now();
     const build = browser
       ? async (o: Parameters<typeof buildLatencyTable>[0]) => {
-          const { buildBrowserLatencyTable } = await import('@proxyless/latency-browser');
+          const { buildBrowserLatencyTable } = await importLatencyBrowser();
           const { spaceRef } = source;
           return buildBrowserLatencyTable({
             ...o,
@@ -287,9 +287,25 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
   }
 }
 
+/**
+ * @proxyless/latency-browser, an optional peer of the CLI (it brings playwright-core and esbuild): only
+ * `--target browser` loads it, and says how to install it when it is absent.
+ */
+async function importLatencyBrowser(): Promise<typeof import('@proxyless/latency-browser')> {
+  try {
+    return await import('@proxyless/latency-browser');
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && String(e.message).includes('@proxyless/latency-browser')) {
+      throw new Error('--target browser needs @proxyless/latency-browser, an optional peer of @proxyless/cli that is not installed: `npm install @proxyless/latency-browser` (and a Chromium: `apt-get install chromium` on Debian)');
+    }
+    throw err;
+  }
+}
+
 /** The page of `--target browser` for `latency predict`: the config's space rebuilt in headless Chromium. */
 async function startBrowserRuntime(backend: 'wasm' | 'webgl' | 'webgpu', source: ReturnType<typeof readLatencyConfig>, input: { shape: readonly [number, number, number]; numClasses: number }, log: (m: string) => void) {
-  const { BrowserRuntime } = await import('@proxyless/latency-browser');
+  const { BrowserRuntime } = await importLatencyBrowser();
   const { robustEntry } = await import('@proxyless/latency');
   const { spaceRef } = source;
   const runtime = await BrowserRuntime.start({
