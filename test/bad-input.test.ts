@@ -1,5 +1,5 @@
 // Bad input, nothing lost: each bad input stops `proxyless search` (a real CLI process) with one clear
-// error line (a config error: the file, then one line per problem), a non-zero exit and no stack
+// error line (a config error: the file, then one line per problem), exit code 2 for bad input (1 for a failed run) and no stack
 // trace, and leaves no half-written file behind (no `*.tmp-*`, every JSON parses, a checkpoint loads).
 import { loadCheckpoint, RunFiles } from '@proxyless/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -50,7 +50,7 @@ describe('proxyless search on bad input', () => {
   it('missing dataset files: names the folder and the files it expected', async () => {
     const empty = tempDir('proxyless-empty-');
     const { r, runDir } = await search(dataConfig(empty));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(errorLine(r)).toBe(
       `proxyless: fashion-mnist: dir ${empty} does not hold the Fashion-MNIST IDX files: expected train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz (t10k-* for a test split; gzip or raw)`,
     );
@@ -62,7 +62,7 @@ describe('proxyless search on bad input', () => {
     bytes.write('PK\x03\x04', 0, 'latin1'); // a zip header where the IDX magic belongs
     const dir = dataDir({ name: IMAGES, bytes });
     const { r, runDir } = await search(dataConfig(dir));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(errorLine(r)).toMatch(new RegExp(`^proxyless: ${join(dir, IMAGES)}: not an IDX file: magic bytes are 0x50 0x4b 0x03 0x04, expected 00 00 `));
     await assertNothingHalfWritten(runDir);
   });
@@ -71,7 +71,7 @@ describe('proxyless search on bad input', () => {
     const raw = rawImages();
     const dir = dataDir({ name: IMAGES, bytes: raw.subarray(0, 16 + 1000) });
     const a = await search(dataConfig(dir));
-    expect(a.r.code).toBe(1);
+    expect(a.r.code).toBe(2);
     expect(errorLine(a.r)).toBe(
       `proxyless: ${join(dir, IMAGES)}: truncated: dimensions [4000, 28, 28] of uint8 (1 byte(s) each) need 3136000 data bytes after the 16-byte header, but there are 1000`,
     );
@@ -80,7 +80,7 @@ describe('proxyless search on bad input', () => {
     const gz = readFileSync(join(subsetDir, `${IMAGES}.gz`));
     const dirGz = dataDir({ name: `${IMAGES}.gz`, bytes: gz.subarray(0, gz.length >> 1) });
     const b = await search(dataConfig(dirGz));
-    expect(b.r.code).toBe(1);
+    expect(b.r.code).toBe(2);
     expect(errorLine(b.r)).toMatch(new RegExp(`^proxyless: ${join(dirGz, IMAGES)}\\.gz: looks gzip-compressed \\(starts with 1f 8b\\) but does not decompress: `));
     await assertNothingHalfWritten(b.runDir);
   });
@@ -101,7 +101,7 @@ describe('proxyless search on bad input', () => {
     const table = join(dir, 'laptop.json');
     writeFileSync(table, JSON.stringify({ 'conv-input:1x1x1-output:1x1x1-kernel:3-stride:1': { count: 1, mean: 0.1, var: 0 } }));
     const { r, runDir } = await search(smallConfig({ latency: { use: '@proxyless/latency', name: 'table', options: { table, target: 'laptop' } } }));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     const line = errorLine(r);
     expect(line).toMatch(new RegExp(`^proxyless: latency table ${table} has no entry for 6 ops of this space \\(build one for these shapes with \`proxyless latency build\`\\): `));
     expect(line).toContain('conv-input:28x28x4-output:14x14x4-kernel:5-stride:2-idskip:0');

@@ -182,6 +182,32 @@ describe('refused early, before expensive work', () => {
   });
 });
 
+describe('a checkpoint that does not fit its run', () => {
+  it("a strategy tensor of the wrong shape: refused before restoring, naming the file and the tensor (exit 2), not a tfjs shape message later", async () => {
+    const { loadCheckpoint, saveCheckpoint } = await import('@proxyless/core');
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-cpu');
+    tf.enableProdMode();
+    const dir = tempDir('proxyless-ckpt-shape-');
+    const config = writeConfig(dir, smallConfig({ strategy: { use: '@proxyless/strategy-binaryconnect', options: { lr: 0.05 } } }));
+    const runDir = join(dir, 'run');
+    const search = spawnCli(['search', config, '--out', runDir], { cwd: dir });
+    await search.waitForStderr(/epoch 2\/2 search\s+batch 5\/8/);
+    search.child.kill('SIGINT');
+    expect((await search.done).code).toBe(130);
+    const file = join(runDir, 'checkpoint.ckpt');
+    const ckpt = loadCheckpoint(file);
+    const key = Object.keys(ckpt.tensors).find((k) => k.startsWith('strategy/') && k.endsWith('/b0'));
+    expect(key, Object.keys(ckpt.tensors).join(', ')).toBeDefined();
+    const shape = ckpt.tensors[key!]!.shape;
+    saveCheckpoint(file, { json: ckpt.json, tensors: { ...ckpt.tensors, [key!]: tf.zeros([shape[0]! + 1]) } });
+    tf.dispose(Object.values(ckpt.tensors));
+    const r = await runCliProcess(['search', '--resume', runDir], { cwd: dir });
+    expect(r.code, r.stderr).toBe(2);
+    expect(errorLine(r)).toBe(`proxyless: ${file}: tensor ${key}.shape: got [${shape[0]! + 1}]; expected [${shape}] (the shape of b0/alpha) — the checkpoint does not belong to this run's config`);
+  }, 60_000);
+});
+
 describe('one error format', () => {
   it('a directory given as the config, or --out a file: the path and what was expected, no EISDIR', async () => {
     const dir = tempDir('proxyless-eisdir-');

@@ -99,6 +99,21 @@ const searchConfig = readJson(join(runDir, 'config.json'));
 const latencyOptions = searchConfig.latency?.options ?? {};
 const provider = new MeasuredLatencyProvider({ target: latencyOptions.target ?? 'cpu', batchSize: 1, warmup: 10, minRuns: 50, minDurationMs: 1000 });
 const measured = await provider.measureNetwork(network, dataset.input);
+// Opt-in: the same network timed inside headless Chromium (PROXYLESS_EXAMPLE_BROWSER=wasm,webgl;
+// @proxyless/latency-browser, the system's Chromium), median of the same number of runs at batch 1.
+const browserMs = {};
+for (const backend of (process.env.PROXYLESS_EXAMPLE_BROWSER ?? '').split(',').map((b) => b.trim()).filter(Boolean)) {
+  const { BrowserRuntime } = await import('@proxyless/latency-browser');
+  const arch = readJson(join(modelDir, 'architecture.json'));
+  const page = await BrowserRuntime.start({ backend, space: { spaceImport: arch.space.use, resolveDir: here, ...(arch.space.name ? { name: arch.space.name } : {}), options: arch.space.options ?? {}, input: dataset.input } });
+  try {
+    const runs = [...(await page.measureArchitecture(arch.architecture, { warmup: 10, minRuns: 50, minDurationMs: 1000 }))].sort((a, b) => a - b);
+    browserMs[backend] = runs.length % 2 ? runs[runs.length >> 1] : (runs[runs.length / 2 - 1] + runs[runs.length / 2]) / 2;
+    console.error(`browser ${backend}: ${browserMs[backend].toFixed(3)} ms (${page.describe().device})`);
+  } finally {
+    await page.close();
+  }
+}
 timings.export = (Date.now() - t0) / 1000;
 
 const result = readJson(join(runDir, 'result.json'));
@@ -109,6 +124,7 @@ writeFileAtomic(
   `${JSON.stringify(
     {
       measured_latency_ms: measured,
+      ...(Object.keys(browserMs).length ? { browser_latency_ms: browserMs } : {}),
       target: `${latencyOptions.target ?? 'cpu'} (wasm, this machine)`,
       note: `whole derived network, median of ≥ 50 runs at batch 1; the search's table sum is ${result.latency?.toFixed(3)} ${result.latencyUnit ?? ''}, T = ${target} ms`,
     },
@@ -123,7 +139,7 @@ const final = {
   testAccuracy: metrics.test?.accuracy,
   testCount: metrics.test?.count,
   validationAccuracy: metrics.train?.validationAccuracy,
-  latency: { target: target, unit: result.latencyUnit, table: result.latency, measured_ms: measured },
+  latency: { target: target, unit: result.latencyUnit, table: result.latency, measured_ms: measured, ...(Object.keys(browserMs).length ? { browser_ms: browserMs } : {}) },
   exportedModel: tfjsDir,
   seconds: timings,
 };

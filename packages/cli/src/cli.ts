@@ -28,7 +28,8 @@ const EXIT_CODES = `
 Exit codes:
   0    success
   1    the command failed (the reason is printed on stderr)
-  2    invalid config, architecture file or command line (file, field, value and what was expected are printed)
+  2    invalid config, architecture file or command line, or a bad input file (data, latency table,
+       checkpoint, net config): the file, the field, the value and what was expected are printed
   130  interrupted (Ctrl-C); a search writes a checkpoint first
   143  stopped by SIGTERM (docker stop, systemd, Kubernetes): handled like Ctrl-C
 
@@ -251,9 +252,10 @@ Examples:
     .addHelpText(
       'after',
       `
-Prints the path of the report. \`proxyless search\` writes <run-dir>/report.html by itself when it
-finishes; optional comparisons.json and latency.json in the run directory add the accuracy-vs-latency
-scatter and measured latencies (see the @proxyless/report README).
+Prints the path of the report. \`proxyless search\` writes <run-dir>/report.html by itself after
+every epoch (refresh it to follow a running search) and when it finishes; the charts zoom (drag) and
+show values on hover. Optional comparisons.json and latency.json in the run directory add the
+accuracy-vs-latency scatter and measured latencies (see the @proxyless/report README).
 
 Examples:
   $ proxyless report runs/try1

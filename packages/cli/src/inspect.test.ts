@@ -95,6 +95,50 @@ describe('proxyless inspect', () => {
     expect(r2.stderr).toMatch(/blocks\[2\] takes 7 channels/);
   });
 
+  it('a net config with an even kernel or absurd sizes: field, value and expectation, no raw zod dump (exit 2)', async () => {
+    const dir = tempDir();
+    const even = join(dir, 'even.json');
+    const cfg = JSON.parse(readFileSync(join(fixtures, 'proxyless_mobile.json'), 'utf8'));
+    cfg.blocks[1].mobile_inverted_conv.kernel_size = 4;
+    writeFileSync(even, JSON.stringify(cfg));
+    const r = await inspect([even]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `proxyless: inspect: ${even}: not a ProxylessNASNets net config: blocks.1.mobile_inverted_conv.kernel_size: got 4; expected an odd kernel size (1, 3, 5, 7, …): "same" padding needs one\n`,
+    );
+    const huge = join(dir, 'huge.json');
+    const big = JSON.parse(readFileSync(join(fixtures, 'proxyless_mobile.json'), 'utf8'));
+    big.classifier.out_features = 1e9;
+    writeFileSync(huge, JSON.stringify(big));
+    const h = await inspect([huge]);
+    expect(h.code).toBe(2);
+    expect(h.stderr).toBe(`proxyless: inspect: ${huge}: not a ProxylessNASNets net config: classifier.out_features: got 1000000000; expected at most 100000 classes\n`);
+  });
+
+  it('a crafted architecture.json is refused from its sizes before the network is built (inspect, eval)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'architecture.json');
+    // 20,000-wide stages: about 10^10 parameters, which building would try to allocate
+    const options = { firstConv: { width: 8 }, firstBlock: { width: 8 }, stages: [{ width: 20000, blocks: 2, stride: 2 }], featureMix: 20000 };
+    writeFileSync(
+      file,
+      JSON.stringify({
+        space: { use: '@proxyless/space-mbconv', options },
+        data: { use: 'fashion-mnist', options: { dir: subsetDir, limit: { train: 64, test: 16 }, validation: 0 } },
+        seed: 1,
+        architecture: { s1_b0: '7x7_MBConv6', s1_b1: '7x7_MBConv6' },
+      }),
+    );
+    const t0 = Date.now();
+    const r = await inspect([file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`proxyless: ${file}: invalid config\n  - space.options: got options that describe a network of `);
+    expect(r.stderr).toMatch(/a network of \d{10} parameters; expected a network of at most 100000000 parameters/);
+    const e = await runCli(['node', 'proxyless', 'eval', dir], { stdout: sink(), stderr: sink(), env: {} });
+    expect(e).toBe(2);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
   it('runs as the built executable', async () => {
     const r = await runCliProcess(['inspect', join(fixtures, 'proxyless_cpu.json'), '--json']);
     expect(r.code).toBe(0);

@@ -91,14 +91,31 @@ describe('proxyless latency predict', () => {
     expect(data.series[2]!.y).toHaveLength(3);
   });
 
-  it('names every key the table lacks (exit 1)', async () => {
+  it('names every key the table lacks (bad input: exit 2)', async () => {
     const { dir, config } = setup();
     const table = join(dir, 'partial.yaml');
     writeFileSync(table, 'Logits-input:4x4x8-output:10:\n  count: 3\n  mean: 0.01\n  var: 0.0\n');
     const r = await runCliProcess(['latency', 'predict', config, '--table', table, '--fit', '2', '--test', '1', '--out', join(dir, 'p'), ...fast], { cwd: repoRoot });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('has no entry for 7 ops');
     expect(r.stderr).toContain('conv-input:16x16x1-output:16x16x4-kernel:3-stride:1');
     expect(r.stderr).toContain('conv-input:8x8x4-output:8x8x4-kernel:5-stride:1-idskip:1');
   });
+
+  it('latency build checks --out before measuring: a folder, an unknown extension, a file where a folder is needed (exit 2)', async () => {
+    const { dir, config } = setup();
+    const cases: [string, string][] = [
+      [dir, `latency build: --out ${dir}: is a folder; expected a table file (.yaml, .yml or .json) to write`],
+      [join(dir, 'table.txt'), `latency build: --out ${join(dir, 'table.txt')}: expected a table file ending in .yaml, .yml (the official format) or .json`],
+      [join(config, 'table.yaml'), `latency build: --out ${join(config, 'table.yaml')}: ${config} is a file; expected a folder to write the table in`],
+    ];
+    for (const [out, message] of cases) {
+      const t0 = Date.now();
+      const r = await runCliProcess(['latency', 'build', config, '--out', out, ...fast], { cwd: repoRoot });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`proxyless: ${message}\n`); // before the backend starts: no "backend:" line, nothing measured
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    }
+  });
 });
+

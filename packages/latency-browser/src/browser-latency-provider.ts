@@ -8,7 +8,7 @@ import { buildBrowserLatencyTable } from './browser-table.js';
 
 export const browserLatencyOptions = z
   .object({
-    backend: z.enum(['wasm', 'webgl']).default('wasm').describe("TensorFlow.js backend in the page: wasm, or webgl (Chromium's SwiftShader without a GPU)"),
+    backend: z.enum(['wasm', 'webgl', 'webgpu']).default('wasm').describe("TensorFlow.js backend in the page: wasm, webgl or webgpu (on Chromium's SwiftShader without a GPU)"),
     target: z.string().min(1).optional().describe('name of the target (default: browser-<backend>)'),
     table: z.string().min(1).optional().describe('latency table file (.yaml / .json) to read and complete with what is missing (resumable); relative to the config file; default: one in the run directory'),
     batchSize: z.number().int().positive().default(1),

@@ -58,6 +58,22 @@ describe.skipIf(!chromiumPath)('BrowserRuntime: ops and networks timed inside he
     }
   });
 
+  it('webgpu (Chromium offers it here on SwiftShader): the adapter is named and an op and a network are timed', async () => {
+    const rt = await BrowserRuntime.start({ backend: 'webgpu', space: smallPageSpace });
+    try {
+      const d = rt.describe();
+      expect(d.backend).toBe('browser-webgpu');
+      expect(d.device).toMatch(/^Chromium .* · TensorFlow\.js webgpu on \S+/);
+      const [op] = await rt.measureOps([large], quick);
+      expect(median(op!)).toBeGreaterThan(0);
+      const net = await rt.measureArchitecture({ s1_b0: '3x3_MBConv3', s1_b1: 'zero' }, quick);
+      expect(net.every((t) => t > 0)).toBe(true);
+      expect(await rt.tensorsInPage()).toBe(0);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('a page error is reported with the page console output', async () => {
     const err = await BrowserRuntime.start({ backend: 'wasm', space: { ...smallPageSpace, name: 'no-such-space' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BrowserPageError);

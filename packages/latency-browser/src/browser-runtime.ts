@@ -5,8 +5,8 @@ import { bundlePage, servePage, type PageBundleSource } from './page-server.js';
 import type { BrowserBackend, PageApi, PageDevice, PageInit, PageTiming } from './page/protocol.js';
 
 export type { BrowserBackend, PageTiming } from './page/protocol.js';
-/** Backends the page offers (webgpu needs @tensorflow/tfjs-backend-webgpu, which is not bundled). */
-export const BROWSER_BACKENDS = ['wasm', 'webgl'] as const satisfies readonly BrowserBackend[];
+/** Backends the page offers. */
+export const BROWSER_BACKENDS = ['wasm', 'webgl', 'webgpu'] as const satisfies readonly BrowserBackend[];
 
 /** The space the page rebuilds: its package (or module file), plugin name, options and input. */
 export interface PageSpace extends PageBundleSource {
@@ -96,7 +96,7 @@ export class BrowserRuntime {
     const details = this.pageDevice.details;
     return {
       backend: `browser-${this.pageDevice.backend}`,
-      device: `Chromium ${this.chromium.version} (headless) · TensorFlow.js ${this.pageDevice.backend}${details['renderer'] ? ` on ${String(details['renderer'])}` : ''}`,
+      device: `Chromium ${this.chromium.version} (headless) · TensorFlow.js ${this.pageDevice.backend}${details['renderer'] ? ` on ${String(details['renderer'])}` : details['adapter'] ? ` on ${String(details['adapter'])}` : ''}`,
       details: { browser: 'Chromium', version: this.chromium.version, executable: this.chromium.executablePath, ...details },
     };
   }

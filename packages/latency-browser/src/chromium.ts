@@ -34,7 +34,7 @@ export function chromiumArgs(backend: string): string[] {
     '--disable-dev-shm-usage',
     // WebGL without a GPU: ANGLE on SwiftShader (software Vulkan), as Chromium ships it.
     ...(backend === 'webgl' ? ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] : []),
-    ...(backend === 'webgpu' ? ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'] : []),
+    ...(backend === 'webgpu' ? ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--ignore-gpu-blocklist'] : []),
   ];
 }
 

@@ -40,7 +40,7 @@ describe.skipIf(!chromiumPath || !existsSync(bin))('proxyless latency build --ta
     expect(JSON.parse(readFileSync(`${table}.device.json`, 'utf8'))).toMatchObject({ backend: 'browser-webgl', details: { browser: 'Chromium' } });
     const bad = cli(['latency', 'build', config, '--out', table, '--target', 'browser', '--backend', '@proxyless/backend-wasm']);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('--backend: got "@proxyless/backend-wasm"; expected wasm or webgl with --target browser');
+    expect(bad.stderr).toContain('--backend: got "@proxyless/backend-wasm"; expected wasm, webgl or webgpu with --target browser');
   });
 
   it('a short search whose config names the browser target runs end to end', async () => {

@@ -68,6 +68,24 @@ describe('latency tables', () => {
   test('a malformed table names the file and the bad entry', () => {
     expect(() => LatencyTable.parse('a:\n  count: 1\n  mean: -1\n  var: 0\n', 'yaml', 'bad.yaml')).toThrow(/bad\.yaml: a\.mean/);
   });
+
+  test('times must be finite in float32 (1e39 would become Infinity in E[lat]), named with the value; bad input (exit code 2)', () => {
+    let err: unknown;
+    try {
+      LatencyTable.parse('a:\n  count: 1\n  mean: 1.0e+39\n  var: 0\n', 'yaml', 'huge.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as Error).message).toBe(
+      'latency table huge.yaml: a.mean: got 1e+39; expected a number finite in float32 (at most 3.4e38) — the table maps <key> to {count, mean, var} with mean and var in ms',
+    );
+    expect((err as { exitCode: number }).exitCode).toBe(2);
+    expect(() => LatencyTable.parse('{"a": {"count": 1, "mean": 1, "var": 3.5e38}}', 'json', 'v.json')).toThrow('latency table v.json: a.var: got 3.5e+38; expected a number finite in float32');
+    expect(LatencyTable.parse('{"a": {"count": 1, "mean": 3.4e38, "var": 0}}', 'json').get('a')!.mean).toBe(3.4e38);
+    // a folder given as the table: named, no EISDIR
+    const dir = tmp();
+    expect(() => readLatencyTable(dir)).toThrow(`latency table ${dir} is a folder; expected a .yaml, .yml or .json table file`);
+  });
 });
 
 describe('lookup-table provider', () => {

@@ -118,7 +118,7 @@ describe.skipIf(!haveChromium)('reports in a real headless browser', () => {
     await page.close();
   });
 
-  it('hover shows values, a drag zooms and a double-click resets; choosing another block draws its chart', async () => {
+  it('hover shows values, a drag zooms and a double-click resets; choosing another block draws its chart and survives a refresh', async () => {
     const page = await open(pathToFileURL(file).href);
     const over = page.locator('figure.curve-loss .u-over');
     const box = (await over.boundingBox())!;
@@ -147,6 +147,12 @@ describe.skipIf(!haveChromium)('reports in a real headless browser', () => {
     expect(await page.isHidden('figure.prob-0')).toBe(true);
     const p = await canvasPixels(page, 'figure.prob-1', '#0072B2');
     expect(p.colored).toBeGreaterThan(20);
+    // a refresh (a running search rewrote the report) keeps the chosen block
+    await page.reload();
+    await page.waitForSelector('body[data-charts="ready"]');
+    expect(await page.inputValue('select.chart-choice')).toBe(labels[1]);
+    expect(await page.getAttribute('figure.prob-1', 'data-chart-ready')).toBe('true');
+    expect(await page.isHidden('figure.prob-0')).toBe(true);
     // a narrower window: the charts follow the page width
     const width = () => page.$eval('figure.curve-loss', (f) => (f as unknown as { uplot: { width: number } }).uplot.width);
     const wide = await width();
@@ -174,11 +180,14 @@ describe.skipIf(!haveChromium)('reports in a real headless browser', () => {
     await page.close();
   });
 
-  it('draws a standalone chart page (the latency predictor scatter) with a y = x line', async () => {
+  it('draws a standalone chart page (the latency predictor scatter) with a y = x line, and a lone point', async () => {
     const points = Array.from({ length: 40 }, (_, i) => [0.5 + i * 0.05, 0.5 + i * 0.05 + Math.sin(i) * 0.04] as const);
     const html = chartPage({
       title: 'predicted vs measured latency',
-      charts: [{ id: 'predicted-vs-measured', title: 'predicted vs measured', xLabel: 'measured latency (ms)', yLabel: 'predicted latency (ms)', diagonal: 'y = x', height: 420, series: [{ name: 'predictor', color: '#1f63c6', style: 'markers', width: 6, points }] }],
+      charts: [{ id: 'predicted-vs-measured', title: 'predicted vs measured', xLabel: 'measured latency (ms)', yLabel: 'predicted latency (ms)', diagonal: 'y = x', height: 420, series: [{ name: 'predictor', color: '#1f63c6', style: 'markers', width: 6, points }] },
+        // a line with a single point so far (the first architecture step of a running search) is still seen
+        { id: 'lone', title: 'one point', xLabel: 'step', yLabel: 'ms', series: [{ name: 'E[lat]', color: '#009E73', points: [[0, 1]] }] },
+      ],
     });
     const out = join(tempDir('proxyless-chart-page-'), 'scatter.html');
     writeFileSync(out, html);
@@ -187,6 +196,7 @@ describe.skipIf(!haveChromium)('reports in a real headless browser', () => {
     const p = await canvasPixels(page, 'figure.predicted-vs-measured', '#1f63c6');
     expect(p.colored).toBeGreaterThan(40 * 5); // 40 markers of about 6 px across
     expect(await page.locator('figure.predicted-vs-measured .u-legend').textContent()).toContain('y = x');
+    expect((await canvasPixels(page, 'figure.lone', '#009E73')).colored).toBeGreaterThan(5);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -352,7 +352,8 @@ const CHART_RUNTIME = String.raw`(function () {
         width: s.style === 'markers' ? 2 : s.width, // markers: no line is drawn (paths), this is the legend swatch
         spanGaps: !!s.spanGaps,
         value: function (u, v) { return yf(v); },
-        points: s.style === 'line' ? { show: false } : { show: true, size: s.style === 'markers' ? s.width : 7, fill: s.color, stroke: '#ffffff', width: 1 }
+        // lines: uPlot's default shows the points only where data is sparse (so a lone point is seen)
+        points: s.style === 'line' ? { fill: s.color } : { show: true, size: s.style === 'markers' ? s.width : 7, fill: s.color, stroke: '#ffffff', width: 1 }
       };
       if (s.dash) one.dash = s.dash;
       if (s.style === 'markers') one.paths = function () { return null; };
@@ -414,15 +415,25 @@ const CHART_RUNTIME = String.raw`(function () {
       }
     }
   }
-  // a <select class="chart-choice"> shows one of the charts of its group (the others stay unbuilt)
+  // a <select class="chart-choice"> shows one of the charts of its group (the others stay unbuilt);
+  // the choice survives a reload (sessionStorage), so refreshing a running search's report keeps it
+  function choose(select) {
+    var panes = select.closest('.chart-group').querySelectorAll('[data-choice]');
+    for (var k = 0; k < panes.length; k++) panes[k].hidden = panes[k].getAttribute('data-choice') !== select.value;
+  }
   var selects = document.querySelectorAll('select.chart-choice');
   for (var i = 0; i < selects.length; i++) {
-    selects[i].addEventListener('change', function (ev) {
-      var group = ev.target.closest('.chart-group');
-      var panes = group.querySelectorAll('[data-choice]');
-      for (var k = 0; k < panes.length; k++) panes[k].hidden = panes[k].getAttribute('data-choice') !== ev.target.value;
-      buildVisible();
-    });
+    var key = 'proxyless-chart-choice-' + i, saved = null;
+    try { saved = window.sessionStorage.getItem(key); } catch (e) { /* storage off */ }
+    for (var o = 0; o < selects[i].options.length; o++) if (selects[i].options[o].value === saved) selects[i].value = saved;
+    choose(selects[i]);
+    selects[i].addEventListener('change', function (key) {
+      return function (ev) {
+        try { window.sessionStorage.setItem(key, ev.target.value); } catch (e) { /* storage off */ }
+        choose(ev.target);
+        buildVisible();
+      };
+    }(key));
   }
   buildVisible();
   document.body.setAttribute('data-charts', 'ready');

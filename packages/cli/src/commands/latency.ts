@@ -164,7 +164,7 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
     const t0 = Date.now();
     const build = browser
       ? async (o: Parameters<typeof buildLatencyTable>[0]) => {
-          const { buildBrowserLatencyTable } = await import('@proxyless/latency-browser');
+          const { buildBrowserLatencyTable } = await importLatencyBrowser();
           const { spaceRef } = source;
           return buildBrowserLatencyTable({
             ...o,
@@ -208,11 +208,11 @@ export async function latencyBuildCommand(ctx: CommandContext, config: string, f
 }
 
 /** The page backend of `--target browser` (`--backend wasm|webgl`, default wasm); `undefined` for the default target (this process). */
-function browserTarget(flags: { target?: string; backend?: string }): 'wasm' | 'webgl' | undefined {
+function browserTarget(flags: { target?: string; backend?: string }): 'wasm' | 'webgl' | 'webgpu' | undefined {
   if (flags.target === undefined || flags.target === 'cpu') return undefined;
   if (flags.target !== 'browser') throw new UsageError(`--target: got ${JSON.stringify(flags.target)}; expected cpu (this process, the --backend plugin) or browser (headless Chromium)`);
   const b = flags.backend ?? 'wasm';
-  if (b !== 'wasm' && b !== 'webgl') throw new UsageError(`--backend: got ${JSON.stringify(b)}; expected wasm or webgl with --target browser (the page's TensorFlow.js backend)`);
+  if (b !== 'wasm' && b !== 'webgl' && b !== 'webgpu') throw new UsageError(`--backend: got ${JSON.stringify(b)}; expected wasm, webgl or webgpu with --target browser (the page's TensorFlow.js backend)`);
   return b;
 }
 
@@ -287,9 +287,25 @@ export async function latencyPredictCommand(ctx: CommandContext, config: string,
   }
 }
 
+/**
+ * @proxyless/latency-browser, an optional peer of the CLI (it brings playwright-core and esbuild): only
+ * `--target browser` loads it, and says how to install it when it is absent.
+ */
+async function importLatencyBrowser(): Promise<typeof import('@proxyless/latency-browser')> {
+  try {
+    return await import('@proxyless/latency-browser');
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && String(e.message).includes('@proxyless/latency-browser')) {
+      throw new Error('--target browser needs @proxyless/latency-browser, an optional peer of @proxyless/cli that is not installed: `npm install @proxyless/latency-browser` (and a Chromium: `apt-get install chromium` on Debian)');
+    }
+    throw err;
+  }
+}
+
 /** The page of `--target browser` for `latency predict`: the config's space rebuilt in headless Chromium. */
-async function startBrowserRuntime(backend: 'wasm' | 'webgl', source: ReturnType<typeof readLatencyConfig>, input: { shape: readonly [number, number, number]; numClasses: number }, log: (m: string) => void) {
-  const { BrowserRuntime } = await import('@proxyless/latency-browser');
+async function startBrowserRuntime(backend: 'wasm' | 'webgl' | 'webgpu', source: ReturnType<typeof readLatencyConfig>, input: { shape: readonly [number, number, number]; numClasses: number }, log: (m: string) => void) {
+  const { BrowserRuntime } = await importLatencyBrowser();
   const { robustEntry } = await import('@proxyless/latency');
   const { spaceRef } = source;
   const runtime = await BrowserRuntime.start({
@@ -335,7 +351,7 @@ Examples:
       .option('--max-spread <x>', 're-measure an entry while std/mean is above this (default 0.1)')
       .option('--retries <n>', 'extra measurements of a noisy entry; the least noisy is kept (default 2)')
       .option('--limit <n>', 'measure at most n new entries in this run (the rest is left for a resumed run)')
-      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (inside headless Chromium; --backend wasm|webgl is the page\'s TensorFlow.js backend)'),
+      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (inside headless Chromium; --backend wasm|webgl|webgpu is the page\'s TensorFlow.js backend)'),
   )
     .addHelpText(
       'after',
@@ -359,7 +375,7 @@ Examples:
       .option('--fit <n>', 'architectures to fit on (default 4000)')
       .option('--test <n>', 'held-out architectures to evaluate on (default 1000)')
       .option('--seed <n>', 'seed of the sampled architectures (default: the config\'s seed)')
-      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (networks timed inside headless Chromium; --backend wasm|webgl)'),
+      .option('--target <name>', 'cpu (default: this process, on the --backend plugin) or browser (networks timed inside headless Chromium; --backend wasm|webgl|webgpu)'),
   )
     .addHelpText(
       'after',

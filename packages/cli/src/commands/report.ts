@@ -17,7 +17,6 @@ export async function reportCommand(ctx: CommandContext, runDir: string, opts: R
   if (!statSync(dir).isDirectory()) throw new UsageError(`report: ${dir} is a file; expected the run directory of a search`);
   const file = opts.out ? resolve(opts.out) : undefined;
   if (file && existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`report: --out ${file} is a folder; expected the path of the HTML file to write (e.g. ${resolve(file, 'report.html')})`);
-  if (file && !existsSync(dirname(file))) throw new UsageError(`report: --out ${file}: the folder ${dirname(file)} does not exist`);
   // Writing into the run directory: one writer at a time (a running search holds it until it ends).
   const inside = !file || !relative(dir, dirname(file)).startsWith('..');
   const lock = inside ? lockRunDirectory(dir, 'proxyless report') : undefined;

@@ -38,3 +38,7 @@ export async function checkExportedLayersModel(
 export function layersModelDirHandler(_dir: string): tf.io.IOHandler {
   throw nodeOnly('layersModelDirHandler');
 }
+
+export async function importTfjsLayers<T>(_load: () => Promise<T>, neededBy: string): Promise<T> {
+  throw nodeOnly(`${neededBy}: importTfjsLayers (LayersModel export)`);
+}

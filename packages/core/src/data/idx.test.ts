@@ -105,6 +105,29 @@ describe('IDX reader', () => {
     expect(() => parseIdx(new Uint8Array([0, 0, 8, 1, 0, 0, 0, 2, 1, 2, 3]), 'long.idx')).toThrow(/long\.idx: has trailing bytes.*need 2 .*there are 3/);
   });
 
+  it('inflates gzip only up to the size its header declares (a gzip bomb stops there), and refuses an absurd header before inflating', () => {
+    // header: uint8, 1 dimension of 10 elements; then 64 MiB of zeros (a 64 KiB gzip file)
+    const header = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 10]);
+    const bomb = gzipSync(Buffer.concat([header, Buffer.alloc(64 * 1024 * 1024)]));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    let err: unknown;
+    try {
+      parseIdx(bomb, 'bomb.gz');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(IdxFormatError);
+    expect((err as Error).message).toBe('bomb.gz: decompresses to more than the 18 bytes its header declares; expected exactly 18 (the file is damaged or not what it claims)');
+    expect((err as IdxFormatError).exitCode).toBe(2);
+    // a header declaring 100000 × 100000 × 1000 bytes: refused from the first bytes
+    const absurd = gzipSync(new Uint8Array([0, 0, 8, 3, 0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0, 0, 0, 0x03, 0xe8]));
+    expect(() => parseIdx(absurd, 'absurd.gz')).toThrow('absurd.gz: its header declares 10000000000016 bytes; expected at most 2147483648 data bytes');
+    // the same as raw bytes: refused before any allocation
+    expect(() => parseIdx(gunzipSync(absurd), 'absurd.idx')).toThrow('absurd.idx: declared dimensions [100000, 100000, 1000] are too large: 10000000000000 data bytes; expected at most 2147483648');
+    // a well-formed gzip file still parses
+    expect(parseIdx(gzipSync(Buffer.concat([header, Buffer.alloc(10, 7)])), 'ok.gz').data).toEqual(new Uint8Array(10).fill(7));
+  });
+
   it('decodes the big-endian multi-byte types', () => {
     const i16 = parseIdx(idxBytes(0x0b, [3], (v, o) => [-2, 300, 7].forEach((x, i) => v.setInt16(o + 2 * i, x, false)), 6));
     expect(i16.dtype).toBe('int16');

@@ -136,7 +136,8 @@ function declaredIdxBytes(bytes: Uint8Array): number | undefined {
 function gunzipBounded(bytes: Uint8Array, file: string): Uint8Array {
   let head: Uint8Array;
   try {
-    head = gunzipSync(bytes.subarray(0, 4096), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 1 << 22 });
+    // 2 KiB of input inflate to at most ~2 MiB (deflate's ratio is below 1:1032) and hold any IDX header (≤ 1,028 bytes)
+    head = gunzipSync(bytes.subarray(0, 2048), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 1 << 22 });
   } catch (err) {
     throw new IdxFormatError(file, `looks gzip-compressed (starts with 1f 8b) but does not decompress: ${(err as Error).message}`);
   }

@@ -456,6 +456,14 @@ function checkResume(resume: SessionSnapshot, network: Network, run: { epochs: n
     if (t!.shape.join('x') !== shape.join('x')) bad(`tensor net/${name}.shape`, t!.shape, `[${shape}] (the network's variable)`);
   }
   for (const [key, t] of Object.entries(resume.tensors)) {
+    if (key.startsWith('strategy/')) {
+      // a strategy's slots are keyed by the variable they belong to, or by a mixed op's label for its α
+      // (e.g. strategy/adam/m/b0): they have its shape
+      const rest = key.slice('strategy/'.length);
+      const owner = [...shapes.keys()].find((v) => rest === v || rest.endsWith(`/${v}`) || (v.endsWith('/alpha') && rest.endsWith(`/${v.slice(0, -'/alpha'.length)}`)));
+      if (owner !== undefined && t.shape.join('x') !== shapes.get(owner)!.join('x')) bad(`tensor ${key}.shape`, t.shape, `[${shapes.get(owner)}] (the shape of ${owner})`);
+      continue;
+    }
     if (!key.startsWith('trainer/')) continue;
     const shape = shapes.get(key.slice('trainer/'.length));
     if (!shape) bad(`tensor ${key}`, t.shape, `a momentum slot of one of the network's variables`);

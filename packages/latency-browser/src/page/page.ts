@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
+import '@tensorflow/tfjs-backend-webgpu';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { ModuleDescriptors, Rng, stableStringify, time, type Architecture, type InputSpec, type Module, type OpFeatures, type OpSpec, type PluginDescriptor, type SearchSpace } from '@proxyless/core/browser';
 import type { PageApi, PageDevice, PageInit, PageTiming } from './protocol.js';
@@ -63,6 +64,17 @@ function webglRenderer(): string | undefined {
   }
 }
 
+async function webgpuAdapter(): Promise<string | undefined> {
+  try {
+    const gpu = g.navigator.gpu as { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> } | undefined;
+    const a = await gpu?.requestAdapter();
+    const i = a?.info;
+    return i ? [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || 'unknown adapter' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Installs the page's API for a space package's plugin module (the default export of e.g. `@proxyless/space-mbconv`). */
 export function installPage(spaceModule: unknown): void {
   let space: SearchSpace | undefined;
@@ -98,6 +110,10 @@ export function installPage(spaceModule: unknown): void {
     };
     if (init.backend === 'wasm') {
       for (const [k, f] of [['simd', 'WASM_HAS_SIMD_SUPPORT'], ['threads', 'WASM_HAS_MULTITHREAD_SUPPORT']] as const) if (typeof flags[f] === 'boolean') details[k] = flags[f] as boolean;
+    }
+    if (init.backend === 'webgpu') {
+      const info = await webgpuAdapter();
+      if (info) details['adapter'] = info;
     }
     if (init.backend === 'webgl') {
       const r = webglRenderer();
