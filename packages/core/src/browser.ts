@@ -26,7 +26,7 @@ export * from './latency/timing.js';
 export * from './data/dataset.js';
 export * from './di/plugin.js';
 export * from './config/config-error.js';
-export { LayersModelFiles, LAYERS_MODEL_FORMAT, type SavableLayersModel, type LoadedLayersModel } from './artifacts/layers-model-dir.browser.js';
+export { LayersModelFiles, LAYERS_MODEL_FORMAT, type SavableLayersModel, type LoadedLayersModel, type LayersModelLike } from './artifacts/layers-model-dir.browser.js';
 export { saveLayersModelDir, checkExportedLayersModel, layersModelDirHandler, importTfjsLayers } from './artifacts/layers-model-dir.browser.js';
 export { z } from 'zod';
 export { ContainerModule, Container } from 'inversify';

@@ -38,6 +38,9 @@ export async function bundlePage(src: PageBundleSource): Promise<string> {
       // Dependencies (tfjs, the space package) are resolved from this package first, then the config's folder.
       nodePaths: [join(dirname(require.resolve('@tensorflow/tfjs-core/package.json')), '..', '..')],
       define: { 'process.env.NODE_ENV': '"production"' },
+      // The spaces' LayersModel export loads the optional peer @tensorflow/tfjs-layers with import(); a page
+      // never exports (core's browser face refuses), so it stays out of the bundle and need not be installed.
+      external: ['@tensorflow/tfjs-layers'],
       logLevel: 'silent',
       minify: false,
     });

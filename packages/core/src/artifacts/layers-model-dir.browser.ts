@@ -18,6 +18,9 @@ export interface LoadedLayersModel {
   dispose(): void;
 }
 
+/** As in Node: what the spaces' `toLayersModel` return. */
+export type LayersModelLike = SavableLayersModel & LoadedLayersModel;
+
 function nodeOnly(name: string): Error {
   return new Error(`proxyless: ${name} writes or reads a model directory on disk and is not available in the browser build of @proxyless/core; export models from Node (proxyless export)`);
 }
