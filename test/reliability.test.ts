@@ -33,8 +33,8 @@ describe('one writer per run directory', () => {
     const [a, b] = await Promise.all([runCliProcess(['search', config, '--out', runDir], { cwd: dir }), runCliProcess(['search', config, '--out', runDir], { cwd: dir })]);
     const [ok, refused] = a.code === 0 ? [a, b] : [b, a];
     expect(ok.code, ok.stderr).toBe(0);
-    expect(refused.code, refused.stderr).toBe(1);
-    // the loser either meets the lock, or (when the winner was already done) the finished run
+    // the loser meets the lock (exit 1) or, when the winner was already done, the finished run (bad input: exit 2)
+    expect(refused.code, refused.stderr).toBe(/is in use by/.test(refused.stderr) ? 1 : 2);
     expect(errorLine(refused)).toMatch(
       new RegExp(`^proxyless: (${runDir} is in use by proxyless search \\(pid \\d+ on ${hostname()}, since \\S+\\): one writer per run directory|run directory ${runDir} already holds a finished run;)`),
     );
@@ -226,5 +226,14 @@ describe('one error format', () => {
     expect(o.code).toBe(2);
     const rep = await runCliProcess(['report', dir, '--out', folder], { cwd: dir });
     expect(errorLine(rep)).toBe(`proxyless: report: --out ${folder} is a folder; expected the path of the HTML file to write (e.g. ${join(folder, 'report.html')})`);
+    const ins = await runCliProcess(['inspect', folder], { cwd: dir });
+    expect(errorLine(ins)).toBe(`proxyless: inspect: ${folder} is a folder; expected a net config (JSON) or an architecture.json`);
+    const sch = await runCliProcess(['schema', '--out', folder], { cwd: dir });
+    expect(errorLine(sch)).toBe(`proxyless: schema: --out ${folder} is a folder; expected the path of the JSON file to write (e.g. ${join(folder, 'search-config.schema.json')})`);
+    // train: --out checked before training, not after it
+    const tr = await runCliProcess(['train', config, '--out', config], { cwd: dir });
+    expect(errorLine(tr)).toBe(`proxyless: train: --out ${config} is a file; expected a model directory to write`);
+    expect(tr.stderr).not.toContain('training:');
+    for (const r of [ins, sch, tr]) expect(r.code).toBe(2);
   });
 });

@@ -139,6 +139,31 @@ describe('proxyless inspect', () => {
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
+  it('eval: weights that do not belong to the architecture are named from the headers, before the network is built', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'architecture.json');
+    const options = { firstConv: { width: 8 }, firstBlock: { width: 8 }, stages: [{ width: 16, blocks: 2, stride: 2 }], featureMix: 32 };
+    const record = {
+      space: { use: '@proxyless/space-mbconv', options },
+      data: { use: 'fashion-mnist', options: { dir: subsetDir, limit: { train: 64, test: 16 }, validation: 16 } },
+      backend: { use: 'cpu' },
+      seed: 1,
+      architecture: { s1_b0: '3x3_MBConv3', s1_b1: 'zero' },
+    };
+    writeFileSync(file, JSON.stringify(record));
+    const model = join(dir, 'model');
+    const quiet = { stdout: sink(), stderr: sink(), env: {} };
+    expect(await runCli(['node', 'proxyless', 'train', file, '--epochs', '1', '--max-batches-per-epoch', '1', '--batch-size', '16', '--out', model, '--quiet'], quiet)).toBe(0);
+    // the model directory's architecture.json swapped for a bigger one: its weights no longer fit
+    writeFileSync(join(model, 'architecture.json'), JSON.stringify({ ...record, architecture: { s1_b0: '7x7_MBConv6', s1_b1: '7x7_MBConv6' } }));
+    const stderr = sink();
+    const code = await runCli(['node', 'proxyless', 'eval', model], { stdout: sink(), stderr, env: {} });
+    expect(code).toBe(2);
+    expect(stderr.text).toMatch(
+      new RegExp(`^proxyless: ${join(model, 'weights.ckpt')}: holds \\d+ values in \\d+ tensors, but ${join(model, 'architecture.json')} describes a network of \\d+ trainable parameters; expected the weights trained for this architecture`, 'm'),
+    );
+  });
+
   it('runs as the built executable', async () => {
     const r = await runCliProcess(['inspect', join(fixtures, 'proxyless_cpu.json'), '--json']);
     expect(r.code).toBe(0);

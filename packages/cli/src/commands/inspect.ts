@@ -10,7 +10,7 @@ import {
   type SearchSpace,
   type SpaceInspection,
 } from '@proxyless/core';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { netConfigLayers, networkLatencyFromTable, type ProxylessNetConfig } from '@proxyless/latency';
 import { UsageError } from '../errors.js';
@@ -59,6 +59,7 @@ export async function inspectCommand(ctx: CommandContext, file: string, opts: In
   const { out } = ctx;
   const path = resolve(file);
   if (!existsSync(path)) throw new UsageError(`inspect: ${path}: no such file`);
+  if (statSync(path).isDirectory()) throw new UsageError(`inspect: ${path} is a folder; expected a net config (JSON) or an architecture.json`);
   let resolution: number | undefined;
   if (opts.resolution !== undefined) {
     resolution = Number(opts.resolution);

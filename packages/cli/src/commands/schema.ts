@@ -1,6 +1,6 @@
 import { loadPluginPackage, OFFICIAL_PLUGIN_PACKAGES, searchConfigJsonSchema, writeFileAtomic, type SchemaPackage } from '@proxyless/core';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './common.js';
 
@@ -39,6 +39,7 @@ export async function schemaCommand(ctx: CommandContext, opts: SchemaOptions): P
     return 0;
   }
   const file = resolve(opts.out);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`schema: --out ${file} is a folder; expected the path of the JSON file to write (e.g. ${join(file, 'search-config.schema.json')})`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileAtomic(file, text);
   out.result(`wrote ${file} (${packages.length} plugin packages: ${packages.map((p) => p.use).join(', ')})`);

@@ -8,6 +8,7 @@ import {
   type Evaluation,
   type TrainNetworkOptions,
 } from '@proxyless/core';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { duration, num } from '../format.js';
@@ -71,6 +72,9 @@ export async function trainCommand(ctx: CommandContext, architectureFile: string
   const options = parseTrainOptions(flags);
   const workers = parseWorkers(flags.workers);
   const file = resolve(architectureFile);
+  // where the model goes, checked before training (not after it)
+  const modelDir = resolve(flags.out ?? join(dirname(file), 'model'));
+  if (existsSync(modelDir) && !statSync(modelDir).isDirectory()) throw new UsageError(`train: --out ${modelDir} is a file; expected a model directory to write`);
   const progress = out.verbose ? new EpochProgress({ stream: io.stderr }) : undefined;
   // Ctrl-C and SIGTERM (data-parallel worker threads end with the process): nothing is saved, exit 130 / 143.
   const removeSigint = onSigint(undefined, (signal) => {
@@ -99,7 +103,6 @@ export async function trainCommand(ctx: CommandContext, architectureFile: string
     progress?.stop();
     let test: Evaluation | undefined;
     if (dataset.test && dataset.test.size > 0) test = evaluateNetwork(network, dataset.test);
-    const modelDir = resolve(flags.out ?? join(dirname(file), 'model'));
     // Relative paths in the record (e.g. a data folder) keep resolving against the architecture file's folder.
     const saved = { ...record, $source: record.$source ?? { file, dir: dirname(file) } };
     const metrics = { options, workers, train: last, ...(test ? { test } : {}), seconds: (Date.now() - t0) / 1000 };

@@ -80,13 +80,13 @@ const RUN_ARTIFACTS = [...Object.values(RunFiles), 'report.html'];
 
 /**
  * Refuses a new search's run directory when it is a file, or a folder with anything in it (a run
- * to resume, or someone else's files) unless `force`. Returns whether it exists.
+ * to resume, or someone else's files) unless `force`.
  */
-function checkNewRunDir(runDir: string, force: boolean): boolean {
-  if (!existsSync(runDir)) return false;
+function checkNewRunDir(runDir: string, force: boolean): void {
+  if (!existsSync(runDir)) return;
   if (!statSync(runDir).isDirectory()) throw new InputError(`run directory ${runDir} is a file; expected a folder to create (or an empty one)`);
   const entries = readdirSync(runDir).filter((n) => n !== RUN_LOCK_FILE);
-  if (entries.length === 0 || force) return true;
+  if (entries.length === 0 || force) return;
   if (entries.includes(RunFiles.config)) {
     const finished = entries.includes(RunFiles.result);
     throw new InputError(
@@ -177,11 +177,16 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
   }
   const force = opts.force === true;
   const isNew = !opened.checkpoint;
-  // A resumed run, or a new one into an existing folder, is locked at once: a second writer fails before any work.
-  let existed = runDir !== undefined && isNew && checkNewRunDir(runDir, force);
+  // A resumed run, or a new one into an existing folder, is locked at once: a second writer fails
+  // before any work, naming the holder (then the folder's content is checked).
+  if (runDir && isNew && existsSync(runDir) && !statSync(runDir).isDirectory()) {
+    throw new InputError(`run directory ${runDir} is a file; expected a folder to create (or an empty one)`);
+  }
+  let existed = runDir !== undefined && isNew && existsSync(runDir);
   let lock: RunLock | undefined = runDir && (!isNew || existed) ? lockRunDirectory(runDir, opts.lockedBy ?? (isNew ? 'proxyless search' : 'proxyless search --resume')) : undefined;
   let created = false;
   try {
+    if (runDir && existed) checkNewRunDir(runDir, force);
     const composition = compositionOf(loaded, { ...(runDir ? { runDir } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.modules ? { modules: opts.modules } : {}) });
     const slots = searchSlots(config);
     if (runDir) {

@@ -114,7 +114,12 @@ export function searchConfigJsonSchema(packages: readonly SchemaPackage[] = [], 
     type: 'object',
     properties: {
       dir: { type: 'string', default: 'runs', description: 'parent folder of run directories (relative to the working directory)' },
-      name: { type: 'string', description: 'run directory name (default: config file name + timestamp)' },
+      name: {
+        type: 'string',
+        minLength: 1,
+        pattern: '^(?!\\.\\.?$)[^/\\\\\\u0000]+$',
+        description: 'run directory name inside output.dir, a single path segment: no "/", "\\", "." or ".." (default: config file name + timestamp)',
+      },
     },
     additionalProperties: false,
   };
