@@ -1,0 +1,207 @@
+import { composeRuntime, composeSearch, RunFiles, Rng, type Runtime, type SearchConfigObject, type SearchResult } from '@proxyless/core';
+import { buildLatencyTable, distinctOps, spaceOps, type LatencyEntry } from '@proxyless/latency';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { redactUrl, redisOptions, type RedisTarget } from './connection.js';
+import { InvalidJob, JobNames, jobId, latencyQueue, parseLatencyJob, parseSearchJob, SEARCH_QUEUE, checkDeviceName, type LatencyJob } from './jobs.js';
+import { checkPlugins, insideStorage, installedProxylessPackages } from './security.js';
+
+export interface WorkerOptions {
+  readonly redis: RedisTarget;
+  /** Search jobs run at once (default 1). Latency jobs always run alone: concurrent timings would disturb each other. */
+  readonly concurrency?: number;
+  /** The device this worker measures latency on: it takes the jobs of that device's latency queue (default "default"). */
+  readonly deviceName?: string;
+  /** Where run directories and measured entries are written; paths in jobs stay inside it (default: the working directory). */
+  readonly storageDir?: string;
+  /** Plugin packages a job may load, besides core's built-ins (default: the @proxyless/* packages installed). */
+  readonly allowPlugins?: readonly string[];
+  /** Which queues to take jobs from (default both). */
+  readonly queues?: readonly ('latency' | 'search')[];
+  /** BullMQ lock duration: a job whose worker stops renewing its lock this long is stalled and retried elsewhere (default 30 000 ms). */
+  readonly lockDurationMs?: number;
+  /** How often workers look for stalled jobs (default 30 000 ms). */
+  readonly stalledIntervalMs?: number;
+  readonly log?: (message: string) => void;
+}
+
+/** Who ran a job: returned with every result, so coordinators can count per worker. */
+export interface WorkerIdentity {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly device: string;
+}
+
+export interface LatencyJobResult {
+  readonly entries: Record<string, LatencyEntry>;
+  readonly backend: string;
+  readonly worker: WorkerIdentity;
+}
+
+export interface SearchJobResult {
+  /** Run directory relative to the storage directory. */
+  readonly runDir: string;
+  readonly result: SearchResult;
+  /** The result was already in the run directory (a retried or repeated job): nothing ran. */
+  readonly reused: boolean;
+  readonly worker: WorkerIdentity;
+}
+
+export interface RunningWorker {
+  readonly identity: WorkerIdentity;
+  readonly allowPlugins: readonly string[];
+  /** Stops taking jobs, waits for the running ones, closes the connections. */
+  close(): Promise<void>;
+}
+
+/** Latency jobs run alone; search jobs up to `concurrency` at once, never during a latency job. */
+class ExclusiveGate {
+  private shared = 0;
+  private exclusive = false;
+  private waiters: (() => void)[] = [];
+  private wake() {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+  async run<T>(kind: 'shared' | 'exclusive', fn: () => Promise<T>): Promise<T> {
+    while (this.exclusive || (kind === 'exclusive' && this.shared > 0)) await new Promise<void>((r) => this.waiters.push(r));
+    if (kind === 'exclusive') this.exclusive = true;
+    else this.shared++;
+    try {
+      return await fn();
+    } finally {
+      if (kind === 'exclusive') this.exclusive = false;
+      else this.shared--;
+      this.wake();
+    }
+  }
+}
+
+const invalid = (err: unknown): never => {
+  if (err instanceof InvalidJob) throw new UnrecoverableError(err.message);
+  throw err;
+};
+
+/**
+ * Starts a worker: takes latency jobs of its device and search jobs from Redis and runs them.
+ * Every payload is validated (a malformed or unknown job fails at once, with the reason, and never
+ * runs), plugins load only from the allow-list, paths stay inside `storageDir`, and results are
+ * written to storage before the job completes.
+ */
+export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
+  const device = checkDeviceName(o.deviceName ?? 'default');
+  const storageDir = resolve(o.storageDir ?? '.');
+  mkdirSync(storageDir, { recursive: true });
+  const allowPlugins = [...(o.allowPlugins ?? installedProxylessPackages())];
+  const allow = new Set(allowPlugins);
+  const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const identity: WorkerIdentity = { id: `${hostname()}:${process.pid}`, host: hostname(), pid: process.pid, device };
+  const connection = redisOptions(o.redis);
+  const gate = new ExclusiveGate();
+  const runtimes = new Map<string, Promise<Runtime>>();
+  const common = {
+    connection,
+    autorun: false,
+    ...(o.lockDurationMs ? { lockDuration: o.lockDurationMs } : {}),
+    ...(o.stalledIntervalMs ? { stalledInterval: o.stalledIntervalMs } : {}),
+    maxStalledCount: 3,
+  };
+
+  const runtimeFor = (c: LatencyJob['config']): Promise<Runtime> => {
+    const key = JSON.stringify(c);
+    let rt = runtimes.get(key);
+    if (!rt) {
+      rt = composeRuntime({ file: '<latency job>', configDir: storageDir, raw: c, seed: c.seed, ...(c.backend ? { backend: c.backend } : {}), input: c.input, space: c.space, log });
+      rt.catch(() => runtimes.delete(key));
+      runtimes.set(key, rt);
+    }
+    return rt;
+  };
+
+  const latency = async (job: Job): Promise<LatencyJobResult> => {
+    if (job.name !== JobNames.latency) throw new UnrecoverableError(`unknown job ${JSON.stringify(job.name)} on queue ${latencyQueue(device)}; expected "${JobNames.latency}"`);
+    let p: LatencyJob;
+    try {
+      p = parseLatencyJob(job.data);
+      checkPlugins({ space: p.config.space, ...(p.config.backend ? { backend: p.config.backend } : {}) }, allow);
+    } catch (err) {
+      return invalid(err);
+    }
+    return gate.run('exclusive', async () => {
+      log(`job ${job.id} (latency, ${p.keys.length} op${p.keys.length === 1 ? '' : 's'}): measuring${job.attemptsStarted > 1 ? ` (attempt ${job.attemptsStarted})` : ''}`);
+      const rt = await runtimeFor(p.config);
+      const ops = distinctOps(spaceOps(rt.space, new Rng('latency-build-ops')));
+      const unknown = p.keys.filter((k) => !ops.has(k));
+      if (unknown.length) throw new UnrecoverableError(`latency job: keys: got ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected ops of ${rt.space.name} (${ops.size} distinct)`);
+      // Entries are written to this file as they are measured: a retry on this storage resumes there.
+      const file = join(storageDir, 'latency', device, `${jobId('entries', { backend: rt.backend.name, config: p.config, keys: p.keys, measure: p.measure })}.json`);
+      const r = await buildLatencyTable({
+        file,
+        ops: p.keys.map((k) => ops.get(k)!),
+        ...p.measure,
+        onEntry: (e) => void job.updateProgress({ done: e.done, total: e.total, key: e.key }).catch(() => {}),
+      });
+      const entries = Object.fromEntries(p.keys.map((k) => [k, r.table.get(k)!]));
+      log(`job ${job.id} (latency): done, ${r.measured.length} measured, ${r.kept} from an earlier attempt`);
+      return { entries, backend: rt.backend.name, worker: identity };
+    });
+  };
+
+  const search = async (job: Job): Promise<SearchJobResult> => {
+    if (job.name !== JobNames.search) throw new UnrecoverableError(`unknown job ${JSON.stringify(job.name)} on queue ${SEARCH_QUEUE}; expected "${JobNames.search}"`);
+    let runDir: string;
+    let merged: Record<string, unknown>;
+    try {
+      const p = parseSearchJob(job.data);
+      checkPlugins(p.merged, allow);
+      runDir = insideStorage(storageDir, p.runDir, 'runDir');
+      merged = p.merged;
+    } catch (err) {
+      return invalid(err);
+    }
+    const rel = relative(storageDir, runDir);
+    return gate.run('shared', async () => {
+      const resultFile = join(runDir, RunFiles.result);
+      if (existsSync(resultFile)) {
+        log(`job ${job.id} (search ${rel}): already finished, result reused`);
+        return { runDir: rel, result: JSON.parse(readFileSync(resultFile, 'utf8')) as SearchResult, reused: true, worker: identity };
+      }
+      const resume = existsSync(join(runDir, RunFiles.checkpoint)) && existsSync(join(runDir, RunFiles.config));
+      log(`job ${job.id} (search ${rel}): ${resume ? 'resuming from its checkpoint' : 'starting'}${job.attemptsStarted > 1 ? ` (attempt ${job.attemptsStarted})` : ''}`);
+      const prefix = (m: string) => log(`job ${job.id}: ${m}`);
+      const composed = await composeSearch(resume ? { resume: runDir, log: prefix } : { config: merged as unknown as SearchConfigObject, baseDir: storageDir, runDir, log: prefix });
+      composed.session.hooks.afterEpoch.tapPromise('runner-bullmq:progress', async (s) => {
+        await job.updateProgress({ epoch: s.epoch }).catch(() => {});
+      });
+      const result = await composed.session.run(composed.resume);
+      // the run directory plugin wrote result.json before run() returned: the result is in storage
+      if (!existsSync(resultFile)) throw new Error(`search ${rel} finished without writing ${RunFiles.result}`);
+      log(`job ${job.id} (search ${rel}): done in ${result.seconds.toFixed(1)} s`);
+      return { runDir: rel, result, reused: false, worker: identity };
+    });
+  };
+
+  const which = new Set(o.queues ?? ['latency', 'search']);
+  const workers: Worker[] = [];
+  if (which.has('latency')) workers.push(new Worker(latencyQueue(device), latency, { ...common, concurrency: 1 }));
+  if (which.has('search')) workers.push(new Worker(SEARCH_QUEUE, search, { ...common, concurrency: Math.max(1, o.concurrency ?? 1) }));
+  for (const w of workers) {
+    w.on('failed', (job, err) => log(`job ${job?.id ?? '?'} (${w.name}) failed: ${err.message}`));
+    w.on('error', (err) => log(`worker error (${w.name}): ${err.message}`));
+    void w.run();
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  log(
+    `worker ${identity.id} ready: device ${device}, queues ${workers.map((w) => w.name).join(', ')}, storage ${storageDir}, redis ${redactUrl(o.redis.url)}; plugins allowed: core built-ins${allowPlugins.length ? `, ${allowPlugins.join(', ')}` : ''}`,
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    identity,
+    allowPlugins,
+    close: () => (closing ??= Promise.all(workers.map((w) => w.close())).then(() => undefined)),
+  };
+}
