@@ -1,4 +1,4 @@
-import { composeRuntime, composeSearch, RunFiles, Rng, type Runtime, type SearchConfigObject, type SearchResult } from '@proxyless/core';
+import { composeRuntime, composeSearch, ConfigError, loadConfigObject, RunFiles, Rng, validateConfig, type Runtime, type SearchConfigObject, type SearchResult } from '@proxyless/core';
 import { buildLatencyTable, distinctOps, spaceOps, type LatencyEntry } from '@proxyless/latency';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -81,8 +81,13 @@ class ExclusiveGate {
   }
 }
 
+/** A job that can never succeed (bad payload, bad plugin options) fails at once: no retries. */
 const invalid = (err: unknown): never => {
   if (err instanceof InvalidJob) throw new UnrecoverableError(err.message);
+  if (err instanceof ConfigError || (err instanceof Error && err.name === 'ConfigError')) {
+    const problems = (err as ConfigError).problems ?? [];
+    throw new UnrecoverableError(`invalid config: ${problems.map((p) => `${p.path}: got ${p.value}; expected ${p.expected}`).join('; ') || err.message}`);
+  }
   throw err;
 };
 
@@ -133,7 +138,7 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
     }
     return gate.run('exclusive', async () => {
       log(`job ${job.id} (latency, ${p.keys.length} op${p.keys.length === 1 ? '' : 's'}): measuring${job.attemptsStarted > 1 ? ` (attempt ${job.attemptsStarted})` : ''}`);
-      const rt = await runtimeFor(p.config);
+      const rt = await runtimeFor(p.config).catch(invalid);
       const ops = distinctOps(spaceOps(rt.space, new Rng('latency-build-ops')));
       const unknown = p.keys.filter((k) => !ops.has(k));
       if (unknown.length) throw new UnrecoverableError(`latency job: keys: got ${unknown.map((k) => JSON.stringify(k)).join(', ')}; expected ops of ${rt.space.name} (${ops.size} distinct)`);
@@ -160,6 +165,8 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
       checkPlugins(p.merged, allow);
       runDir = insideStorage(storageDir, p.runDir, 'runDir');
       merged = p.merged;
+      // every plugin resolved (allow-listed ones only) and its options validated before anything runs
+      await validateConfig(loadConfigObject(merged, storageDir));
     } catch (err) {
       return invalid(err);
     }
@@ -173,7 +180,7 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
       const resume = existsSync(join(runDir, RunFiles.checkpoint)) && existsSync(join(runDir, RunFiles.config));
       log(`job ${job.id} (search ${rel}): ${resume ? 'resuming from its checkpoint' : 'starting'}${job.attemptsStarted > 1 ? ` (attempt ${job.attemptsStarted})` : ''}`);
       const prefix = (m: string) => log(`job ${job.id}: ${m}`);
-      const composed = await composeSearch(resume ? { resume: runDir, log: prefix } : { config: merged as unknown as SearchConfigObject, baseDir: storageDir, runDir, log: prefix });
+      const composed = await composeSearch(resume ? { resume: runDir, log: prefix } : { config: merged as unknown as SearchConfigObject, baseDir: storageDir, runDir, log: prefix }).catch(invalid);
       composed.session.hooks.afterEpoch.tapPromise('runner-bullmq:progress', async (s) => {
         await job.updateProgress({ epoch: s.epoch }).catch(() => {});
       });
