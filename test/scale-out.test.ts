@@ -176,3 +176,53 @@ describe.skipIf(skip !== undefined)('scale-out on BullMQ with real worker proces
     expect(readFileSync(file, 'utf8').split(job.key).length - 1).toBe(1);
   });
 });
+
+describe.skipIf(skip !== undefined)('Redis credentials', () => {
+  it('a password (in the URL or PROXYLESS_REDIS_PASSWORD) is never printed nor stored', async () => {
+    const secret = 'pw-Zq81xK';
+    const redis = await startRedis({ password: secret });
+    const dir = tempDir('proxyless-scale-pw-');
+    const storage = join(dir, 'storage');
+    const worker = spawnCli(['worker', '--redis', redis.url, '--storage', storage, '--queue', 'latency', ...ALLOW], { cwd: dir });
+    try {
+      await worker.waitForStderr(/worker \S+ ready/);
+      expect(worker.stderr()).toMatch(/redis redis:\/\/:\*\*\*@127\.0\.0\.1:\d+/);
+      const config = writeConfig(dir, latencyConfig, 'latency.json');
+      const bare = redis.url.replace(/:[^:@/]*@/, '');
+      const build = await runCliProcess(['latency', 'build', config, '--out', join(dir, 't.yaml'), '--redis', bare, ...FAST], { cwd: dir, env: { PROXYLESS_REDIS_PASSWORD: secret } });
+      expect(build.code, build.stderr).toBe(0);
+      expect(build.stdout).toMatch(/6 entries measured/);
+      const wrong = await runCliProcess(['latency', 'build', config, '--out', join(dir, 't2.yaml'), '--redis', bare.replace('redis://', 'redis://:wrong-pw@'), ...FAST], { cwd: dir });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).not.toContain('wrong-pw');
+      const printed = worker.stderr() + build.stdout + build.stderr + wrong.stderr;
+      expect(printed).not.toContain(secret);
+      const { readdirSync, statSync } = await import('node:fs');
+      const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
+      const files = walk(dir);
+      expect(files.length).toBeGreaterThan(2);
+      for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toContain(secret);
+    } finally {
+      worker.child.kill('SIGKILL');
+      await redis.stop();
+    }
+  });
+});
+
+describe('scale-out command lines', () => {
+  it('a missing --redis, a bad device name and a bad sweep file exit with 2 and say what was expected', async () => {
+    const dir = tempDir('proxyless-scale-cli-');
+    const noRedis = await runCliProcess(['worker'], { cwd: dir, env: { PROXYLESS_REDIS_URL: '' } });
+    expect(noRedis.code).toBe(2);
+    expect(noRedis.stderr).toMatch(/--redis: missing; expected a Redis URL/);
+    const device = await runCliProcess(['worker', '--redis', 'redis://127.0.0.1:1', '--device-name', 'my phone'], { cwd: dir });
+    expect(device.code).toBe(2);
+    expect(device.stderr).toMatch(/--device-name: got "my phone"; expected 1–64 letters/);
+    const sweep = writeConfig(dir, { base: {}, axes: { 'strategy.options.lr': [] } }, 'sweep.json');
+    const bad = await runCliProcess(['sweep', sweep, '--redis', 'redis://127.0.0.1:1'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/axes\.strategy\.options\.lr/);
+    const help = await runCliProcess(['sweep', '--help'], { cwd: dir });
+    expect(help.stdout).toMatch(/Pareto/);
+  });
+});

@@ -1,6 +1,7 @@
-import { composeRuntime, composeSearch, ConfigError, loadConfigObject, RunFiles, Rng, validateConfig, type Runtime, type SearchConfigObject, type SearchResult } from '@proxyless/core';
+import { composeRuntime, composeSearch, ConfigError, describeHostCpu, loadConfigObject, RunFiles, Rng, validateConfig, type Runtime, type SearchConfigObject, type SearchResult } from '@proxyless/core';
 import { buildLatencyTable, distinctOps, spaceOps, type LatencyEntry } from '@proxyless/latency';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -33,6 +34,40 @@ export interface WorkerIdentity {
   readonly host: string;
   readonly pid: number;
   readonly device: string;
+}
+
+/** Redis keys `proxyless:worker:<device>:<id>` hold each running worker's announcement (30 s expiry, renewed every 10 s). */
+export const WORKER_KEY_PREFIX = 'proxyless:worker:';
+
+export interface WorkerAnnouncement extends WorkerIdentity {
+  /** Host CPU model and core count. */
+  readonly cpu: string;
+  readonly queues: readonly string[];
+  readonly concurrency: number;
+  readonly since: string;
+}
+
+/** The workers running now (their announcements), of one device or all. */
+export async function announcedWorkers(redis: RedisTarget, device?: string): Promise<WorkerAnnouncement[]> {
+  const client = new Redis({ ...redisOptions(redis), maxRetriesPerRequest: 1, retryStrategy: () => null, lazyConnect: true });
+  let lastError = '';
+  client.on('error', (e: Error) => (lastError = e.message));
+  try {
+    await client.connect().catch((e: Error) => {
+      throw new Error(`cannot reach Redis at ${redactUrl(redis.url)}: ${lastError || e.message}`);
+    });
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await client.scan(cursor, 'MATCH', `${WORKER_KEY_PREFIX}${device ?? '*'}:*`, 'COUNT', 200);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    const values = keys.length ? await client.mget(...keys) : [];
+    return values.flatMap((v) => (v ? [JSON.parse(v) as WorkerAnnouncement] : [])).sort((a, b) => a.id.localeCompare(b.id));
+  } finally {
+    client.disconnect();
+  }
 }
 
 export interface LatencyJobResult {
@@ -205,10 +240,25 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
   log(
     `worker ${identity.id} ready: device ${device}, queues ${workers.map((w) => w.name).join(', ')}, storage ${storageDir}, redis ${redactUrl(o.redis.url)}; plugins allowed: core built-ins${allowPlugins.length ? `, ${allowPlugins.join(', ')}` : ''}`,
   );
+  // Announce the worker (device, host CPU, queues) for coordinators; the key expires if it dies.
+  const client = new Redis(connection);
+  client.on('error', () => {}); // reconnects by itself; the job connections report errors
+  const announcement: WorkerAnnouncement = { ...identity, cpu: describeHostCpu(), queues: workers.map((w) => w.name), concurrency: Math.max(1, o.concurrency ?? 1), since: new Date().toISOString() };
+  const key = `${WORKER_KEY_PREFIX}${device}:${identity.id}`;
+  const announce = () => client.set(key, JSON.stringify(announcement), 'EX', 30).catch(() => {});
+  await announce();
+  const timer = setInterval(() => void announce(), 10_000);
+  timer.unref();
   let closing: Promise<void> | undefined;
   return {
     identity,
     allowPlugins,
-    close: () => (closing ??= Promise.all(workers.map((w) => w.close())).then(() => undefined)),
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(timer);
+        await Promise.all(workers.map((w) => w.close()));
+        await client.del(key).catch(() => {});
+        client.disconnect();
+      })()),
   };
 }

@@ -39,7 +39,8 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `password`: require it (`requirepass`); the URL then carries it. */
+export async function startRedis(opts: { password?: string } = {}): Promise<TestRedis> {
   const bin = redisServerPath();
   if (!bin) throw new Error('redis-server is not installed');
   const port = await freePort();
@@ -47,7 +48,7 @@ export async function startRedis(): Promise<TestRedis> {
   let child: ChildProcess | undefined;
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const c = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, ...(opts.password ? ['--requirepass', opts.password] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       let out = '';
       const onData = (d: Buffer) => {
@@ -70,5 +71,5 @@ export async function startRedis(): Promise<TestRedis> {
     await gone;
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, dir, kill, start, stop: kill };
+  return { url: `redis://${opts.password ? `:${encodeURIComponent(opts.password)}@` : ''}127.0.0.1:${port}`, port, dir, kill, start, stop: kill };
 }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { composeRuntime, Rng } from '@proxyless/core';
 import { distinctOps, readLatencyConfig, spaceOps } from '@proxyless/latency';
-import { buildLatencyTableDistributed, progressLine } from '@proxyless/runner-bullmq';
+import { announcedWorkers, buildLatencyTableDistributed, progressLine } from '@proxyless/runner-bullmq';
 import { UsageError } from '../errors.js';
 import { duration } from '../format.js';
 import { onSigint, shellWord, type CommandContext } from './common.js';
@@ -72,6 +72,9 @@ export async function latencyBuildDistributedCommand(ctx: CommandContext, config
   const { backend: workerBackend, ...rest } = source;
   const runtime = await composeRuntime({ ...rest, log: () => {} });
   const keys = [...distinctOps(spaceOps(runtime.space, new Rng('latency-build-ops'))).keys()];
+  const seen = await announcedWorkers(redis, device);
+  if (seen.length) out.info(`workers of device ${device}: ${seen.map((w) => `${w.id} (${w.cpu})`).join(', ')}`);
+  else out.error(`proxyless: no worker of device ${device} is running; the jobs wait until one starts (proxyless worker --device-name ${device} --redis …)`);
   const controller = new AbortController();
   const removeSigint = onSigint(
     () => {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { progressLine, readSweep, runSweep } from '@proxyless/runner-bullmq';
+import { announcedWorkers, progressLine, readSweep, runSweep, SEARCH_QUEUE } from '@proxyless/runner-bullmq';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { num } from '../format.js';
@@ -21,6 +21,9 @@ export async function sweepCommand(ctx: CommandContext, file: string, flags: Swe
   if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1)) throw new UsageError(`--attempts: got ${JSON.stringify(flags.attempts)}; expected a positive integer`);
   const sweep = readSweep(file);
   const storageDir = resolve(flags.storage ?? '.');
+  const seen = (await announcedWorkers(redis)).filter((w) => w.queues.includes(SEARCH_QUEUE));
+  if (seen.length) out.info(`search workers: ${seen.map((w) => `${w.id} (${w.cpu}, ${w.concurrency} at once)`).join(', ')}`);
+  else out.error('proxyless: no search worker is running; the jobs wait until one starts (proxyless worker --redis …)');
   const controller = new AbortController();
   const removeSigint = onSigint(
     () => {
