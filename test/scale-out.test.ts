@@ -138,7 +138,7 @@ describe.skipIf(skip !== undefined)('scale-out on BullMQ with real worker proces
   });
 
   it('a worker SIGKILLed mid-job: the job is finished by another worker, with one entry', async () => {
-    const config = join(dir, 'latency.json');
+    const config = writeConfig(dir, latencyConfig, 'latency.json');
     const file = join(dir, 'killed.yaml');
     const seen = workers.map((w) => w.stderr().length);
     const build = spawnCli(['latency', 'build', config, '--out', file, '--redis', redis.url, '--min-duration-ms', '1500', '--min-runs', '2', '--warmup', '1', '--json'], { cwd: dir });
@@ -149,6 +149,7 @@ describe.skipIf(skip !== undefined)('scale-out on BullMQ with real worker proces
         const m = /job (\S+) \(latency, 1 op\): measuring/.exec(w.stderr().slice(seen[i]));
         if (m && w.child.exitCode === null) [victim, id] = [w, m[1]];
       }
+      if (build.child.exitCode !== null) throw new Error(`latency build ended before a job started:\n${build.stderr()}`);
       if (!victim) await new Promise((r) => setTimeout(r, 100));
     }
     victim.child.kill('SIGKILL');
@@ -174,6 +175,37 @@ describe.skipIf(skip !== undefined)('scale-out on BullMQ with real worker proces
     expect(table.has(job.key)).toBe(true);
     // one entry for the key in the file, not two
     expect(readFileSync(file, 'utf8').split(job.key).length - 1).toBe(1);
+  });
+
+  it('a worker SIGKILLed mid-search: another worker resumes the search from its checkpoint', async () => {
+    await startWorker(); // two live workers again
+    writeConfig(dir, searchConfig(320, 3), 'base-kill.json');
+    const sweepFile = writeConfig(dir, { name: 'kill', base: 'base-kill.json', axes: { seed: [11] } }, 'sweep-kill.json');
+    const seen = workers.map((w) => w.stderr().length);
+    const sweep = spawnCli(['sweep', sweepFile, '--redis', redis.url, '--storage', storage, '--json'], { cwd: dir });
+    let victim: Spawned | undefined;
+    let runDir = '';
+    while (!victim) {
+      for (const [i, w] of workers.entries()) {
+        const m = /\((search (sweeps\/kill\/\S+))\): starting/.exec(w.stderr().slice(seen[i]));
+        if (m && w.child.exitCode === null) [victim, runDir] = [w, join(storage, m[2]!)];
+      }
+      if (sweep.child.exitCode !== null) throw new Error(`sweep ended before its search started:\n${sweep.stderr()}`);
+      if (!victim) await new Promise((r) => setTimeout(r, 100));
+    }
+    while (!existsSync(join(runDir, 'checkpoint.ckpt'))) await new Promise((r) => setTimeout(r, 50));
+    victim.child.kill('SIGKILL');
+    const r = await sweep.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(runDir, 'result.json'))).toBe(true);
+    expect(victim.stderr()).not.toMatch(/sweeps\/kill\/\S+\): done in/);
+    const survivor = workers.find((w) => w !== victim && w.child.exitCode === null)!;
+    expect(survivor.stderr()).toMatch(/\(search sweeps\/kill\/\S+\): resuming from its checkpoint \(attempt 2\)/);
+    expect(survivor.stderr()).toMatch(/resuming at epoch \d\/3, batch \d+\/\d+/);
+    // every weight step of the run is in metrics.jsonl exactly once (the resume dropped what the checkpoint did not cover)
+    const steps = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: number }).filter((m) => m.type === 'step').map((m) => m.step);
+    expect(steps.length).toBeGreaterThan(0);
+    expect(new Set(steps).size).toBe(steps.length);
   });
 });
 

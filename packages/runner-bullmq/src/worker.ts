@@ -216,6 +216,10 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
       log(`job ${job.id} (search ${rel}): ${resume ? 'resuming from its checkpoint' : 'starting'}${job.attemptsStarted > 1 ? ` (attempt ${job.attemptsStarted})` : ''}`);
       const prefix = (m: string) => log(`job ${job.id}: ${m}`);
       const composed = await composeSearch(resume ? { resume: runDir, log: prefix } : { config: merged as unknown as SearchConfigObject, baseDir: storageDir, runDir, log: prefix }).catch(invalid);
+      composed.session.hooks.beforeSearch.tap('runner-bullmq:resume', (start) => {
+        const r = start.resumedFrom;
+        if (r) prefix(`resuming at epoch ${r.epoch + 1}/${start.epochs}, batch ${r.batch}/${start.batchesPerEpoch} (step ${r.step})`);
+      });
       composed.session.hooks.afterEpoch.tapPromise('runner-bullmq:progress', async (s) => {
         await job.updateProgress({ epoch: s.epoch }).catch(() => {});
       });
