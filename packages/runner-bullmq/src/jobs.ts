@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { ConfigError, parseConfig, pluginRefSchema, problemsFromZod, z } from '@proxyless/core';
+import { ConfigError, parseConfig, pluginRefSchema, problemsFromZod, trainNetworkOptions, z, type TrainNetworkOptions } from '@proxyless/core';
 
 /** Queue of the search jobs (any worker may take them). */
 export const SEARCH_QUEUE = 'proxyless-search';
 /** Prefix of the latency queues: one per device, since a latency table is per device. */
 export const LATENCY_QUEUE_PREFIX = 'proxyless-latency-';
-export const JobNames = { latency: 'latency', search: 'search' } as const;
+export const JobNames = { latency: 'latency', search: 'search', train: 'train' } as const;
 
 const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -135,4 +135,28 @@ export function parseSearchJob(data: unknown): SearchJob & { merged: Record<stri
     throw err;
   }
   return { ...r.data, merged };
+}
+
+/**
+ * A retraining job (on the search queue): the architecture of a finished search's run directory
+ * trained from scratch (`proxyless train`), evaluated on the test split and saved as a model
+ * directory (default `<runDir>/model`); paths relative to the worker's storage.
+ */
+export const trainJobSchema = z
+  .object({
+    v: z.literal(1),
+    runDir: relPath,
+    out: relPath.optional(),
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type TrainJob = z.output<typeof trainJobSchema>;
+
+/** Parses a retraining job; its options are validated with the options of `proxyless train`. */
+export function parseTrainJob(data: unknown): TrainJob & { train: TrainNetworkOptions } {
+  const r = trainJobSchema.safeParse(data);
+  if (!r.success) throw fromZod('train job', r.error, data);
+  const o = trainNetworkOptions.safeParse(r.data.options);
+  if (!o.success) throw fromZod('train job', o.error, r.data.options);
+  return { ...r.data, train: o.data };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisSkipReason, startRedis, type TestRedis } from '../test/redis-server.js';
 import { redactUrl, redisOptions } from './connection.js';
-import { applyOverrides, InvalidJob, latencyQueue, parseLatencyJob, parseSearchJob, SEARCH_QUEUE } from './jobs.js';
+import { applyOverrides, InvalidJob, latencyQueue, parseLatencyJob, parseSearchJob, parseTrainJob, SEARCH_QUEUE } from './jobs.js';
 import { checkPlugins, insideStorage, installedProxylessPackages } from './security.js';
 import { axisPoints, paretoFront } from './sweep.js';
 import { runWorker, type RunningWorker } from './worker.js';
@@ -33,6 +33,9 @@ describe('job payloads', () => {
     expect(() => parseSearchJob({ v: 2, config, runDir: 'a' })).toThrow(/v: got 2/);
     expect(() => parseLatencyJob({ v: 1, config: { space: { use: 'x' }, input: { shape: [28, 28], numClasses: 10 } }, keys: ['k'] })).toThrow(/config\.input\.shape/);
     expect(() => parseLatencyJob({ v: 1, config: { space: { use: 'x' }, input: { shape: [28, 28, 1], numClasses: 10 } }, keys: [] })).toThrow(/keys/);
+    expect(parseTrainJob({ v: 1, runDir: 'r', options: { epochs: 2 } }).train.epochs).toBe(2);
+    expect(() => parseTrainJob({ v: 1, runDir: 'r', options: { epochs: -1 } })).toThrow(/train job: epochs: got -1/);
+    expect(() => parseTrainJob({ v: 1, runDir: 'r', options: { epoch: 2 } })).toThrow(/epoch/);
   });
 
   it('apply overrides at dotted paths, also under a slot given as a string', () => {

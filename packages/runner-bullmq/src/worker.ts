@@ -1,4 +1,4 @@
-import { composeRuntime, composeSearch, ConfigError, describeHostCpu, loadConfigObject, RunFiles, Rng, validateConfig, type Runtime, type SearchConfigObject, type SearchResult } from '@proxyless/core';
+import { composeNetwork, composeRuntime, composeSearch, ConfigError, describeHostCpu, evaluateNetwork, ModelFiles, readArchitectureFile, saveModelDir, trainNetwork, loadConfigObject, RunFiles, Rng, validateConfig, type Runtime, type SearchConfigObject, type SearchResult } from '@proxyless/core';
 import { buildLatencyTable, distinctOps, spaceOps, type LatencyEntry } from '@proxyless/latency';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { redactUrl, redisOptions, type RedisTarget } from './connection.js';
-import { InvalidJob, JobNames, jobId, latencyQueue, parseLatencyJob, parseSearchJob, SEARCH_QUEUE, checkDeviceName, type LatencyJob } from './jobs.js';
+import { InvalidJob, JobNames, jobId, latencyQueue, parseLatencyJob, parseSearchJob, parseTrainJob, SEARCH_QUEUE, checkDeviceName, type LatencyJob } from './jobs.js';
 import { checkPlugins, insideStorage, installedProxylessPackages } from './security.js';
 
 export interface WorkerOptions {
@@ -81,6 +81,15 @@ export interface SearchJobResult {
   readonly runDir: string;
   readonly result: SearchResult;
   /** The result was already in the run directory (a retried or repeated job): nothing ran. */
+  readonly reused: boolean;
+  readonly worker: WorkerIdentity;
+}
+
+export interface TrainJobResult {
+  /** Model directory relative to the storage directory. */
+  readonly modelDir: string;
+  readonly validationAccuracy: number;
+  readonly testAccuracy?: number;
   readonly reused: boolean;
   readonly worker: WorkerIdentity;
 }
@@ -191,8 +200,51 @@ export async function runWorker(o: WorkerOptions): Promise<RunningWorker> {
     });
   };
 
-  const search = async (job: Job): Promise<SearchJobResult> => {
-    if (job.name !== JobNames.search) throw new UnrecoverableError(`unknown job ${JSON.stringify(job.name)} on queue ${SEARCH_QUEUE}; expected "${JobNames.search}"`);
+  const train = async (job: Job): Promise<TrainJobResult> => {
+    let runDir: string;
+    let modelDir: string;
+    let p: ReturnType<typeof parseTrainJob>;
+    try {
+      p = parseTrainJob(job.data);
+      runDir = insideStorage(storageDir, p.runDir, 'runDir');
+      modelDir = insideStorage(storageDir, p.out ?? join(p.runDir, 'model'), 'out');
+    } catch (err) {
+      return invalid(err);
+    }
+    const rel = relative(storageDir, modelDir);
+    const metricsFile = join(modelDir, ModelFiles.metrics);
+    if (existsSync(metricsFile)) {
+      const m = JSON.parse(readFileSync(metricsFile, 'utf8')) as { train: { validationAccuracy: number }; test?: { accuracy: number } };
+      log(`job ${job.id} (train ${rel}): already trained, result reused`);
+      return { modelDir: rel, validationAccuracy: m.train.validationAccuracy, ...(m.test ? { testAccuracy: m.test.accuracy } : {}), reused: true, worker: identity };
+    }
+    const architectureFile = join(runDir, RunFiles.architecture);
+    // not there yet: the search has not finished (a normal failure, retried)
+    if (!existsSync(architectureFile)) throw new Error(`train job: ${relative(storageDir, architectureFile)} does not exist (has the search finished?)`);
+    try {
+      const record = readArchitectureFile(architectureFile);
+      checkPlugins({ space: record.space, ...(record.backend ? { backend: record.backend } : {}), ...(record.data ? { data: record.data } : {}) }, allow);
+    } catch (err) {
+      return invalid(err);
+    }
+    return gate.run('shared', async () => {
+      log(`job ${job.id} (train ${rel}): training ${p.train.epochs} epoch(s)`);
+      const { network, dataset, record } = await composeNetwork({ architectureFile, log: (m) => log(`job ${job.id}: ${m}`) }).catch(invalid);
+      const t0 = Date.now();
+      const last = await trainNetwork(network, dataset, p.train, { seed: record.seed });
+      const test = dataset.test && dataset.test.size > 0 ? evaluateNetwork(network, dataset.test) : undefined;
+      const metrics = { options: p.train, workers: 1, train: last, ...(test ? { test } : {}), seconds: (Date.now() - t0) / 1000 };
+      // metrics.json is written last: its presence marks a finished model directory
+      saveModelDir(modelDir, { network, record: { ...record, $source: record.$source ?? { file: architectureFile, dir: runDir } }, metrics });
+      for (const v of network.variables()) v.variable.dispose();
+      log(`job ${job.id} (train ${rel}): done, test accuracy ${test ? test.accuracy.toFixed(4) : '—'}`);
+      return { modelDir: rel, validationAccuracy: last.validationAccuracy, ...(test ? { testAccuracy: test.accuracy } : {}), reused: false, worker: identity };
+    });
+  };
+
+  const search = async (job: Job): Promise<SearchJobResult | TrainJobResult> => {
+    if (job.name === JobNames.train) return train(job);
+    if (job.name !== JobNames.search) throw new UnrecoverableError(`unknown job ${JSON.stringify(job.name)} on queue ${SEARCH_QUEUE}; expected "${JobNames.search}" or "${JobNames.train}"`);
     let runDir: string;
     let merged: Record<string, unknown>;
     try {

@@ -39,13 +39,18 @@ export async function sweepCommand(ctx: CommandContext, file: string, flags: Swe
       storageDir,
       ...(attempts ? { attempts } : {}),
       signal: controller.signal,
-      onStart: ({ points, done }) => out.info(`sweep ${sweep.name}: ${points} points (${Object.keys(sweep.axes).join(' × ')}), ${done} already finished; storage ${storageDir}`),
+      onStart: ({ points, done, phase }) =>
+        out.info(
+          phase === 'search'
+            ? `sweep ${sweep.name}: ${points} points (${Object.keys(sweep.axes).join(' × ')}), ${done} already finished; storage ${storageDir}`
+            : `sweep ${sweep.name}: retraining ${points} architecture(s), ${done} already retrained`,
+        ),
       onProgress: (p) => out.info(progressLine(`sweep ${sweep.name} [${p.queue}]`, p)),
     });
     const axes = Object.keys(sweep.axes);
     for (const row of r.rows) {
       const values = axes.map((a) => `${a}=${JSON.stringify(row.overrides[a])}`).join(' ');
-      const nums = row.architecture ? `accuracy ${row.validationAccuracy !== undefined ? num(row.validationAccuracy) : '—'}  latency ${row.latency !== undefined ? `${num(row.latency)}${row.latencyUnit ? ` ${row.latencyUnit}` : ''}` : '—'}` : 'not finished';
+      const nums = row.architecture ? `accuracy ${row.validationAccuracy !== undefined ? num(row.validationAccuracy) : '—'}${sweep.retrain ? `  test (retrained) ${row.testAccuracy !== undefined ? num(row.testAccuracy) : '—'}` : ''}  latency ${row.latency !== undefined ? `${num(row.latency)}${row.latencyUnit ? ` ${row.latencyUnit}` : ''}` : '—'}` : 'not finished';
       out.result(`${row.pareto ? '*' : ' '} ${row.id}  ${values}  ${nums}`);
     }
     for (const f of r.failed) out.error(`proxyless: point ${f.point} failed after ${f.attempts} attempt(s): ${f.reason}`);
@@ -84,6 +89,8 @@ Example sweep.yaml:
   axes:
     strategy.options.lr: [0.01, 0.05]
     seed: [1, 2]
+  retrain: { epochs: 5 }   # optional: retrain each architecture (proxyless train options);
+                           # the Pareto front then ranks by its test accuracy
 
 Examples:
   $ proxyless sweep sweep.yaml --redis redis://queue.lan:6379 --storage /mnt/shared/proxyless`,
