@@ -126,6 +126,16 @@ describe.skipIf(skip !== undefined)('scale-out on BullMQ with real worker proces
     }
   });
 
+  it('a search that fails on every attempt ends in the failed set; the sweep shows its error and exits 1', async () => {
+    const empty = tempDir('proxyless-scale-nodata-');
+    const base = { ...searchConfig(128, 1), data: { use: 'fashion-mnist', options: { dir: empty, limit: { train: 128, test: 32 }, validation: 32 } } };
+    const sweepFile = writeConfig(dir, { name: 'fails', base, axes: { seed: [1] } }, 'sweep-fails.json');
+    const r = await runCliProcess(['sweep', sweepFile, '--redis', redis.url, '--storage', storage, '--attempts', '2'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/point p000-\S+ failed after 2 attempt\(s\): .*train-images-idx3-ubyte/);
+    expect(r.stdout).toMatch(/p000-\S+ +seed=1 +not finished/);
+  });
+
   it('a Redis crash and restart mid-sweep loses nothing and runs no point twice', async () => {
     writeConfig(dir, searchConfig(320, 3), 'base-long.json');
     const sweepFile = writeConfig(dir, { name: 'restart', base: 'base-long.json', axes: { seed: [1, 2, 3, 4] } }, 'sweep-restart.json');
