@@ -254,6 +254,11 @@ describe.skipIf(skip !== undefined)('Redis credentials', () => {
       const files = walk(dir);
       expect(files.length).toBeGreaterThan(2);
       for (const f of files) expect(readFileSync(f, 'utf8'), f).not.toContain(secret);
+      // SIGTERM: the worker finishes its (no) running jobs, closes its connections and exits 0
+      worker.child.kill('SIGTERM');
+      const stopped = await worker.done;
+      expect(stopped.code, stopped.stderr).toBe(0);
+      expect(stopped.stdout).toMatch(/worker \S+ stopped/);
     } finally {
       worker.child.kill('SIGKILL');
       await redis.stop();

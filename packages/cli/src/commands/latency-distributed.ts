@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { composeRuntime, Rng } from '@proxyless/core';
 import { distinctOps, readLatencyConfig, spaceOps } from '@proxyless/latency';
-import { announcedWorkers, buildLatencyTableDistributed, progressLine } from '@proxyless/runner-bullmq';
+import { announcedWorkers, buildLatencyTableDistributed } from '@proxyless/runner-bullmq';
+import { QueueProgress } from './queue-progress.js';
 import { UsageError } from '../errors.js';
 import { duration } from '../format.js';
 import { onSigint, shellWord, type CommandContext } from './common.js';
@@ -75,9 +76,11 @@ export async function latencyBuildDistributedCommand(ctx: CommandContext, config
   const seen = await announcedWorkers(redis, device);
   if (seen.length) out.info(`workers of device ${device}: ${seen.map((w) => `${w.id} (${w.cpu})`).join(', ')}`);
   else out.error(`proxyless: no worker of device ${device} is running; the jobs wait until one starts (proxyless worker --device-name ${device} --redis …)`);
+  const progress = new QueueProgress(out, io.stderr, 'latency build');
   const controller = new AbortController();
   const removeSigint = onSigint(
     () => {
+      progress.stop();
       out.error('proxyless: interrupted — every entry received is in the table; the queued jobs stay queued (rerun to collect them; Ctrl-C again to quit now)');
       controller.abort();
       return true;
@@ -96,9 +99,10 @@ export async function latencyBuildDistributedCommand(ctx: CommandContext, config
       ...(opsPerJob ? { opsPerJob } : {}),
       signal: controller.signal,
       onStart: ({ total, kept, todo, jobs }) => out.info(`${total} distinct ops in ${runtime.space.name}; ${kept ? `${kept} already in ${flags.out} (kept), ` : ''}${todo} to measure in ${jobs} job(s) on device ${device}`),
-      onEntry: (key, e, worker) => out.info(`  ${key}: ${e.mean.toFixed(3)} ms (${worker})`),
-      onProgress: (p) => out.info(progressLine(`latency build [${p.queue}]`, p)),
+      onEntry: (key, e, worker) => progress.log(`  ${key}: ${e.mean.toFixed(3)} ms (${worker})`),
+      onProgress: (p) => progress.update(p),
     });
+    progress.stop();
     const seconds = (Date.now() - t0) / 1000;
     out.result(`${r.measured} entr${r.measured === 1 ? 'y' : 'ies'} measured on device ${device}, ${r.kept} kept, ${r.remaining} left; table: ${r.file} (${r.table.size} entries) in ${duration(seconds)}`);
     for (const [w, n] of r.perWorker) out.result(`  ${w}: ${n} job(s)`);
@@ -108,5 +112,6 @@ export async function latencyBuildDistributedCommand(ctx: CommandContext, config
     return r.failed.length ? 1 : controller.signal.aborted && r.remaining > 0 ? 130 : 0;
   } finally {
     removeSigint();
+    progress.stop();
   }
 }

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
-import { announcedWorkers, progressLine, readSweep, runSweep, SEARCH_QUEUE } from '@proxyless/runner-bullmq';
+import { announcedWorkers, readSweep, runSweep, SEARCH_QUEUE } from '@proxyless/runner-bullmq';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { num } from '../format.js';
 import { onSigint, shellWord, type CommandContext } from './common.js';
+import { QueueProgress } from './queue-progress.js';
 import { REDIS_HELP, redisTarget, type RedisFlags } from './worker.js';
 
 type Act = <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number>) => (...args: unknown[]) => Promise<void>;
@@ -24,9 +25,11 @@ export async function sweepCommand(ctx: CommandContext, file: string, flags: Swe
   const seen = (await announcedWorkers(redis)).filter((w) => w.queues.includes(SEARCH_QUEUE));
   if (seen.length) out.info(`search workers: ${seen.map((w) => `${w.id} (${w.cpu}, ${w.concurrency} at once)`).join(', ')}`);
   else out.error('proxyless: no search worker is running; the jobs wait until one starts (proxyless worker --redis …)');
+  const progress = new QueueProgress(out, io.stderr, `sweep ${sweep.name}`);
   const controller = new AbortController();
   const removeSigint = onSigint(
     () => {
+      progress.stop();
       out.error('proxyless: interrupted — the jobs keep running on the workers; rerun the same command to collect them (Ctrl-C again to quit now)');
       controller.abort();
       return true;
@@ -40,13 +43,14 @@ export async function sweepCommand(ctx: CommandContext, file: string, flags: Swe
       ...(attempts ? { attempts } : {}),
       signal: controller.signal,
       onStart: ({ points, done, phase }) =>
-        out.info(
+        progress.log(
           phase === 'search'
             ? `sweep ${sweep.name}: ${points} points (${Object.keys(sweep.axes).join(' × ')}), ${done} already finished; storage ${storageDir}`
             : `sweep ${sweep.name}: retraining ${points} architecture(s), ${done} already retrained`,
         ),
-      onProgress: (p) => out.info(progressLine(`sweep ${sweep.name} [${p.queue}]`, p)),
+      onProgress: (p) => progress.update(p),
     });
+    progress.stop();
     const axes = Object.keys(sweep.axes);
     for (const row of r.rows) {
       const values = axes.map((a) => `${a}=${JSON.stringify(row.overrides[a])}`).join(' ');
@@ -60,6 +64,7 @@ export async function sweepCommand(ctx: CommandContext, file: string, flags: Swe
     return r.failed.length ? 1 : controller.signal.aborted && r.remaining > 0 ? 130 : 0;
   } finally {
     removeSigint();
+    progress.stop();
   }
 }
 
