@@ -53,7 +53,8 @@ export function readSweep(path: string): Sweep {
   const name = s.name ?? basename(file, extname(file));
   const sweepDir = join('sweeps', name);
   const points = axisPoints(s.axes).map((overrides, i) => {
-    const id = `p${String(i).padStart(3, '0')}-${jobId('p', overrides).slice(2, 10)}`;
+    // the id hashes the base config too: a changed base never reuses the results of the old one
+    const id = `p${String(i).padStart(3, '0')}-${jobId('p', { base, overrides }).slice(2, 10)}`;
     const point = { id, overrides, runDir: join(sweepDir, id) };
     try {
       parseSearchJob({ v: 1, config: base, overrides, runDir: point.runDir });
