@@ -11,6 +11,8 @@ import { searchCommand, type SearchOptions } from './commands/search.js';
 import { trainCommand, type TrainFlagValues } from './commands/train.js';
 import { validateCommand } from './commands/validate.js';
 import { schemaCommand, type SchemaOptions } from './commands/schema.js';
+import { registerSweepCommand } from './commands/sweep.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import type { CommandContext } from './commands/common.js';
 import { exitCodeOf, isConfigError } from './errors.js';
 import { oneLine } from './format.js';
@@ -264,6 +266,8 @@ Examples:
     .action(act((ctx, runDir: string, opts: ReportOptions) => reportCommand(ctx, runDir, opts)));
 
   registerLatencyCommands(program, act);
+  registerWorkerCommand(program, act);
+  registerSweepCommand(program, act);
 
   return program;
 }

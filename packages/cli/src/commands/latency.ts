@@ -18,6 +18,7 @@ import { UsageError } from '../errors.js';
 import { duration } from '../format.js';
 import type { WritableText } from '../output.js';
 import { onSigint, shellWord, signalExitCode, type CommandContext, type StopSignal } from './common.js';
+import { addDistributedBuildOptions, latencyBuildDistributedCommand, type DistributedBuildFlags } from './latency-distributed.js';
 
 /** Flags shared by `latency build` and `latency predict` (all strings, as commander gives them). */
 interface MeasureFlags {
@@ -137,6 +138,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** `proxyless latency build <config> --out <table>`: measures every distinct op of the space into a table. */
 export async function latencyBuildCommand(ctx: CommandContext, config: string, flags: LatencyBuildFlags): Promise<number> {
+  if ((flags as DistributedBuildFlags).redis !== undefined) return latencyBuildDistributedCommand(ctx, config, flags as DistributedBuildFlags); // on workers (runner-bullmq)
   const { out, io } = ctx;
   const measure = measureOptions(flags);
   const maxSpread = real('--max-spread', flags.maxSpread, 0);
@@ -387,5 +389,6 @@ Examples:
   $ proxyless latency predict search.yaml --table tables/wasm-laptop.yaml --fit 400 --test 100 --out pred/`,
     )
     .action(act((ctx, config: string, opts: LatencyPredictFlags) => latencyPredictCommand(ctx, config, opts)));
+  addDistributedBuildOptions(latency.commands.find((c) => c.name() === 'build')!);
   return latency;
 }
