@@ -208,6 +208,20 @@ describe('a checkpoint that does not fit its run', () => {
   }, 60_000);
 });
 
+describe('nothing lost on stdout', () => {
+  it('a slow reader of a pipe gets the whole output (the CLI exits only after flushing it)', { timeout: 60_000 }, async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { binPath } = await import('../packages/cli/test/run-cli.js');
+    const bytes = readFileSync(join(subsetDir, '../../../packages/cli/schema/search-config.schema.json')).length;
+    expect(bytes).toBeGreaterThan(65_536); // more than a pipe buffer holds
+    // the reader starts a second late: the pipe fills and the rest waits in the CLI (before the fix, often cut at 65536)
+    for (let i = 0; i < 3; i++) {
+      const r = spawnSync('sh', ['-c', `"${process.execPath}" "${binPath}" schema | (sleep 1; wc -c)`], { encoding: 'utf8' });
+      expect(Number(r.stdout.trim()), r.stderr).toBe(bytes);
+    }
+  });
+});
+
 describe('one error format', () => {
   it('a directory given as the config, or --out a file: the path and what was expected, no EISDIR', async () => {
     const dir = tempDir('proxyless-eisdir-');

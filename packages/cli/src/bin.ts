@@ -8,4 +8,8 @@ import { prepareRuntime } from './runtime.js';
 // gradients registered before anything is composed: Node's tfjs-core entry ships none.
 await prepareRuntime();
 await ensureGradients();
-process.exit(await runCli(process.argv));
+const code = await runCli(process.argv);
+// Exit only once stdout and stderr are flushed: a pipe whose reader is slower than the CLI (`| jq`)
+// would otherwise lose everything past its 64 KiB buffer when process.exit drops the queued writes.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+process.exit(code);
