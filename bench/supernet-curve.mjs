@@ -51,9 +51,11 @@ const args = parseArgs(process.argv.slice(2), {
   referenceOnly: false, // replay existing ours-seed<S>.json plans with python only
   python: 'python3',
   summarizeOnly: false,
+  lr: 0.05, // full.yaml's
+  zeroGamma: false, // experiment: γ = 0 in the project BN of every candidate of the blocks with an identity shortcut (not a library option)
 });
 
-const SEARCH = { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 4e-5, labelSmoothing: 0.1, batchSize: 64 };
+const SEARCH = { lr: args.lr, momentum: 0.9, nesterov: true, weightDecay: 4e-5, labelSmoothing: 0.1, batchSize: 64 };
 const EVAL_BATCH = 128;
 const outDir = resolve(args.out);
 mkdirSync(outDir, { recursive: true });
@@ -143,6 +145,12 @@ async function runOurs(seed) {
   let totalSteps = 0;
   const { session } = await composeSearch({ config: file, noRunDir: true, plugins: [curve], log: () => {} });
   ({ network, dataset } = session.components);
+  if (args.zeroGamma) {
+    for (const b of network.blocks) {
+      if (!b.residual) continue;
+      for (const c of b.body.candidates) if (c.module.projectBn) c.module.projectBn.gamma.assign(tf.zerosLike(c.module.projectBn.gamma));
+    }
+  }
   const perEpoch = Math.min(Math.ceil(dataset.train.size / SEARCH.batchSize), args.maxBatches > 0 ? args.maxBatches : Infinity);
   totalSteps = perEpoch * args.epochs;
   // record the source indices of every training batch the split makes (the trainer's own order)
@@ -160,6 +168,7 @@ async function runOurs(seed) {
     backend: tf.getBackend(),
     tfjs: tf.version_core,
     config,
+    zeroGamma: args.zeroGamma,
     totalSteps,
     trainSize: dataset.train.size,
     validationIdx: Array.from(dataset.validation.indices),

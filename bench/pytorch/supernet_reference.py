@@ -135,6 +135,11 @@ def main():
 
     net = Net(None)
     net.train()
+    if plan.get('zeroGamma'):  # the plan's experiment: γ = 0 in the project BN of the residual blocks' candidates
+        for b in net.blocks:
+            if b.residual:
+                for m in b.candidates.values():
+                    nn.init.zeros_(m.project.bn.weight)
     opt = make_optimizer(net, hp)
     decayed = [p for n, p in net.named_parameters() if n.endswith('conv.weight') or n == 'classifier.weight']
     gate = torch.ones(()) if args.gate_mul else None
@@ -180,7 +185,7 @@ def main():
         if i + 1 in eval_at:
             point(i + 1)
     out = dict(side='reference', seed=seed, plan=os.path.abspath(args.plan), torch=torch.__version__, python=platform.python_version(),
-               threads=args.threads, gate_mul=bool(args.gate_mul), hp=hp, totalSteps=total, seconds=time.time() - t0,
+               threads=args.threads, gate_mul=bool(args.gate_mul), hp=hp, zeroGamma=bool(plan.get('zeroGamma')), totalSteps=total, seconds=time.time() - t0,
                load=dict(loadavg1=os.getloadavg()[0], cores=os.cpu_count()), evals=evals)
     tmp = f'{args.json}.{os.getpid()}.tmp'
     with open(tmp, 'w') as f:
