@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCliProcess, spawnCli, type CliRun } from '../packages/cli/test/run-cli.js';
+import { runCliProcess, spawnCli, writeLatencySpaceConfig, type CliRun } from '../packages/cli/test/run-cli.js';
 import { assertNothingHalfWritten, smallConfig, subsetDir, tempDir, writeConfig } from './helpers.js';
 
 /** The single `proxyless:` error line of stderr (and no stack trace). */
@@ -133,17 +133,7 @@ describe('signals: SIGTERM is handled like Ctrl-C', () => {
 
   it('latency build: SIGTERM stops after the op being measured, keeps every entry and exits 143', async () => {
     const dir = tempDir('proxyless-term-latency-');
-    const config = join(dir, 'space.yaml');
-    writeFileSync(
-      config,
-      [
-        'seed: 3',
-        'backend: { use: "@proxyless/backend-wasm" }',
-        'input: { shape: [16, 16, 1], numClasses: 10 }',
-        'space: { use: "@proxyless/test-utils", options: { stem: 4, blocks: [{ width: 4, stride: 2 }, { width: 4, stride: 1 }, { width: 8, stride: 2 }], kernels: [3, 5] } }',
-        '',
-      ].join('\n'),
-    );
+    const config = writeLatencySpaceConfig(dir);
     const table = join(dir, 'table.json');
     const build = spawnCli(['latency', 'build', config, '--out', table, '--warmup', '1', '--min-runs', '3', '--min-duration-ms', '300'], { cwd: dir });
     await build.waitForStderr(/ms ±/);

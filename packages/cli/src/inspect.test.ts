@@ -22,6 +22,14 @@ async function inspect(args: string[]): Promise<{ code: number; stdout: string; 
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
+
+/** `<dir>/architecture.json` of the mbconv space with `options`, on the committed Fashion-MNIST subset. */
+function writeMbconvArchitecture(dir: string, options: Record<string, unknown>, architecture: Record<string, string>): string {
+  const file = join(dir, 'architecture.json');
+  const data = { use: 'fashion-mnist', options: { dir: subsetDir, limit: { train: 64, test: 16 }, validation: 0 } };
+  writeFileSync(file, JSON.stringify({ space: { use: '@proxyless/space-mbconv', options }, data, seed: 1, architecture }));
+  return file;
+}
 describe('proxyless inspect', () => {
   it('prints a released net config stage by stage with parameters and MACs', async () => {
     const r = await inspect([join(fixtures, 'proxyless_mobile.json')]);
@@ -55,17 +63,8 @@ describe('proxyless inspect', () => {
 
   it('inspects an architecture.json through its space plugin and data', async () => {
     const dir = tempDir();
-    const file = join(dir, 'architecture.json');
     const options = { firstConv: { width: 8 }, firstBlock: { width: 8 }, stages: [{ width: 16, blocks: 2, stride: 2 }], featureMix: 32 };
-    writeFileSync(
-      file,
-      JSON.stringify({
-        space: { use: '@proxyless/space-mbconv', options },
-        data: { use: 'fashion-mnist', options: { dir: subsetDir, limit: { train: 64, test: 16 }, validation: 0 } },
-        seed: 1,
-        architecture: { s1_b0: '5x5_MBConv6', s1_b1: 'zero' },
-      }),
-    );
+    const file = writeMbconvArchitecture(dir, options, { s1_b0: '5x5_MBConv6', s1_b1: 'zero' });
     const r = await inspect([file, '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -117,18 +116,9 @@ describe('proxyless inspect', () => {
 
   it('a crafted architecture.json is refused from its sizes before the network is built (inspect, eval)', async () => {
     const dir = tempDir();
-    const file = join(dir, 'architecture.json');
     // 20,000-wide stages: about 10^10 parameters, which building would try to allocate
     const options = { firstConv: { width: 8 }, firstBlock: { width: 8 }, stages: [{ width: 20000, blocks: 2, stride: 2 }], featureMix: 20000 };
-    writeFileSync(
-      file,
-      JSON.stringify({
-        space: { use: '@proxyless/space-mbconv', options },
-        data: { use: 'fashion-mnist', options: { dir: subsetDir, limit: { train: 64, test: 16 }, validation: 0 } },
-        seed: 1,
-        architecture: { s1_b0: '7x7_MBConv6', s1_b1: '7x7_MBConv6' },
-      }),
-    );
+    const file = writeMbconvArchitecture(dir, options, { s1_b0: '7x7_MBConv6', s1_b1: '7x7_MBConv6' });
     const t0 = Date.now();
     const r = await inspect([file]);
     expect(r.code).toBe(2);

@@ -4,24 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, runCliProcess } from '../test/run-cli.js';
+import { assertBuilt, runCliProcess, writeLatencySpaceConfig } from '../test/run-cli.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const fast = ['--warmup', '1', '--min-runs', '3', '--min-duration-ms', '2'];
 
 function setup(): { dir: string; config: string } {
   const dir = mkdtempSync(join(tmpdir(), 'proxyless-latency-cli-'));
-  const config = join(dir, 'space.yaml');
-  writeFileSync(
-    config,
-    [
-      'seed: 3',
-      'backend: { use: "@proxyless/backend-wasm" }',
-      'input: { shape: [16, 16, 1], numClasses: 10 }',
-      'space: { use: "@proxyless/test-utils", options: { stem: 4, blocks: [{ width: 4, stride: 2 }, { width: 4, stride: 1 }, { width: 8, stride: 2 }], kernels: [3, 5] } }',
-      '',
-    ].join('\n'),
-  );
+  const config = writeLatencySpaceConfig(dir);
   return { dir, config };
 }
 

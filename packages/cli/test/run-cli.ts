@@ -1,6 +1,7 @@
 // Runs the built CLI (`node packages/cli/dist/bin.js`) as a child process, as a user would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const binPath = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -65,4 +66,23 @@ export function spawnCli(args: readonly string[], opts: { cwd?: string; env?: Re
 
 export function runCliProcess(args: readonly string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
   return spawnCli(args, opts).done;
+}
+
+/**
+ * Writes `<dir>/space.yaml`: the config `latency build|predict` tests measure — the tiny space at 16×16×1
+ * on the wasm backend (three blocks, kernels 3 and 5). Returns its path.
+ */
+export function writeLatencySpaceConfig(dir: string): string {
+  const config = join(dir, 'space.yaml');
+  writeFileSync(
+    config,
+    [
+      'seed: 3',
+      'backend: { use: "@proxyless/backend-wasm" }',
+      'input: { shape: [16, 16, 1], numClasses: 10 }',
+      'space: { use: "@proxyless/test-utils", options: { stem: 4, blocks: [{ width: 4, stride: 2 }, { width: 4, stride: 1 }, { width: 8, stride: 2 }], kernels: [3, 5] } }',
+      '',
+    ].join('\n'),
+  );
+  return config;
 }

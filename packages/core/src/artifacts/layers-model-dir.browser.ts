@@ -4,22 +4,8 @@ import type { ExportedModel, ExportModelOptions, Network } from '../spaces/searc
 // The browser build's face of `layers-model-dir.ts`: the same names, without the file system.
 // Exporting a model writes a directory, which a page cannot; a space's `exportModel` is Node-only.
 
-/** Files of an exported LayersModel directory. */
-export const LayersModelFiles = Object.freeze({ model: 'model.json', weights: 'weights.bin' });
-/** The format name `exportModel` reports for it. */
-export const LAYERS_MODEL_FORMAT = 'tfjs-layers-model';
-
-export interface SavableLayersModel {
-  save(handler: tf.io.IOHandler): Promise<unknown>;
-  dispose(): void;
-}
-export interface LoadedLayersModel {
-  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
-  dispose(): void;
-}
-
-/** As in Node: what the spaces' `toLayersModel` return. */
-export type LayersModelLike = SavableLayersModel & LoadedLayersModel;
+export { LayersModelFiles, LAYERS_MODEL_FORMAT, type SavableLayersModel, type LoadedLayersModel, type LayersModelLike } from './layers-model-format.js';
+import type { LoadedLayersModel, SavableLayersModel } from './layers-model-format.js';
 
 function nodeOnly(name: string): Error {
   return new Error(`proxyless: ${name} writes or reads a model directory on disk and is not available in the browser build of @proxyless/core; export models from Node (proxyless export)`);

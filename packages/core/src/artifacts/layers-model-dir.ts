@@ -3,15 +3,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExportedModel, ExportModelOptions, Network } from '../spaces/search-space.js';
 import { writeFileAtomic } from './atomic.js';
+import { LAYERS_MODEL_FORMAT, LayersModelFiles, type LoadedLayersModel, type SavableLayersModel } from './layers-model-format.js';
+
+export { LayersModelFiles, LAYERS_MODEL_FORMAT, type SavableLayersModel, type LoadedLayersModel, type LayersModelLike } from './layers-model-format.js';
 
 // A TF.js LayersModel directory on disk (`model.json` + `weights.bin`), the format every space's
 // `exportModel` writes. Core does not depend on @tensorflow/tfjs-layers: a space builds the model
 // and hands it (or its loader) here.
 
-/** Files of an exported LayersModel directory. */
-export const LayersModelFiles = Object.freeze({ model: 'model.json', weights: 'weights.bin' });
-/** The format name `exportModel` reports for it. */
-export const LAYERS_MODEL_FORMAT = 'tfjs-layers-model';
 
 /**
  * Loads @tensorflow/tfjs-layers, an optional peer dependency of the spaces that export a LayersModel:
@@ -33,23 +32,6 @@ export async function importTfjsLayers<T>(load: () => Promise<T>, neededBy: stri
   }
 }
 
-/** What saving needs of a tfjs-layers `LayersModel`. */
-export interface SavableLayersModel {
-  save(handler: tf.io.IOHandler): Promise<unknown>;
-  dispose(): void;
-}
-
-/** What the export check needs of a loaded `LayersModel`. */
-export interface LoadedLayersModel {
-  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
-  dispose(): void;
-}
-
-/**
- * A tfjs-layers `LayersModel` as the spaces' `toLayersModel` return it: typed by what proxyless uses of
- * it, so that their types do not need the optional @tensorflow/tfjs-layers (cast to `LayersModel` for more).
- */
-export type LayersModelLike = SavableLayersModel & LoadedLayersModel;
 
 /**
  * Saves `model` (and disposes it) as a LayersModel directory, each file written atomically. In a

@@ -8,22 +8,7 @@ import type { GateSample } from './gates.js';
 import { BatchNorm, Conv2d } from './layers.js';
 import { MixedOp, type Candidate } from './mixed-op.js';
 import type { ForwardContext, Module, NamedVariable } from './module.js';
-
-/** Wraps a real module and counts how often it runs. */
-class Counting implements Module {
-  calls = 0;
-  constructor(readonly inner: Module) {}
-  get name() {
-    return this.inner.name;
-  }
-  apply(x: tf.Tensor, ctx: ForwardContext) {
-    this.calls++;
-    return this.inner.apply(x, ctx);
-  }
-  variables(): NamedVariable[] {
-    return this.inner.variables();
-  }
-}
+import { Counting } from '../../test/counting-module.js';
 
 /** conv → batch norm (batch statistics in evaluation, as REINFORCE's rewards use them). */
 class ConvBn implements Module {

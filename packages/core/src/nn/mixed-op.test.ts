@@ -6,22 +6,7 @@ import { Rng } from '../random/rng.js';
 import { Conv2d } from './layers.js';
 import { MixedOp, type Candidate } from './mixed-op.js';
 import type { ForwardContext, Module, NamedVariable } from './module.js';
-
-/** Wraps a real conv and counts how often it runs. */
-class Counting implements Module {
-  calls = 0;
-  constructor(readonly inner: Module) {}
-  get name() {
-    return this.inner.name;
-  }
-  apply(x: tf.Tensor, ctx: ForwardContext) {
-    this.calls++;
-    return this.inner.apply(x, ctx);
-  }
-  variables(): NamedVariable[] {
-    return this.inner.variables();
-  }
-}
+import { Counting } from '../../test/counting-module.js';
 
 const feat = { type: 'conv', input: [6, 6, 2] as const, output: [6, 6, 2] as const };
 
