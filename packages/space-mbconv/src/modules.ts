@@ -49,7 +49,8 @@ export class MBConv implements Module {
   readonly projectBn: BatchNorm;
   readonly mid: number;
 
-  constructor(readonly name: string, readonly geometry: MBConvGeometry, bn: BatchNormOptions, rng: Rng) {
+  /** `zeroInitResidual`: the project batch norm starts with γ = 0, so a block with a shortcut starts as the identity. */
+  constructor(readonly name: string, readonly geometry: MBConvGeometry, bn: BatchNormOptions, rng: Rng, zeroInitResidual = false) {
     const inC = geometry.input[2];
     const outC = geometry.output[2];
     this.mid = geometry.expand === 1 ? inC : midChannels(inC, geometry.expand);
@@ -60,7 +61,7 @@ export class MBConv implements Module {
     this.depthwise = new DepthwiseConv2d(`${name}/depthwise/conv`, this.mid, geometry.kernel, geometry.stride, rng);
     this.depthwiseBn = new BatchNorm(`${name}/depthwise/bn`, this.mid, bn);
     this.project = new Conv2d(`${name}/project/conv`, this.mid, outC, { kernel: 1 }, rng);
-    this.projectBn = new BatchNorm(`${name}/project/bn`, outC, bn);
+    this.projectBn = new BatchNorm(`${name}/project/bn`, outC, zeroInitResidual ? { ...bn, gammaInit: 0 } : bn);
   }
 
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {

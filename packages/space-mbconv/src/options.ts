@@ -58,6 +58,10 @@ export const mbconvSpaceOptions = z
       .default({ momentum: 0.1, eps: 1e-3 })
       .describe('batch norm: PyTorch-convention momentum and epsilon'),
     dropout: z.number().min(0).lt(1).default(0).describe('dropout rate before the classifier (training only)'),
+    zeroInitResidual: z
+      .boolean()
+      .default(false)
+      .describe('start γ of the last batch norm of every block with a shortcut at 0, so each such block starts as the identity (supernet and compact networks); the supernet warms up much faster (docs/RESULTS.md)'),
   })
   .strict();
 export type MBConvSpaceOptions = z.output<typeof mbconvSpaceOptions>;

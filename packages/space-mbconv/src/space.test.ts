@@ -124,6 +124,26 @@ describe('candidates', () => {
 });
 
 describe('supernet and compact networks', () => {
+  it('zeroInitResidual: γ of the last batch norm starts at 0 where a block has a shortcut, so that block starts as the identity', () => {
+    const space = tiny({ zeroInitResidual: true });
+    const supernet = space.buildSupernet(new Rng(5));
+    const gammas = (net: { variables(): { name: string; variable: tf.Variable }[] }) =>
+      net.variables().filter((v) => /project\/bn\/gamma$/.test(v.name)).map((v) => ({ name: v.name, values: Array.from(v.variable.dataSync()) }));
+    const shortcut = new Set(space.geometry.blocks.filter((b) => b.idskip).map((b) => b.label));
+    expect(shortcut.size).toBeGreaterThan(0);
+    const all = gammas(supernet);
+    expect(all.some((g) => !shortcut.has(g.name.split('/')[0]!))).toBe(true); // the first block of each stage keeps γ = 1
+    for (const g of all) expect(new Set(g.values)).toEqual(new Set([shortcut.has(g.name.split('/')[0]!) ? 0 : 1]));
+    // a compact network's shortcut block outputs its input at the start (in inference, BN gives β = 0)
+    const arch = Object.fromEntries(space.geometry.blocks.map((b) => [b.label, '3x3_MBConv6']));
+    const compact = space.buildCompact(arch, new Rng(6)) as MBConvNetwork;
+    const block = compact.blocks.find((b) => b.residual && b.body)!;
+    const x = tf.randomNormal([2, ...(block.body as MBConv).geometry.input], 0, 1, 'float32', 8);
+    expect(tf.max(tf.abs(block.body!.apply(x, { training: false }))).dataSync()[0]).toBe(0);
+    // off by default
+    expect(gammas(tiny().buildSupernet(new Rng(5))).every((g) => g.values.every((v) => v === 1))).toBe(true);
+  });
+
   it('weighted and binarized modes agree when p is one-hot on the gated path, and match the compact network with inherited weights', () => {
     const space = tiny();
     const rng = new Rng(11);

@@ -60,6 +60,11 @@ export class MBConvSpace implements SearchSpace {
     return this.geometry.blocks.map((b) => b.label);
   }
 
+  /** Whether block `b`'s MBConvs start as the identity (`zeroInitResidual`, only where there is a shortcut). */
+  private zeroInit(b: BlockGeometry): boolean {
+    return this.options.zeroInitResidual && b.idskip;
+  }
+
   private get bnOptions() {
     return this.geometry.bn;
   }
@@ -84,7 +89,7 @@ export class MBConvSpace implements SearchSpace {
     const c = b.candidates.find((x) => x.name === name)!;
     const geo = candidateGeometry(b, c);
     if (!geo) return { name: c.name, features: zeroFeatures(b) };
-    return { name: c.name, features: mbconvFeatures(geo), build: (rng: Rng) => new MBConv(`${b.label}/${c.name}`, geo, this.bnOptions, rng) };
+    return { name: c.name, features: mbconvFeatures(geo), build: (rng: Rng) => new MBConv(`${b.label}/${c.name}`, geo, this.bnOptions, rng, this.zeroInit(b)) };
   }
 
   describe(): MixedOpSpec[] {
@@ -136,7 +141,7 @@ export class MBConvSpace implements SearchSpace {
       const c = b.candidates.find((x) => x.name === choice)! as MBConvChoice | { kind: 'zero'; name: 'zero' };
       const geo = candidateGeometry(b, c);
       return geo
-        ? { label: b.label, choice, body: new MBConv(`${b.label}/${choice}`, geo, this.bnOptions, rng), residual: b.idskip }
+        ? { label: b.label, choice, body: new MBConv(`${b.label}/${choice}`, geo, this.bnOptions, rng, this.zeroInit(b)), residual: b.idskip }
         : { label: b.label, choice, residual: b.idskip };
     });
     return new MBConvNetwork('mbconv-compact', this.geometry, firstConv, firstBlock, blocks, featureMix, classifier, [], fixed);

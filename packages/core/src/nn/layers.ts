@@ -80,6 +80,8 @@ export interface BatchNormOptions {
   /** PyTorch convention: running = (1 − momentum)·running + momentum·batch. */
   readonly momentum?: number;
   readonly eps?: number;
+  /** Initial γ (default 1). 0 starts the layer's output at β = 0: the last batch norm of a residual branch, whose block then starts as the identity. */
+  readonly gammaInit?: number;
 }
 
 /**
@@ -197,7 +199,7 @@ export class BatchNorm implements Module {
   constructor(readonly name: string, readonly channels: number, opts: BatchNormOptions = {}) {
     this.momentum = opts.momentum ?? 0.1;
     this.eps = opts.eps ?? 1e-3;
-    this.gamma = weight([channels], new Float32Array(channels).fill(1));
+    this.gamma = weight([channels], new Float32Array(channels).fill(opts.gammaInit ?? 1));
     this.beta = weight([channels], new Float32Array(channels));
     this.movingMean = weight([channels], new Float32Array(channels), false);
     this.movingVariance = weight([channels], new Float32Array(channels).fill(1), false);
