@@ -11,17 +11,7 @@ export function batchNormStats(x: usize, m: i32, c: i32, mean: usize, variance: 
   for (let r0 = 0; r0 < m; r0 += BLOCK) {
     const r1 = min(m, r0 + BLOCK);
     zero(scratch, c);
-    for (let r = r0; r < r1; r++) {
-      const xp = x + <usize>r * row;
-      let k = 0;
-      if (ASC_FEATURE_SIMD) {
-        for (; k + 4 <= c; k += 4) {
-          const o = <usize>k << 2;
-          v128.store(scratch + o, f32x4.add(v128.load(scratch + o), v128.load(xp + o)));
-        }
-      }
-      for (; k < c; k++) stf(scratch, k, ldf(scratch, k) + ldf(xp, k));
-    }
+    for (let r = r0; r < r1; r++) addInto(scratch, x + <usize>r * row, c);
     addInto(mean, scratch, c);
   }
   const inv = <f32>1 / <f32>m;

@@ -19,6 +19,20 @@ export const BLOCK: i32 = 64;
   store<f32>(p + (<usize>i << 2), v);
 }
 
+/**
+ * The output columns q of a conv row whose input column q·sw + off lies in [0, w): `firstCol` is the
+ * first, `endCol` one past the last (at most ow). Shared by the kernels that walk a row per tap.
+ */
+@inline export function firstCol(off: i32, sw: i32): i32 {
+  return off < 0 ? (-off + sw - 1) / sw : 0;
+}
+
+@inline export function endCol(off: i32, sw: i32, w: i32, ow: i32): i32 {
+  if (w - 1 - off < 0) return 0;
+  const last = (w - 1 - off) / sw + 1; // q ≤ (w − 1 − off)/sw
+  return last < ow ? last : ow;
+}
+
 /** acc[c] += src[c] for c < n. */
 export function addInto(acc: usize, src: usize, n: i32): void {
   let c = 0;

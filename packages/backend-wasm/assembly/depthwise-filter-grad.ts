@@ -1,4 +1,4 @@
-import { ldf, stf, zero } from './common';
+import { endCol, firstCol, ldf, stf, zero } from './common';
 
 /**
  * ∂L/∂f of a depthwise convolution (channel multiplier 1), NHWC:
@@ -23,12 +23,8 @@ export function depthwiseFilterGrad(
         for (let j = 0; j < kw; j++) {
           // columns whose input column iw = q·sw + j·dw − pl lies in [0, w)
           const off = j * dw - pl;
-          let q0 = 0;
-          if (off < 0) q0 = (-off + sw - 1) / sw;
-          let q1 = ow; // exclusive
-          const last = (w - 1 - off) / sw + 1; // q ≤ (w − 1 − off)/sw
-          if (w - 1 - off < 0) q1 = 0;
-          else if (last < q1) q1 = last;
+          const q0 = firstCol(off, sw);
+          const q1 = endCol(off, sw, w, ow); // exclusive
           if (q0 >= q1) continue;
           const acc = dW + (<usize>(i * kw + j)) * cb;
           const xStep = <usize>sw * cb;

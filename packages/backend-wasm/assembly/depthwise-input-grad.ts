@@ -1,4 +1,4 @@
-import { ldf, stf, zero } from './common';
+import { endCol, firstCol, ldf, stf, zero } from './common';
 
 /**
  * ∂L/∂x of a depthwise convolution (channel multiplier 1), NHWC, by scattering each dy row:
@@ -22,12 +22,8 @@ export function depthwiseInputGrad(
         const dxRow = dx + (<usize>(b * h + ih) * <usize>w) * cb;
         for (let j = 0; j < kw; j++) {
           const off = j * dw - pl;
-          let q0 = 0;
-          if (off < 0) q0 = (-off + sw - 1) / sw;
-          let q1 = ow;
-          const last = (w - 1 - off) / sw + 1;
-          if (w - 1 - off < 0) q1 = 0;
-          else if (last < q1) q1 = last;
+          const q0 = firstCol(off, sw);
+          const q1 = endCol(off, sw, w, ow); // exclusive
           if (q0 >= q1) continue;
           const fp = f + (<usize>(i * kw + j)) * cb;
           const xStep = <usize>sw * cb;
