@@ -39,28 +39,23 @@ export function gateGradientShare(network: Network, batch: Batch, sample: GateSa
   return { gradients, lossSum: g.loss * n, count: n };
 }
 
-/** Loss and accuracy of single-path gates on a (slice of a) batch: inference mode with batch statistics, no gradient. */
-export function evaluationShare(network: Network, batch: Batch, gates: GateSample, loss: Loss): EvaluationShare {
-  const n = batch.y.shape[0];
-  if (n === 0) return { lossSum: 0, correct: 0, count: 0 };
-  return tf.tidy(() => {
-    const logits = network.apply(batch.x, { training: false, batchStatistics: true, mode: 'binarized', gates: toGateTensors(network.mixedOps, gates) });
-    return { lossSum: loss(logits, batch.y).dataSync()[0]! * n, correct: countCorrect(logits, batch.y), count: n };
-  });
-}
-
 /**
- * Mean loss and correct count of several single-path gate samples on one batch (n > 0), through the
+ * Mean loss and correct count of single-path gate samples on one batch (n > 0): several through the
  * network's `applyEach` when it has one (computing the layers the samples share once), else one
  * forward each. Inference mode with batch statistics, no gradient.
  */
 function evaluateSamples(network: Network, batch: Batch, samples: readonly GateSample[], loss: Loss): { loss: number; correct: number }[] {
   return tf.tidy(() => {
-    const logits = network.applyEach
+    const logits = network.applyEach && samples.length > 1
       ? network.applyEach(batch.x, { training: false, batchStatistics: true }, samples)
       : samples.map((g) => network.apply(batch.x, { training: false, batchStatistics: true, mode: 'binarized', gates: toGateTensors(network.mixedOps, g) }));
     return logits.map((l) => ({ loss: loss(l, batch.y).dataSync()[0]!, correct: countCorrect(l, batch.y) }));
   });
+}
+
+/** Loss and accuracy of single-path gates on a (slice of a) batch: inference mode with batch statistics, no gradient. */
+export function evaluationShare(network: Network, batch: Batch, gates: GateSample, loss: Loss): EvaluationShare {
+  return evaluationShares(network, batch, [gates], loss)[0]!;
 }
 
 /** `evaluationShare` of several gate samples on one (slice of a) batch, sharing what they have in common. */
@@ -96,13 +91,10 @@ export function combineEvaluations(shares: readonly EvaluationShare[]): { loss: 
 
 /** `ArchCompute` on this thread over the whole batch (what the trainer gives without workers). */
 export function localArchCompute(network: Network, batch: Batch, forward: Pick<ForwardContext, 'training' | 'rng'>, loss: Loss): ArchCompute {
+  const asEvaluation = (e: { loss: number; correct: number }) => ({ loss: e.loss, accuracy: e.correct / batch.y.shape[0] });
   return {
     gateGradients: async (sample, options) => gateGradients(network, batch, sample, { forward, loss, recompute: options?.recompute ?? false }),
-    evaluate: async (gates) =>
-      tf.tidy(() => {
-        const logits = network.apply(batch.x, { training: false, batchStatistics: true, mode: 'binarized', gates: toGateTensors(network.mixedOps, gates) });
-        return { loss: loss(logits, batch.y).dataSync()[0]!, accuracy: countCorrect(logits, batch.y) / batch.y.shape[0] };
-      }),
-    evaluateEach: async (samples) => evaluateSamples(network, batch, samples, loss).map((e) => ({ loss: e.loss, accuracy: e.correct / batch.y.shape[0] })),
+    evaluate: async (gates) => evaluateSamples(network, batch, [gates], loss).map(asEvaluation)[0]!,
+    evaluateEach: async (samples) => evaluateSamples(network, batch, samples, loss).map(asEvaluation),
   };
 }
