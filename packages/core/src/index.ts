@@ -25,6 +25,7 @@ export * from './backend/backend.js';
 export * from './backend/describe-device.js';
 export * from './latency/latency-provider.js';
 export * from './latency/expected-latency.js';
+export * from './latency/calibration.js';
 export * from './latency/timing.js';
 export * from './latency/measured-latency-provider.js';
 export * from './data/dataset.js';

@@ -16,6 +16,7 @@ export const browserLatencyOptions = z
     minRuns: z.number().int().min(1).default(10),
     minDurationMs: z.number().min(0).default(100),
     threads: z.number().int().min(1).default(1).describe('wasm threads in the page (1: the single-threaded binary)'),
+    calibrate: z.number().int().min(0).default(10).describe('whole networks a search measures in the page to calibrate the op sum to whole-network latency (0: the op sum as it is)'),
     executablePath: z.string().min(1).optional().describe('Chromium binary (default: PROXYLESS_CHROMIUM, else /usr/bin/chromium)'),
   })
   .strict();
@@ -34,6 +35,7 @@ export class BrowserLatencyProvider implements LatencyProvider {
   private idle: ReturnType<typeof setTimeout> | undefined;
   private readonly o: z.output<typeof browserLatencyOptions>;
   device: DeviceDescription | undefined;
+  readonly calibrationNetworks: number;
 
   constructor(
     options: BrowserLatencyOptions,
@@ -41,6 +43,7 @@ export class BrowserLatencyProvider implements LatencyProvider {
   ) {
     this.o = browserLatencyOptions.parse(options);
     this.target = this.o.target ?? `browser-${this.o.backend}`;
+    this.calibrationNetworks = this.o.calibrate;
     this.table = existsSync(deps.table) ? readLatencyTable(deps.table) : new LatencyTable();
   }
 

@@ -24,6 +24,7 @@ import {
   type Network,
   type RngState,
   type StrategyMetrics,
+  type CheckedDerive,
   type StrategySetup,
   type StrategyState,
 } from '@proxyless/core';
@@ -89,6 +90,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
   private ops: readonly MixedOp[] = [];
   private network: Network | undefined;
   private latency: ExpectedLatency | undefined;
+  private measureLatency: StrategySetup['measureLatency'];
   private loss: StrategySetup['loss'] | undefined;
   private kernels: tf.Variable[] = [];
   private readonly adam: Adam;
@@ -126,6 +128,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     this.network = ctx.network;
     this.ops = ctx.network.mixedOps;
     this.latency = ctx.latency;
+    this.measureLatency = ctx.measureLatency;
     this.loss = ctx.loss;
     const needs = [
       this.latencyLoss !== 'none' ? `latencyLoss "${this.latencyLoss}"` : undefined,
@@ -316,9 +319,74 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     return report.architecture;
   }
 
-  /** The derived architecture with its table latency against the budget (and the argmax one). */
-  deriveReport(): DeriveReport {
+  /**
+   * The final derive, checked on the hardware. With the within-budget rule and a latency provider
+   * that measures whole networks, the derived network is measured; while it measures over T (or,
+   * when the budget binds, well under it), the derive is repeated under the latency model's budget
+   * corrected by the measured/predicted ratio (a secant on the model's error), up to
+   * `measureDerived` networks. The most probable network that measured ≤ T wins; when none did,
+   * the fastest measured one, with a warning.
+   */
+  async deriveChecked(): Promise<CheckedDerive> {
     const o = this.options;
+    const first = this.deriveReport();
+    const measure = this.measureLatency;
+    if (o.budget === undefined) return { architecture: first.architecture };
+    const T = o.budget;
+    if (!measure || o.measureDerived === 0 || first.rule !== 'within-budget' || first.latency === undefined) return { architecture: first.architecture, budget: T };
+    const unit = first.unit ?? '';
+    const measured = new Map<string, number>();
+    type Tried = { report: DeriveReport; measured: number; modelBudget: number };
+    const tried: Tried[] = [];
+    let modelBudget = T;
+    let report = first;
+    for (let i = 0; i < o.measureDerived; i++) {
+      const key = JSON.stringify(report.architecture);
+      let m = measured.get(key);
+      if (m === undefined) {
+        m = await measure(report.architecture);
+        measured.set(key, m);
+        this.log(`binaryconnect: derived network measured ${fmt(m)} ${unit} (model ${fmt(report.latency!)} ${unit}, derived under ${fmt(modelBudget)} ${unit}) vs budget ${T} ${unit}: ${m <= T ? 'fits' : 'over'}`);
+      }
+      tried.push({ report, measured: m, modelBudget });
+      // the budget does not bind when the argmax fits; a fitting network within 5% of T is close enough
+      const binds = key !== JSON.stringify(report.argmax.architecture);
+      if (m <= T && (!binds || m >= 0.95 * T)) break;
+      if (m > T && !report.fits) break; // already the fastest architecture
+      // the model budget at which the derived network would measure T, if the model's error ratio holds
+      let next = (modelBudget * T) / m;
+      if (m > T) next = Math.min(next, report.latency! * (1 - 1e-6));
+      const fitting = tried.filter((t) => t.measured <= T);
+      const over = tried.filter((t) => t.measured > T);
+      // stay between the largest model budget that fitted and the smallest that did not
+      if (fitting.length) next = Math.max(next, Math.max(...fitting.map((t) => t.modelBudget)));
+      if (over.length) next = Math.min(next, Math.min(...over.map((t) => t.modelBudget)) * (1 - 1e-6));
+      if (Math.abs(next - modelBudget) <= 1e-9 * T) break;
+      modelBudget = next;
+      report = this.deriveReport(modelBudget);
+      const again = measured.get(JSON.stringify(report.architecture));
+      if (again !== undefined) {
+        // the corrected budget gives a network already measured: nothing new to learn
+        tried.push({ report, measured: again, modelBudget });
+        break;
+      }
+    }
+    const fitting = tried.filter((t) => t.measured <= T);
+    if (fitting.length) {
+      // the most probable fitting network is the one derived under the largest model budget
+      const best = fitting.reduce((a, b) => (b.modelBudget > a.modelBudget ? b : a));
+      this.lastReport = best.report;
+      return { architecture: best.report.architecture, measuredLatency: best.measured, budget: T };
+    }
+    const fastest = tried.reduce((a, b) => (b.measured < a.measured ? b : a));
+    this.log(`binaryconnect: no derived network measured within the budget ${T} ${unit}; the fastest measured (${fmt(fastest.measured)} ${unit}) is derived`);
+    this.lastReport = fastest.report;
+    return { architecture: fastest.report.architecture, measuredLatency: fastest.measured, budget: T };
+  }
+
+  /** The derived architecture with its table latency against the budget (and the argmax one); `budget` overrides T for the within-budget rule. */
+  deriveReport(budget: number | undefined = this.options.budget): DeriveReport {
+    const o = { ...this.options, budget };
     const argmax = argmaxArchitecture(this.ops);
     const lat = this.latency;
     const argmaxLatency = lat?.ofArchitecture(argmax);
@@ -334,7 +402,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       );
       architecture = Object.fromEntries(this.ops.map((op, i) => [op.label, op.candidates[best.choice[i]!]!.name]));
       latency = lat.ofArchitecture(architecture);
-      if (!best.fits) this.log(`binaryconnect: no architecture fits the budget ${o.budget} ${lat.unit}; the fastest (${fmt(latency)} ${lat.unit}) is derived`);
+      if (!best.fits) this.log(`binaryconnect: no architecture fits the budget ${+o.budget.toPrecision(4)} ${lat.unit}; the fastest (${fmt(latency)} ${lat.unit}) is derived`);
     }
     const report: DeriveReport = {
       rule,
@@ -346,7 +414,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     };
     if (lat && o.budget !== undefined && !sameReport(this.lastReport, report)) {
       const within = rule === 'within-budget' && argmaxLatency! > o.budget ? ` (argmax ${fmt(argmaxLatency!)} exceeds it)` : '';
-      this.log(`binaryconnect: derived architecture ${fmt(latency!)} ${lat.unit} vs budget ${o.budget} ${lat.unit}: ${report.fits ? 'fits' : 'over budget'}${within}`);
+      this.log(`binaryconnect: derived architecture ${fmt(latency!)} ${lat.unit} vs budget ${+o.budget.toPrecision(4)} ${lat.unit}: ${report.fits ? 'fits' : 'over budget'}${within}`);
     }
     this.lastReport = report;
     return report;

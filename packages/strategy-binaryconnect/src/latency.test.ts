@@ -91,3 +91,66 @@ describe('hard budget', () => {
     console.log(`hard budget: μ max ${maxMu.toFixed(3)}, last μ ${trace.at(-1)!.mu.toFixed(3)}, E[lat] first ${trace[0]!.elat.toFixed(2)} last ${trace.at(-1)!.elat.toFixed(2)}, argmax ${JSON.stringify(report.argmax)}, derived ${JSON.stringify(result.architecture)} ${report.latency} ms`);
   });
 });
+
+describe('the derive checked on the hardware (measureDerived)', () => {
+  /**
+   * The search above without the budget in the loss, derived within T = 30 ms, on a device whose
+   * whole networks cost more than the op table says: 1.25 × the table sum (+1 ms). The table derives 1x1 + 5x5 (28 ms ≤ T = 30), which measures
+   * 36 ms on the device; the checked derive must find the most probable network that measures ≤ T.
+   */
+  const device = (arch: Record<string, string>) => 1 + 1.25 * (2 + Object.values(arch).reduce((s, c) => s + (c === '5x5' ? 25 : 1), 0));
+
+  async function budgetSearch(measureDerived?: number) {
+    const dataset = await fashionMnist(1200, 240);
+    const space = new FixtureSpace(dataset.input, [
+      { width: 8, stride: 2, kernels: [1, 5] },
+      { width: 8, stride: 1, kernels: [1, 5] },
+    ]);
+    const logs: string[] = [];
+    const measured: string[] = [];
+    const run = await runSearch({
+      seed: 1,
+      dataset,
+      space,
+      latency: kernelLatency,
+      // no latency term in the loss: p favours 5×5 in both blocks, so the budget binds at the derive
+      strategy: { mode: 'two', lr: 0.03, budget: 30, derive: 'within-budget', latencyLoss: 'none', ...(measureDerived !== undefined ? { measureDerived } : {}) },
+      trainer: { epochs: 4, warmupEpochs: 2, lr: 0.1, batchSize: 32, archUpdateEvery: 1, evaluateEachEpoch: false, checkpointEvery: 0 },
+      log: (m) => logs.push(m),
+      measureLatency: async (arch) => {
+        measured.push(JSON.stringify(arch));
+        return device(arch);
+      },
+    });
+    return { ...run, logs, measured };
+  }
+
+  it('re-derives under a corrected budget until the derived network measures ≤ T, and records what it measured', async () => {
+    const { result, strategy, logs, measured } = await budgetSearch();
+    // what the table alone derives does not hold on the device
+    const unchecked = strategy.deriveReport(30);
+    expect(device(unchecked.architecture)).toBeGreaterThan(30);
+    // the result: measured ≤ T, and the most probable such network (enumerated over all four)
+    expect(result.measuredLatency).toBe(device(result.architecture));
+    expect(result.measuredLatency).toBeLessThanOrEqual(30);
+    expect(result.latencyBudget).toBe(30);
+    const p = result.probabilities;
+    const all = ['1x1', '5x5'].flatMap((a) => ['1x1', '5x5'].map((b) => ({ b0: a, b1: b })));
+    const logp = (arch: Record<string, string>) => Object.entries(arch).reduce((s, [l, c]) => s + Math.log(p[l]![c === '1x1' ? 0 : 1]!), 0);
+    const best = all.filter((a) => device(a) <= 30).sort((x, y) => logp(y) - logp(x))[0]!;
+    expect(result.architecture).toEqual(best);
+    // each network was measured once; the log says what was measured against T
+    expect(new Set(measured).size).toBe(measured.length);
+    expect(measured.length).toBeLessThanOrEqual(6);
+    expect(logs.some((l) => /derived network measured 36\.00 ms .* vs budget 30 ms: over/.test(l))).toBe(true);
+  });
+
+  it('measureDerived: 0 trusts the table (the result then says nothing measured)', async () => {
+    const { result, measured } = await budgetSearch(0);
+    expect(measured).toEqual([]);
+    expect(result.measuredLatency).toBeUndefined();
+    expect(result.latency).toBeLessThanOrEqual(30);
+    expect(device(result.architecture)).toBeGreaterThan(30);
+  });
+});
+

@@ -46,6 +46,14 @@ export const binaryConnectOptionsShape = {
     .optional()
     .describe('`argmax` p per mixed op, or the most probable architecture whose table latency ≤ T. Default: `within-budget` with `hardBudget`, else `argmax`'),
   beamWidth: z.number().int().min(1).default(64).describe('beam width of the within-budget derive'),
+  measureDerived: z
+    .number()
+    .int()
+    .min(0)
+    .default(6)
+    .describe(
+      'within-budget derive with a latency provider that measures whole networks: measure the derived network and re-derive under a budget corrected by the measured/predicted ratio until it measures ≤ T, trying at most this many networks (0: trust the latency model)',
+    ),
   zeroActive: z
     .enum(['estimate', 'skip'])
     .default('estimate')

@@ -189,6 +189,8 @@ export async function runSearch(opts: {
   plugins?: SearchPlugin[];
   resume?: SessionSnapshot;
   log?: (m: string) => void;
+  /** Whole-network latency of an architecture on the target (what a measuring provider gives the search). */
+  measureLatency?: (architecture: Architecture) => Promise<number>;
 }): Promise<SearchRun> {
   const rng = new Rng(opts.seed);
   const network = opts.space.buildSupernet(rng.fork('supernet-init'));
@@ -205,6 +207,7 @@ export async function runSearch(opts: {
     strategy: strategy as ArchitectureStrategy,
     trainer,
     ...(latency ? { latency } : {}),
+    ...(opts.measureLatency ? { measureLatency: opts.measureLatency } : {}),
     plugins: opts.plugins ?? [],
     config: {},
   });

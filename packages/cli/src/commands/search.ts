@@ -95,7 +95,11 @@ export async function searchCommand(ctx: CommandContext, config: string | undefi
     out.result(`search finished: ${result.epochs} epochs, ${result.steps} weight steps in ${duration(result.seconds)}`);
     out.result('architecture:');
     for (const line of architectureTable(result.architecture, result.probabilities, candidates)) out.result(`  ${line}`);
-    if (result.latency !== undefined) out.result(`latency: ${fmtLatency(result.latency, result.latencyUnit)}`);
+    if (result.latency !== undefined) {
+      const measured = result.measuredLatency !== undefined ? `, measured whole ${fmtLatency(result.measuredLatency, result.latencyUnit)}` : '';
+      const budget = result.latencyBudget !== undefined ? ` (budget ${fmtLatency(result.latencyBudget, result.latencyUnit)})` : '';
+      out.result(`latency: ${fmtLatency(result.latency, result.latencyUnit)} by the search's model${measured}${budget}`);
+    }
     if (result.validationAccuracy !== undefined) out.result(`validation accuracy: ${num(result.validationAccuracy)}`);
     out.result(`run directory: ${runDir}`);
     if (report.file) out.result(`report: ${report.file}`);

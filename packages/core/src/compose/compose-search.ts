@@ -14,6 +14,7 @@ import { softmaxCrossEntropy } from '../nn/loss.js';
 import { Composition } from '../runtime/composition.js';
 import { runtimeSlots } from '../runtime/runtime-stage.js';
 import { SearchSession, type SessionSnapshot } from '../session/search-session.js';
+import { derivedInfo } from '../strategies/derived-info.js';
 import { ensureGradients } from '../tfjs/runtime.js';
 import { bindSearchStage, ResumeSnapshot } from './search-stage.js';
 
@@ -253,12 +254,7 @@ export async function deriveFromRun(runDir: string, opts: { log?: (m: string) =>
       loss: (l, y) => softmaxCrossEntropy(l, y),
     });
     session.restoreModelState(composed.resume!);
-    const architecture = strategy.derive();
-    const derived = {
-      architecture,
-      probabilities: strategy.probabilities(),
-      ...(latency ? { latency: latency.ofArchitecture(architecture), latencyUnit: latency.unit } : {}),
-    };
+    const derived = await derivedInfo(strategy, latency);
     await session.hooks.architectureDerived.promise(derived);
     const saved = (composed.resume!.json as { saved?: { epoch: number; batch: number; step: number } }).saved;
     return { ...derived, file: join(composed.runDir!, RunFiles.architecture), ...(saved ? { checkpoint: saved } : {}) };

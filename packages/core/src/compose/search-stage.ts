@@ -3,6 +3,7 @@ import { loadCheckpoint } from '../artifacts/checkpoint.js';
 import { Backend } from '../backend/backend.js';
 import type { SearchConfig } from '../config/schema.js';
 import type { Dataset } from '../data/dataset.js';
+import { calibrateLatency } from '../latency/calibration.js';
 import { createExpectedLatency } from '../latency/expected-latency.js';
 import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provider.js';
 import type { Composition } from '../runtime/composition.js';
@@ -51,19 +52,25 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
     const space = await get<SearchSpace>(SearchSpace);
     const network = await get<Network>(Supernet);
     await provider.prepare?.([...space.describe().flatMap((m) => m.candidates), ...network.fixedOps]);
-    const latency = createExpectedLatency(network, provider);
-    if (provider.measureArchitecture) return { latency, measureLatency: (architecture: Architecture) => provider.measureArchitecture!(architecture) };
-    if (!provider.measureNetwork) return { latency };
-    const measureRng = c.rng.fork('measure-latency');
-    const measureLatency = async (architecture: Architecture) => {
-      const compact = space.buildCompact(architecture, measureRng);
-      try {
-        return await provider.measureNetwork!(compact, space.input);
-      } finally {
-        for (const v of compact.variables()) v.variable.dispose();
-      }
-    };
-    return { latency, measureLatency };
+    let measureLatency: ((architecture: Architecture) => Promise<number>) | undefined;
+    if (provider.measureArchitecture) measureLatency = (architecture: Architecture) => provider.measureArchitecture!(architecture);
+    else if (provider.measureNetwork) {
+      const measureRng = c.rng.fork('measure-latency');
+      measureLatency = async (architecture: Architecture) => {
+        const compact = space.buildCompact(architecture, measureRng);
+        try {
+          return await provider.measureNetwork!(compact, space.input);
+        } finally {
+          for (const v of compact.variables()) v.variable.dispose();
+        }
+      };
+    }
+    // A provider that measures whole networks calibrates its op table to them, so E[lat], the
+    // budget and the derive predict what the derived network measures.
+    const networks = provider.calibrationNetworks ?? 0;
+    const calibration = measureLatency && networks > 0 ? await calibrateLatency(network, provider, measureLatency, { networks, rng: c.rng.fork('latency-calibration'), log: c.source.log }) : undefined;
+    const latency = createExpectedLatency(network, provider, calibration);
+    return { latency, ...(measureLatency ? { measureLatency } : {}) };
   });
   c.bindPart<Trainer>(Trainer, 'trainer', { after: [Backend] });
   for (const key of c.keys()) if (key.startsWith('plugins.')) c.bindPart<SearchPlugin>(SearchPlugin, key, { after: [Backend] });

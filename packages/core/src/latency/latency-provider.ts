@@ -3,6 +3,7 @@ import type { OpFeatures } from '../spaces/op-features.js';
 import type { InputSpec, OpSpec } from '../spaces/search-space.js';
 import type { Module } from '../nn/module.js';
 import type { Architecture } from '../spaces/architecture.js';
+import type { LatencyCalibration } from './calibration.js';
 
 export const LatencyProvider = Symbol.for('proxyless.LatencyProvider');
 
@@ -33,6 +34,12 @@ export interface LatencyProvider {
    * When present, the search uses it instead of `measureNetwork`.
    */
   measureArchitecture?(architecture: Architecture): Promise<number>;
+  /**
+   * Optional, for providers that measure whole networks: how many networks the search measures
+   * whole after `prepare` to calibrate the op table to whole-network latency (see
+   * `calibrateLatency`); 0 or absent: the search uses the op sum as it is.
+   */
+  readonly calibrationNetworks?: number;
 }
 
 /** Expected latency of the network for the current α: Σ over mixed ops of Σ_i p_i·lat_i plus fixed layers. */
@@ -41,8 +48,10 @@ export interface ExpectedLatency {
   expected(): tf.Scalar;
   /** Latency of one concrete architecture (plain number). */
   ofArchitecture(arch: Readonly<Record<string, string>>): number;
-  /** Sum of the fixed (not searched) layers. */
+  /** Sum of the fixed (not searched) layers (with a calibration, its per-network offset too). */
   readonly fixed: number;
+  /** The whole-network calibration these numbers include, when the search fitted one. */
+  readonly calibration?: LatencyCalibration;
   /** Per mixed op label, latency of each candidate in order. */
   readonly table: Readonly<Record<string, readonly number[]>>;
   readonly unit: string;

@@ -23,6 +23,11 @@ export const MeasuredLatencyOptionsSchema = z.object({
   minDurationMs: z.number().min(0).default(100),
   /** JSON file caching measurements across runs (keyed by backend, device, batch and op features). */
   cacheFile: z.string().optional(),
+  /**
+   * Whole networks the search measures after the ops to calibrate the op sum to whole-network
+   * latency (measured ≈ scale·Σops + perLayer·layers + offset); 0 uses the op sum as it is.
+   */
+  calibrate: z.number().int().min(0).default(10),
 }).strict();
 export type MeasuredLatencyOptions = z.input<typeof MeasuredLatencyOptionsSchema>;
 
@@ -35,6 +40,7 @@ export class MeasuredLatencyProvider implements LatencyProvider {
   readonly unit = 'ms';
   readonly target: string;
   readonly table: TimingTable;
+  readonly calibrationNetworks: number;
   private readonly options: z.output<typeof MeasuredLatencyOptionsSchema>;
   private device: DeviceDescription | undefined;
 
@@ -44,6 +50,7 @@ export class MeasuredLatencyProvider implements LatencyProvider {
   ) {
     this.options = MeasuredLatencyOptionsSchema.parse(options);
     this.target = this.options.target;
+    this.calibrationNetworks = this.options.calibrate;
     this.table = deps.table ?? this.loadCache();
   }
 

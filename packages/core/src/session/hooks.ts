@@ -58,6 +58,10 @@ export interface DerivedInfo {
   /** Latency of the derived architecture from the configured provider. */
   readonly latency?: number;
   readonly latencyUnit?: string;
+  /** Its compact network's latency as measured whole, when the strategy checked it (`deriveChecked`). */
+  readonly measuredLatency?: number;
+  /** The latency budget T the derive held to, when the strategy has one. */
+  readonly latencyBudget?: number;
 }
 
 export interface SearchResult extends DerivedInfo {

@@ -9,6 +9,15 @@ import type { Network, SearchSpace } from '../spaces/search-space.js';
 
 export const ArchitectureStrategy = Symbol.for('proxyless.ArchitectureStrategy');
 
+/** What `deriveChecked` found: the architecture and, when it measured it, its whole-network latency against the budget. */
+export interface CheckedDerive {
+  readonly architecture: Architecture;
+  /** Latency of the architecture's compact network as measured (the latency provider's unit). */
+  readonly measuredLatency?: number;
+  /** The latency budget T it was checked against. */
+  readonly budget?: number;
+}
+
 /** What a strategy is given once, before the search starts. */
 export interface StrategySetup {
   readonly network: Network;
@@ -134,6 +143,12 @@ export interface ArchitectureStrategy {
   onEpochEnd?(info: StrategyEpochEnd): void | Promise<void>;
   /** The final architecture (e.g. argmax p per mixed op). */
   derive(): Architecture;
+  /**
+   * Optional: the final derive checked on the hardware, e.g. the derived network measured whole and
+   * re-derived under a corrected budget until it measures within it. When present, the search's
+   * result and `proxyless derive` take their architecture from it (epoch summaries still use `derive`).
+   */
+  deriveChecked?(): Promise<CheckedDerive>;
   /** p per mixed-op label, for logging. */
   probabilities(): Record<string, number[]>;
   getState(): StrategyState;

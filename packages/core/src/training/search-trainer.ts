@@ -9,6 +9,7 @@ import { softmaxCrossEntropy } from '../nn/loss.js';
 import { Rng, type RngState } from '../random/rng.js';
 import type { Architecture } from '../spaces/architecture.js';
 import type { Network } from '../spaces/search-space.js';
+import { derivedInfo } from '../strategies/derived-info.js';
 import type { ArchitectureStrategy } from '../strategies/strategy.js';
 import type { EpochSummary, SearchHooks, SearchResult, StepInfo } from '../session/hooks.js';
 import { pick, type SearchSession, type SessionSnapshot } from '../session/search-session.js';
@@ -387,12 +388,7 @@ export class SearchTrainer implements Trainer {
   /** The derived architecture, `architectureDerived` and `done`. */
   private async finish(run: Run, last: EpochSummary | undefined): Promise<SearchResult> {
     await this.pool?.verify(run.network);
-    const architecture = run.strategy.derive();
-    const derived = {
-      architecture,
-      probabilities: run.strategy.probabilities(),
-      ...(run.latency ? { latency: run.latency.ofArchitecture(architecture), latencyUnit: run.latency.unit } : {}),
-    };
+    const derived = await derivedInfo(run.strategy, run.latency);
     await run.hooks.architectureDerived.promise(derived);
     const result: SearchResult = {
       ...derived,

@@ -1,0 +1,128 @@
+import type { Rng } from '../random/rng.js';
+import type { Architecture } from '../spaces/architecture.js';
+import type { Network } from '../spaces/search-space.js';
+import type { LatencyProvider } from './latency-provider.js';
+
+/**
+ * How the op table maps to whole-network latency, fitted on networks measured whole:
+ *
+ *   measured ≈ scale · Σ op latency + perLayer · (non-zero layers) + offset
+ *
+ * The op sum misses what a network costs beyond its ops one by one (dispatch per layer, memory
+ * traffic between layers, the read-back), typically +10–30% on wasm. The model is linear in every
+ * op's latency, so E[lat] under it is still Σ_i p_i·lat'_i per mixed op with
+ * lat'_i = scale·lat_i + perLayer (0 for `zero`), and the derive's budget uses the same numbers.
+ */
+export interface LatencyCalibration {
+  readonly scale: number;
+  /** Per non-zero layer (mixed-op choices and fixed layers), in the provider's unit. */
+  readonly perLayer: number;
+  /** Per network. */
+  readonly offset: number;
+  /** The networks it was fitted on: their op-table sum, layer count and measured latency. */
+  readonly samples: readonly { readonly tableSum: number; readonly layers: number; readonly measured: number }[];
+  /** Mean absolute percentage error of the op sum, and of the calibrated model, on those networks (in %). */
+  readonly mapeBefore: number;
+  readonly mapeAfter: number;
+}
+
+/** Solves the normal equations of least squares (few unknowns; Gaussian elimination with partial pivoting). */
+function leastSquares(X: readonly number[][], y: readonly number[]): number[] | undefined {
+  const k = X[0]!.length;
+  const A = Array.from({ length: k }, (_, i) => Array.from({ length: k + 1 }, (_, j) => (j < k ? X.reduce((s, r) => s + r[i]! * r[j]!, 0) : X.reduce((s, r, n) => s + r[i]! * y[n]!, 0))));
+  for (let c = 0; c < k; c++) {
+    let p = c;
+    for (let r = c + 1; r < k; r++) if (Math.abs(A[r]![c]!) > Math.abs(A[p]![c]!)) p = r;
+    if (Math.abs(A[p]![c]!) < 1e-12) return undefined;
+    [A[c], A[p]] = [A[p]!, A[c]!];
+    for (let r = 0; r < k; r++) {
+      if (r === c) continue;
+      const f = A[r]![c]! / A[c]![c]!;
+      for (let j = c; j <= k; j++) A[r]![j]! -= f * A[c]![j]!;
+    }
+  }
+  return A.map((row, i) => row[k]! / row[i]!);
+}
+
+const mape = (pred: readonly number[], y: readonly number[]) => (100 * pred.reduce((s, p, i) => s + Math.abs(p - y[i]!) / y[i]!, 0)) / y.length;
+
+/**
+ * Fits the calibration on measured networks. The per-layer term is fitted only when the layer count
+ * varies (a space with a `zero` candidate); a fit that would price an op (`minOpLatency`: the cheapest
+ * non-zero op) below zero or has scale ≤ 0 falls back to the ratio measured / op sum, which cannot.
+ */
+export function fitLatencyCalibration(samples: LatencyCalibration['samples'], opts: { readonly minOpLatency?: number } = {}): LatencyCalibration {
+  if (samples.length === 0) throw new Error('latency calibration: no measured networks to fit');
+  const y = samples.map((s) => s.measured);
+  const before = mape(samples.map((s) => s.tableSum), y);
+  const variesLayers = new Set(samples.map((s) => s.layers)).size > 1;
+  const variesTable = Math.max(...samples.map((s) => s.tableSum)) - Math.min(...samples.map((s) => s.tableSum)) > 1e-9;
+  const ratio = y.reduce((a, b) => a + b, 0) / samples.reduce((a, s) => a + s.tableSum, 0);
+  let scale = ratio;
+  let perLayer = 0;
+  let offset = 0;
+  if (samples.length >= 3 && variesTable) {
+    const X = samples.map((s) => (variesLayers && samples.length >= 4 ? [s.tableSum, s.layers, 1] : [s.tableSum, 1]));
+    const w = leastSquares(X, y);
+    if (w && w[0]! > 0) {
+      const [a, c, b] = w.length === 3 ? (w as [number, number, number]) : [w[0]!, 0, w[1]!];
+      // every layer's price a·lat + c must stay ≥ 0 (the cheapest op's too), and every sample's prediction > 0
+      const ok = a * (opts.minOpLatency ?? 0) + c >= 0 && samples.every((s) => a * s.tableSum + c * s.layers + b > 0);
+      if (ok) [scale, perLayer, offset] = [a, c, b];
+    }
+  }
+  const fitted = samples.map((s) => scale * s.tableSum + perLayer * s.layers + offset);
+  return { scale, perLayer, offset, samples, mapeBefore: before, mapeAfter: mape(fitted, y) };
+}
+
+/** Layers of an architecture that cost anything: its non-zero choices and the fixed layers. */
+export function layerCount(network: Network, architecture: Architecture): number {
+  let n = network.fixedOps.filter((op) => op.features.type !== 'zero').length;
+  for (const op of network.mixedOps) {
+    const c = op.candidates[op.indexOf(architecture[op.label]!)];
+    if (c && !c.isZero) n++;
+  }
+  return n;
+}
+
+/**
+ * Measures `networks` architectures whole — the fastest and the slowest by the op table, the rest
+ * drawn uniformly — and fits the calibration. `measure` times one architecture's compact network.
+ */
+export async function calibrateLatency(
+  network: Network,
+  provider: LatencyProvider,
+  measure: (architecture: Architecture) => Promise<number>,
+  opts: { readonly networks: number; readonly rng: Rng; readonly log?: (message: string) => void },
+): Promise<LatencyCalibration> {
+  const price = (c: { readonly isZero?: boolean; readonly features: Parameters<LatencyProvider['latency']>[0] }) => (c.isZero ? 0 : provider.latency(c.features));
+  const fixed = network.fixedOps.reduce((s, op) => s + provider.latency(op.features), 0);
+  const pick = (better: (a: number, b: number) => boolean): Architecture =>
+    Object.fromEntries(
+      network.mixedOps.map((op) => {
+        let best = 0;
+        op.candidates.forEach((c, i) => {
+          if (better(price(c), price(op.candidates[best]!))) best = i;
+        });
+        return [op.label, op.candidates[best]!.name];
+      }),
+    );
+  const archs: Architecture[] = [pick((a, b) => a < b), pick((a, b) => a > b)];
+  while (archs.length < opts.networks) {
+    archs.push(Object.fromEntries(network.mixedOps.map((op) => [op.label, op.candidates[opts.rng.int(op.candidates.length)]!.name])));
+  }
+  const samples: { tableSum: number; layers: number; measured: number }[] = [];
+  for (const [i, arch] of archs.slice(0, Math.max(opts.networks, 1)).entries()) {
+    const tableSum = fixed + network.mixedOps.reduce((s, op) => s + price(op.candidates[op.indexOf(arch[op.label]!)]!), 0);
+    const measured = await measure(arch);
+    samples.push({ tableSum, layers: layerCount(network, arch), measured });
+    opts.log?.(`latency calibration ${i + 1}/${opts.networks}: op sum ${tableSum.toFixed(3)} ${provider.unit}, measured whole ${measured.toFixed(3)} ${provider.unit}`);
+  }
+  const prices = [...network.fixedOps.map((op) => provider.latency(op.features)), ...network.mixedOps.flatMap((op) => op.candidates.filter((c) => !c.isZero).map(price))];
+  const cal = fitLatencyCalibration(samples, { minOpLatency: Math.min(...prices) });
+  opts.log?.(
+    `latency calibration on ${samples.length} networks: measured ≈ ${cal.scale.toFixed(3)}·Σops + ${cal.perLayer.toFixed(4)}·layers + ${cal.offset.toFixed(4)} ${provider.unit} ` +
+      `(error of the op sum ${cal.mapeBefore.toFixed(1)}% → ${cal.mapeAfter.toFixed(1)}%)`,
+  );
+  return cal;
+}
