@@ -30,7 +30,7 @@ const VARIANTS = {
     // every training image but 2,000 held out for validation; the whole test set
     data: { validation: 2000, limit: undefined, augment: ['horizontal-flip'] },
     // data-parallel on every core (≈ ×1.6 on 2 cores; batch norm sees batch/cores examples per slice)
-    train: ['--epochs', '18', '--batch-size', '128', '--lr', '0.1', '--label-smoothing', '0.1', '--workers', 'auto'],
+    train: ['--epochs', '28', '--batch-size', '128', '--lr', '0.1', '--label-smoothing', '0.1', '--workers', 'auto'],
   },
 };
 
@@ -98,7 +98,11 @@ console.error(`exported ${tfjsDir} (${exported.format}: ${exported.files.join(',
 const searchConfig = readJson(join(runDir, 'config.json'));
 const latencyOptions = searchConfig.latency?.options ?? {};
 const provider = new MeasuredLatencyProvider({ target: latencyOptions.target ?? 'cpu', batchSize: 1, warmup: 10, minRuns: 50, minDurationMs: 1000 });
-const measured = await provider.measureNetwork(network, dataset.input);
+// Five timing windows of ≥ 1 s; the latency is the least of their medians (load on a shared machine comes in
+// bursts of seconds and only ever adds time; the search's calibration and derive check do the same).
+const rounds = [];
+for (let r = 0; r < 5; r++) rounds.push(await provider.measureNetwork(network, dataset.input));
+const measured = Math.min(...rounds);
 // Opt-in: the same network timed inside headless Chromium (PROXYLESS_EXAMPLE_BROWSER=wasm,webgl;
 // @proxyless/latency-browser, the system's Chromium), median of the same number of runs at batch 1.
 const browserMs = {};
@@ -124,9 +128,10 @@ writeFileAtomic(
   `${JSON.stringify(
     {
       measured_latency_ms: measured,
+      measured_rounds_ms: rounds,
       ...(Object.keys(browserMs).length ? { browser_latency_ms: browserMs } : {}),
       target: `${latencyOptions.target ?? 'cpu'} (wasm, this machine)`,
-      note: `whole derived network, median of ≥ 50 runs at batch 1; the search's latency model (op table calibrated on whole networks) gives ${result.latency?.toFixed(3)} ${result.latencyUnit ?? ''}${result.measuredLatency !== undefined ? `, the search's derive measured ${result.measuredLatency.toFixed(3)} ms` : ''}, T = ${target} ms`,
+      note: `whole derived network at batch 1, the least of 5 medians of ≥ 50 runs each; the search's latency model (op table calibrated on whole networks) gives ${result.latency?.toFixed(3)} ${result.latencyUnit ?? ''}${result.measuredLatency !== undefined ? `, the search's derive measured ${result.measuredLatency.toFixed(3)} ms` : ''}, T = ${target} ms`,
     },
     null,
     2,

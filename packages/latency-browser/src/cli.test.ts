@@ -53,7 +53,7 @@ describe.skipIf(!chromiumPath || !existsSync(bin))('proxyless latency build --ta
         'backend: { use: "@proxyless/backend-wasm" }',
         `data: { use: fashion-mnist, options: { dir: ${JSON.stringify(join(repoRoot, 'examples/fashion-mnist/data'))}, limit: { train: 128, test: 32 }, validation: 32 } }`,
         spaceYaml,
-        'latency: { use: "@proxyless/latency-browser", options: { backend: wasm, table: browser-wasm.yaml, warmup: 1, minRuns: 3, minDurationMs: 2 } }',
+        'latency: { use: "@proxyless/latency-browser", options: { backend: wasm, table: browser-wasm.yaml, warmup: 1, minRuns: 3, minDurationMs: 2, calibrate: 3 } }',
         'strategy: { use: "@proxyless/strategy-binaryconnect", options: { latencyLoss: normalized, lambda: 0.1, budget: 1 } }',
         'trainer: { use: search, options: { epochs: 2, warmupEpochs: 1, batchSize: 32, archUpdateEvery: 2 } }',
         '',
@@ -65,10 +65,16 @@ describe.skipIf(!chromiumPath || !existsSync(bin))('proxyless latency build --ta
     expect(r.stderr).toMatch(/browser latency \(wasm\): \d+ distinct ops, 0 in .*browser-wasm\.yaml, \d+ to measure in Chromium/);
     const arch = JSON.parse(readFileSync(join(run, 'architecture.json'), 'utf8')) as { latency: number; latencyUnit: string; architecture: Record<string, string> };
     expect(Object.keys(arch.architecture).sort()).toEqual(['s1_b0', 's1_b1']);
-    // The derived architecture's latency is the browser table's sum over its layers.
+    // The derived architecture's latency is the browser table's sum over its layers, calibrated on 3
+    // networks timed whole in the page (the fit as the log prints it, rounded).
+    const fit = /latency calibration on 3 networks: measured ≈ (\S+)·Σops \+ (\S+)·layers \+ (\S+) ms/.exec(r.stderr);
+    expect(fit, r.stderr).not.toBeNull();
+    const [scale, perLayer, offset] = fit!.slice(1).map(Number) as [number, number, number];
     await tf.setBackend('cpu');
     const layers = architectureFeatures(MBConvSpace.from(smallSpaceOptions, { shape: [28, 28, 1], numClasses: 10 }), arch.architecture);
-    expect(arch.latency).toBeCloseTo(networkLatencyFromTable(join(dir, 'browser-wasm.yaml'), layers).totalMs, 6);
+    const table = networkLatencyFromTable(join(dir, 'browser-wasm.yaml'), layers);
+    const nonZero = layers.filter((l) => l.type !== 'zero').length;
+    expect(arch.latency).toBeCloseTo(scale * table.totalMs + perLayer * nonZero + offset, 2);
     expect(arch.latencyUnit).toBe('ms');
     expect(JSON.parse(readFileSync(join(dir, 'browser-wasm.yaml.device.json'), 'utf8'))).toMatchObject({ backend: 'browser-wasm' });
   });

@@ -17,7 +17,11 @@ export async function deriveCommand(ctx: CommandContext, runDir: string): Promis
     out.info(`derived from the checkpoint at step ${c.step} (${where})`);
   }
   for (const line of architectureTable(d.architecture, d.probabilities)) out.result(line);
-  if (d.latency !== undefined) out.result(`latency: ${fmtLatency(d.latency, d.latencyUnit)}`);
+  if (d.latency !== undefined) {
+    const measured = d.measuredLatency !== undefined ? `, measured whole ${fmtLatency(d.measuredLatency, d.latencyUnit)}` : '';
+    const budget = d.latencyBudget !== undefined ? ` (budget ${fmtLatency(d.latencyBudget, d.latencyUnit)})` : '';
+    out.result(`latency: ${fmtLatency(d.latency, d.latencyUnit)} by the search's model${measured}${budget}`);
+  }
   out.info(`wrote ${d.file}`);
   out.emitJson({ command: 'derive', runDir: dir, ...d });
   return 0;

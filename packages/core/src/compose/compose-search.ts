@@ -269,6 +269,10 @@ export interface DerivedRecord {
   readonly probabilities: Record<string, number[]>;
   readonly latency?: number;
   readonly latencyUnit?: string;
+  /** The derived network's latency as measured whole, when the strategy checked it (`deriveChecked`). */
+  readonly measuredLatency?: number;
+  /** The latency budget T the derive held to. */
+  readonly latencyBudget?: number;
   /** Path of the architecture.json written. */
   readonly file: string;
   /** Loop position of the checkpoint the architecture was derived from. */

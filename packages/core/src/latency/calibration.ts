@@ -85,15 +85,29 @@ export function layerCount(network: Network, architecture: Architecture): number
   return n;
 }
 
+/** The median of numbers (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /**
  * Measures `networks` architectures whole — the fastest and the slowest by the op table, the rest
  * drawn uniformly — and fits the calibration. `measure` times one architecture's compact network.
+ *
+ * A shared machine slows down in phases of one to several seconds (other tenants: the same network
+ * measured 0.31 or 0.50–0.54 ms on the 2-core machine this was written on), which a median over one
+ * timing window cannot see past. So every network is measured in `rounds` (default 4) interleaved
+ * rounds, seconds apart, and its latency is the smallest of its round medians: load only ever adds
+ * time, so that is the undisturbed latency. One untimed pass
+ * over the slowest network first lets the engine's optimizing compiler reach every kernel.
  */
 export async function calibrateLatency(
   network: Network,
   provider: LatencyProvider,
   measure: (architecture: Architecture) => Promise<number>,
-  opts: { readonly networks: number; readonly rng: Rng; readonly log?: (message: string) => void },
+  opts: { readonly networks: number; readonly rng: Rng; readonly rounds?: number; readonly log?: (message: string) => void },
 ): Promise<LatencyCalibration> {
   const price = (c: { readonly isZero?: boolean; readonly features: Parameters<LatencyProvider['latency']>[0] }) => (c.isZero ? 0 : provider.latency(c.features));
   const fixed = network.fixedOps.reduce((s, op) => s + provider.latency(op.features), 0);
@@ -111,12 +125,19 @@ export async function calibrateLatency(
   while (archs.length < opts.networks) {
     archs.push(Object.fromEntries(network.mixedOps.map((op) => [op.label, op.candidates[opts.rng.int(op.candidates.length)]!.name])));
   }
+  const chosen = archs.slice(0, Math.max(opts.networks, 1));
+  const rounds = Math.max(1, opts.rounds ?? 4);
+  await measure(archs[1] ?? archs[0]!); // burn-in, not kept
+  const times: number[][] = chosen.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, arch] of chosen.entries()) times[i]!.push(await measure(arch));
+  }
   const samples: { tableSum: number; layers: number; measured: number }[] = [];
-  for (const [i, arch] of archs.slice(0, Math.max(opts.networks, 1)).entries()) {
+  for (const [i, arch] of chosen.entries()) {
     const tableSum = fixed + network.mixedOps.reduce((s, op) => s + price(op.candidates[op.indexOf(arch[op.label]!)]!), 0);
-    const measured = await measure(arch);
+    const measured = Math.min(...times[i]!);
     samples.push({ tableSum, layers: layerCount(network, arch), measured });
-    opts.log?.(`latency calibration ${i + 1}/${opts.networks}: op sum ${tableSum.toFixed(3)} ${provider.unit}, measured whole ${measured.toFixed(3)} ${provider.unit}`);
+    opts.log?.(`latency calibration ${i + 1}/${chosen.length}: op sum ${tableSum.toFixed(3)} ${provider.unit}, measured whole ${measured.toFixed(3)} ${provider.unit} (least of ${times[i]!.map((t) => t.toFixed(3)).join(', ')})`);
   }
   const prices = [...network.fixedOps.map((op) => provider.latency(op.features)), ...network.mixedOps.flatMap((op) => op.candidates.filter((c) => !c.isZero).map(price))];
   const cal = fitLatencyCalibration(samples, { minOpLatency: Math.min(...prices) });

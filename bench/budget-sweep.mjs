@@ -1,0 +1,116 @@
+// Where the derived network lands against its latency budget T, measured whole (issue 18, point 3).
+// Each T gets one search of the full default example (examples/fashion-mnist/full.yaml, its seed,
+// data and schedule) with only the budget changed. Every derived network is timed whole at batch 1
+// on wasm, the example's final measurement. The script compares two derives from the same final α:
+//   - `checked`: what the search returns now. The op table is calibrated on whole networks and the
+//     derived network is measured, then derived again if it is over T (`deriveChecked`).
+//   - `op table`: the older rule. It takes the most probable architecture whose plain op-table sum
+//     is ≤ T, with no calibration and no measurement.
+// The networks of all Ts are timed in interleaved rounds (the least round median per network), so
+// phases of load on the machine hit them all alike.
+//
+// Usage: npm run build && node bench/budget-sweep.mjs [--budgets=0.55,0.65,0.75,0.85] [--epochs=6]
+//        [--warmupEpochs=2] [--trainLimit=20000] [--rounds=5] [--out=.tmp/budget-sweep]
+//        node bench/budget-sweep.mjs --remeasure [--out=…]   # time the networks of a finished sweep again
+// Writes <out>/results.json and <out>/results.md; one run directory per T under <out>/runs/.
+import '@proxyless/backend-wasm';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { composeSearch, describeDevice, MeasuredLatencyProvider, readConfigFile, writeFileAtomic } from '@proxyless/core';
+import { mostProbableWithin } from '@proxyless/strategy-binaryconnect';
+import { parseArgs } from './common.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = parseArgs(process.argv.slice(2), { budgets: [0.55, 0.65, 0.75, 0.85], epochs: 6, warmupEpochs: 2, trainLimit: 20000, rounds: 5, out: '.tmp/budget-sweep', remeasure: false });
+const out = resolve(root, args.out);
+mkdirSync(join(out, 'runs'), { recursive: true });
+const exampleFile = join(root, 'examples/fashion-mnist/full.yaml');
+const base = readConfigFile(exampleFile).raw;
+
+const key = (a) => JSON.stringify(a);
+// --remeasure: time the networks of a finished sweep again (its <out>/results.json), no searches
+const rows = args.remeasure ? JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).rows : [];
+for (const T of args.remeasure ? [] : args.budgets) {
+  const config = structuredClone(base);
+  delete config.output;
+  config.strategy.options = { ...config.strategy.options, budget: T };
+  config.trainer.options = { ...config.trainer.options, epochs: args.epochs, warmupEpochs: args.warmupEpochs };
+  config.data.options = { ...config.data.options, limit: { ...(config.data.options.limit ?? {}), train: args.trainLimit } };
+  const runDir = join(out, 'runs', `T${T}`);
+  const logs = [];
+  const t0 = Date.now();
+  const composed = await composeSearch({ config, baseDir: dirname(exampleFile), runDir, force: true, log: (l) => logs.push(l) });
+  const { session } = composed;
+  try {
+    const result = await session.run();
+    const { latency, network } = session.components;
+    const cal = latency.calibration;
+    // the older derive from the same α: the plain op table (calibration undone), no measurement
+    const raw = (v) => (cal ? (v - cal.perLayer) / cal.scale : v);
+    const ops = network.mixedOps.map((op) => ({
+      label: op.label,
+      names: op.candidates.map((c) => c.name),
+      probs: op.probsSync(),
+      latency: latency.table[op.label].map((v, i) => (op.candidates[i].isZero ? 0 : raw(v))),
+    }));
+    const rawFixed = cal ? (latency.fixed - cal.offset - cal.perLayer * network.fixedOps.length) / cal.scale : latency.fixed;
+    const old = mostProbableWithin(ops, rawFixed, T, 64);
+    const oldArch = Object.fromEntries(ops.map((op, i) => [op.label, op.names[old.choice[i]]]));
+    rows.push({
+      T,
+      seconds: (Date.now() - t0) / 1000,
+      calibration: cal ? { scale: cal.scale, perLayer: cal.perLayer, offset: cal.offset, mapeBefore: cal.mapeBefore, mapeAfter: cal.mapeAfter } : undefined,
+      checked: { architecture: result.architecture, model: result.latency, searchMeasured: result.measuredLatency },
+      opTable: { architecture: oldArch, table: old.latency },
+      deriveLog: logs.filter((l) => l.startsWith('binaryconnect: derived network measured')),
+    });
+    writeFileAtomic(join(out, 'results.json'), `${JSON.stringify({ args, rows, partial: true }, null, 2)}\n`);
+    for (const l of rows.at(-1).deriveLog) console.error(`  ${l}`);
+    console.error(`T ${T}: checked ${key(result.architecture)} model ${result.latency?.toFixed(3)} measured ${result.measuredLatency?.toFixed(3)} ms; op table ${old.latency.toFixed(3)} ms`);
+  } finally {
+    composed.release?.();
+  }
+}
+
+// time every distinct network whole, interleaved rounds, as the example does (batch 1, ≥ 50 runs, ≥ 1 s);
+// a network's latency is the least of its round medians (load on a shared machine only adds time)
+const { WasmBackendImpl } = await import('@proxyless/backend-wasm');
+await new WasmBackendImpl({}).init(); // already active after a search; needed for --remeasure
+const { MBConvSpace, mbconvSpaceOptions } = await import('@proxyless/space-mbconv');
+const { Rng } = await import('@proxyless/core');
+const space = new MBConvSpace(mbconvSpaceOptions.parse(base.space.options), { shape: [28, 28, 1], numClasses: 10 });
+const provider = new MeasuredLatencyProvider({ warmup: 10, minRuns: 50, minDurationMs: 1000 });
+const nets = new Map();
+for (const r of rows) for (const a of [r.checked.architecture, r.opTable.architecture]) nets.set(key(a), a);
+const samples = new Map([...nets.keys()].map((k) => [k, []]));
+for (let round = 0; round < args.rounds; round++) {
+  for (const [k, a] of nets) {
+    const net = space.buildCompact(a, new Rng(`sweep-${round}`));
+    try {
+      samples.get(k).push(await provider.measureNetwork(net, space.input));
+    } finally {
+      for (const v of net.variables()) v.variable.dispose();
+    }
+  }
+}
+for (const r of rows) {
+  r.checked.measured = Math.min(...samples.get(key(r.checked.architecture)));
+  r.opTable.measured = Math.min(...samples.get(key(r.opTable.architecture)));
+  r.checked.rounds = samples.get(key(r.checked.architecture));
+  r.opTable.rounds = samples.get(key(r.opTable.architecture));
+}
+
+const pct = (m, T) => `${m <= T ? '' : '+'}${(((m - T) / T) * 100).toFixed(1)}%`;
+const md = [
+  `Device: ${describeDevice().device}. \`node bench/budget-sweep.mjs ${process.argv.slice(2).join(' ')}\``,
+  '',
+  '| T (ms) | op sum error → calibrated (%) | checked derive: model / measured (ms) | vs T | op-table derive: table / measured (ms) | vs T |',
+  '|---|---|---|---|---|---|',
+  ...rows.map((r) =>
+    `| ${r.T} | ${r.calibration ? `${r.calibration.mapeBefore.toFixed(1)} → ${r.calibration.mapeAfter.toFixed(1)}` : '–'} | ${r.checked.model?.toFixed(3)} / **${r.checked.measured.toFixed(3)}** | ${pct(r.checked.measured, r.T)} | ${r.opTable.table.toFixed(3)} / ${r.opTable.measured.toFixed(3)} | ${pct(r.opTable.measured, r.T)} |`,
+  ),
+];
+writeFileAtomic(join(out, 'results.json'), `${JSON.stringify({ args, rows }, null, 2)}\n`);
+writeFileSync(join(out, 'results.md'), `${md.join('\n')}\n`);
+console.log(md.join('\n'));
