@@ -1,4 +1,4 @@
-import { composeSearch, RunFiles, type Architecture } from '@proxyless/core';
+import { composeSearch, deriveFromRun, LATENCY_CALIBRATION_FILE, RunFiles, type Architecture } from '@proxyless/core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +70,15 @@ describe('latency calibrated to whole networks', () => {
     const arch = JSON.parse(readFileSync(join(runDir, RunFiles.architecture), 'utf8'));
     expect(arch.measuredLatency).toBe(result.measuredLatency);
     expect(arch.latencyBudget).toBe(T);
+    // the run keeps its calibration; `proxyless derive` (and a resume) prices with it instead of measuring anew
+    const stored = JSON.parse(readFileSync(join(runDir, LATENCY_CALIBRATION_FILE), 'utf8'));
+    expect(stored).toEqual({ target: 'cpu', unit: 'ms', calibration: JSON.parse(JSON.stringify(cal)) });
+    const deriveLogs: string[] = [];
+    const derived = await deriveFromRun(runDir, { log: (l) => deriveLogs.push(l) });
+    expect(deriveLogs.some((l) => l.startsWith("latency calibration: the run's own"))).toBe(true);
+    expect(deriveLogs.some((l) => l.startsWith('latency calibration on'))).toBe(false);
+    expect(derived.latencyBudget).toBe(T);
+    expect(derived.measuredLatency!).toBeLessThanOrEqual(T);
     // measured again, the derived network stays near its budget (noise allowed)
     const again: number[] = [];
     for (let i = 0; i < 3; i++) again.push(await measureLatency!(result.architecture));

@@ -96,7 +96,8 @@ ${EXIT_CODES}`,
       `
 The run directory receives config.json, metrics.jsonl (one record per step and epoch),
 checkpoint.ckpt (written every trainer.options.checkpointEvery steps and at each epoch end),
-architecture.json and result.json. Ctrl-C (or SIGTERM) stops after the current step, writes a
+architecture.json and result.json; with a measuring latency provider also latency-calibration.json
+(the op table fitted to whole networks, reused by --resume and derive). Ctrl-C (or SIGTERM) stops after the current step, writes a
 checkpoint and exits with 130 (143); a second signal quits at once. One process writes a run
 directory at a time: a second search, resume, derive or report on it fails at once, naming the
 holder (the lock file .proxyless.lock records its pid and host). Resuming a finished run changes

@@ -1,3 +1,4 @@
+import { LATENCY_CALIBRATION_FILE, type StoredLatencyCalibration } from '../latency/calibration.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +50,13 @@ export class RunDirectoryPlugin implements SearchPlugin {
       // Candidate names per mixed op, in α order: what the probabilities in metrics.jsonl refer to.
       const candidates = Object.fromEntries(session.network.mixedOps.map((op) => [op.label, op.candidates.map((c) => c.name)]));
       writeFileAtomic(join(dir, RunFiles.candidates), JSON.stringify(candidates, null, 2) + '\n');
+      // The op table's fit to whole networks, when the search measured one: a resume and `proxyless
+      // derive` price networks with it instead of measuring a new one (search-stage.ts).
+      const latency = session.components.latency;
+      if (latency?.calibration) {
+        const stored: StoredLatencyCalibration = { target: latency.target, unit: latency.unit, calibration: latency.calibration };
+        writeFileAtomic(join(dir, LATENCY_CALIBRATION_FILE), JSON.stringify(stored, null, 2) + '\n');
+      }
       if (start.resumedFrom && this.options.resumeMetricsBytes !== undefined && existsSync(metrics)) {
         if (statSync(metrics).size > this.options.resumeMetricsBytes) truncateSync(metrics, this.options.resumeMetricsBytes);
       } else if (!start.resumedFrom) {

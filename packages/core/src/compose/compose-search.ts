@@ -14,6 +14,7 @@ import { softmaxCrossEntropy } from '../nn/loss.js';
 import { Composition } from '../runtime/composition.js';
 import { runtimeSlots } from '../runtime/runtime-stage.js';
 import { SearchSession, type SessionSnapshot } from '../session/search-session.js';
+import { LATENCY_CALIBRATION_FILE } from '../latency/calibration.js';
 import { derivedInfo } from '../strategies/derived-info.js';
 import { ensureGradients } from '../tfjs/runtime.js';
 import { bindSearchStage, ResumeSnapshot } from './search-stage.js';
@@ -77,7 +78,7 @@ export class RunFinished extends Error {
 }
 
 /** Files a run directory holds (what `--force` removes before a new search writes there). */
-const RUN_ARTIFACTS = [...Object.values(RunFiles), 'report.html'];
+const RUN_ARTIFACTS = [...Object.values(RunFiles), 'report.html', LATENCY_CALIBRATION_FILE];
 
 /**
  * Refuses a new search's run directory when it is a file, or a folder with anything in it (a run

@@ -3,7 +3,8 @@ import { loadCheckpoint } from '../artifacts/checkpoint.js';
 import { Backend } from '../backend/backend.js';
 import type { SearchConfig } from '../config/schema.js';
 import type { Dataset } from '../data/dataset.js';
-import { calibrateLatency } from '../latency/calibration.js';
+import { join } from 'node:path';
+import { calibrateLatency, LATENCY_CALIBRATION_FILE, readStoredCalibration, type LatencyCalibration } from '../latency/calibration.js';
 import { createExpectedLatency } from '../latency/expected-latency.js';
 import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provider.js';
 import type { Composition } from '../runtime/composition.js';
@@ -66,9 +67,19 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
       };
     }
     // A provider that measures whole networks calibrates its op table to them, so E[lat], the
-    // budget and the derive predict what the derived network measures.
+    // budget and the derive predict what the derived network measures. A resumed run (and
+    // `proxyless derive`) reuses the calibration its search stored (the run directory plugin
+    // writes it): the same prices as before.
     const networks = provider.calibrationNetworks ?? 0;
-    const calibration = measureLatency && networks > 0 ? await calibrateLatency(network, provider, measureLatency, { networks, rng: c.rng.fork('latency-calibration'), log: c.source.log }) : undefined;
+    let calibration: LatencyCalibration | undefined;
+    if (measureLatency && networks > 0) {
+      const file = c.source.runDir ? join(c.source.runDir, LATENCY_CALIBRATION_FILE) : undefined;
+      calibration = inputs.checkpoint && file ? readStoredCalibration(file, provider.target, provider.unit) : undefined;
+      if (calibration) c.source.log(`latency calibration: the run's own (${file}): measured ≈ ${calibration.scale.toFixed(3)}·Σops + ${calibration.perLayer.toFixed(4)}·layers + ${calibration.offset.toFixed(4)} ${provider.unit}`);
+      else {
+        calibration = await calibrateLatency(network, provider, measureLatency, { networks, rng: c.rng.fork('latency-calibration'), log: c.source.log });
+      }
+    }
     const latency = createExpectedLatency(network, provider, calibration);
     return { latency, ...(measureLatency ? { measureLatency } : {}) };
   });

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { Rng } from '../random/rng.js';
 import type { Architecture } from '../spaces/architecture.js';
 import type { Network } from '../spaces/search-space.js';
@@ -146,4 +147,31 @@ export async function calibrateLatency(
       `(error of the op sum ${cal.mapeBefore.toFixed(1)}% → ${cal.mapeAfter.toFixed(1)}%)`,
   );
   return cal;
+}
+
+/** Where a search keeps its calibration in the run directory, so a resume and `proxyless derive` reuse it. */
+export const LATENCY_CALIBRATION_FILE = 'latency-calibration.json';
+
+/** What that file holds: the calibration and the target it was measured for. */
+export interface StoredLatencyCalibration {
+  readonly target: string;
+  readonly unit: string;
+  readonly calibration: LatencyCalibration;
+}
+
+/**
+ * The calibration stored in `file` for this target and unit, or undefined (no file, another target,
+ * or not a calibration: then the search measures a new one).
+ */
+export function readStoredCalibration(file: string, target: string, unit: string): LatencyCalibration | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredLatencyCalibration>;
+    const c = s.calibration;
+    if (s.target !== target || s.unit !== unit || !c) return undefined;
+    if (![c.scale, c.perLayer, c.offset].every((v) => typeof v === 'number' && Number.isFinite(v)) || !(c.scale > 0)) return undefined;
+    return c;
+  } catch {
+    return undefined;
+  }
 }
