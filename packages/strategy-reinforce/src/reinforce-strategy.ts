@@ -296,7 +296,9 @@ export class ReinforceStrategy implements ArchitectureStrategy {
       if (!this.options.cacheLatency) return ctx.measureLatency(architecture);
       let lat = this.latencyCache.get(key);
       if (lat === undefined) {
-        lat = await ctx.measureLatency(architecture);
+        // kept for the whole search, so the least of three measurements: a shared machine's phases
+        // of load last seconds and only ever add time (as core's calibrateLatency)
+        lat = Math.min(await ctx.measureLatency(architecture), await ctx.measureLatency(architecture), await ctx.measureLatency(architecture));
         this.latencyCache.set(key, lat);
       }
       return lat;
