@@ -23,14 +23,23 @@ describe.skipIf(!chromiumPath)('BrowserRuntime: ops and networks timed inside he
       expect(d.device).toMatch(/^Chromium \d+\.\d+\.\d+\.\d+ \(headless\) · TensorFlow\.js wasm$/);
       expect(d.details).toMatchObject({ browser: 'Chromium', crossOriginIsolated: true, threads: false, tfjs: '4.22.0' });
       expect(typeof d.details['simd']).toBe('boolean');
-      const [a, b] = await rt.measureOps([small, large], { warmup: 3, minRuns: 15, minDurationMs: 50 });
-      expect(a!.length).toBeGreaterThanOrEqual(15);
-      expect([...a!, ...b!].every((t) => Number.isFinite(t) && t > 0)).toBe(true);
-      expect(median(b!)).toBeGreaterThan(median(a!));
-      const net = await rt.measureArchitecture({ s1_b0: '5x5_MBConv6', s1_b1: 'zero' }, quick);
-      expect(net.length).toBe(7);
+      // Five interleaved rounds; each op's figure is the least of its round medians: a shared machine
+      // slows down in phases of seconds, which one timing window per op cannot see past.
+      const rounds: { a: number[]; b: number[]; net: number[] } = { a: [], b: [], net: [] };
+      for (let r = 0; r < 5; r++) {
+        const [a, b] = await rt.measureOps([small, large], { warmup: 3, minRuns: 15, minDurationMs: 50 });
+        expect(a!.length).toBeGreaterThanOrEqual(15);
+        expect([...a!, ...b!].every((t) => Number.isFinite(t) && t > 0)).toBe(true);
+        rounds.a.push(median(a!));
+        rounds.b.push(median(b!));
+        const net = await rt.measureArchitecture({ s1_b0: '5x5_MBConv6', s1_b1: 'zero' }, quick);
+        expect(net.length).toBe(7);
+        rounds.net.push(median(net));
+      }
+      const [a, b, net] = [Math.min(...rounds.a), Math.min(...rounds.b), Math.min(...rounds.net)];
+      expect(b, JSON.stringify(rounds)).toBeGreaterThan(a);
       // The network contains the op `large` and more: it cannot be faster than it.
-      expect(median(net)).toBeGreaterThan(median(b!) * 0.8);
+      expect(net, JSON.stringify(rounds)).toBeGreaterThan(b * 0.8);
       expect(await rt.tensorsInPage()).toBe(0);
     } finally {
       await rt.close();
