@@ -2,10 +2,10 @@ import { Command } from 'commander';
 import { composeRuntime, Rng } from '@proxyless/core';
 import { distinctOps, readLatencyConfig, spaceOps } from '@proxyless/latency';
 import { announcedWorkers, buildLatencyTableDistributed } from '@proxyless/runner-bullmq';
-import { QueueProgress } from './queue-progress.js';
+import { QueueProgress, queueInterrupt } from './queue-progress.js';
 import { UsageError } from '../errors.js';
 import { duration } from '../format.js';
-import { onSigint, shellWord, type CommandContext } from './common.js';
+import { shellWord, type CommandContext } from './common.js';
 import { redisTarget, type RedisFlags } from './worker.js';
 
 /** The flags `latency build` takes to build on workers. */
@@ -77,16 +77,7 @@ export async function latencyBuildDistributedCommand(ctx: CommandContext, config
   if (seen.length) out.info(`workers of device ${device}: ${seen.map((w) => `${w.id} (${w.cpu})`).join(', ')}`);
   else out.error(`proxyless: no worker of device ${device} is running; the jobs wait until one starts (proxyless worker --device-name ${device} --redis …)`);
   const progress = new QueueProgress(out, io.stderr, 'latency build');
-  const controller = new AbortController();
-  const removeSigint = onSigint(
-    () => {
-      progress.stop();
-      out.error('proxyless: interrupted — every entry received is in the table; the queued jobs stay queued (rerun to collect them; Ctrl-C again to quit now)');
-      controller.abort();
-      return true;
-    },
-    () => {},
-  );
+  const interrupt = queueInterrupt(progress, out, 'proxyless: interrupted — every entry received is in the table; the queued jobs stay queued (rerun to collect them; Ctrl-C again to quit now)');
   try {
     const t0 = Date.now();
     const r = await buildLatencyTableDistributed({
@@ -97,7 +88,7 @@ export async function latencyBuildDistributedCommand(ctx: CommandContext, config
       keys,
       measure,
       ...(opsPerJob ? { opsPerJob } : {}),
-      signal: controller.signal,
+      signal: interrupt.signal,
       onStart: ({ total, kept, todo, jobs }) => out.info(`${total} distinct ops in ${runtime.space.name}; ${kept ? `${kept} already in ${flags.out} (kept), ` : ''}${todo} to measure in ${jobs} job(s) on device ${device}`),
       onEntry: (key, e, worker) => progress.log(`  ${key}: ${e.mean.toFixed(3)} ms (${worker})`),
       onProgress: (p) => progress.update(p),
@@ -109,9 +100,9 @@ export async function latencyBuildDistributedCommand(ctx: CommandContext, config
     for (const f of r.failed) out.error(`proxyless: job ${f.id} failed after ${f.attempts} attempt(s): ${f.reason}`);
     if (r.remaining > 0) out.result(`to continue: proxyless latency build ${shellWord(config)} --out ${shellWord(flags.out)} --redis <url> --device-name ${shellWord(device)}`);
     out.emitJson({ command: 'latency build', file: r.file, device, total: r.total, kept: r.kept, measured: r.measured, remaining: r.remaining, failed: r.failed, perWorker: Object.fromEntries(r.perWorker), seconds });
-    return r.failed.length ? 1 : controller.signal.aborted && r.remaining > 0 ? 130 : 0;
+    return interrupt.exitCode(r);
   } finally {
-    removeSigint();
+    interrupt.remove();
     progress.stop();
   }
 }

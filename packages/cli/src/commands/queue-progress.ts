@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import { progressLine, type TrackProgress } from '@proxyless/runner-bullmq';
 import type { Output, WritableText } from '../output.js';
+import { onSigint } from './common.js';
 
 /**
  * Progress of jobs on queues: on a terminal one bar per queue (done/total, running, failed, jobs
@@ -45,4 +46,35 @@ export class QueueProgress {
     this.multi?.stop();
     this.multi = undefined;
   }
+}
+
+/**
+ * Ctrl-C while jobs are on the queues (`latency build --redis`, `sweep`): the bars stop, `message`
+ * says what happens to the jobs, and `signal` aborts the waiting; a second Ctrl-C quits at once.
+ * `exitCode` is the command's exit status for what the run ended with.
+ */
+export interface QueueInterrupt {
+  readonly signal: AbortSignal;
+  /** Removes the Ctrl-C handler. */
+  readonly remove: () => void;
+  /** 1 when a job failed, 130 when interrupted with work left, else 0. */
+  readonly exitCode: (r: { readonly failed: readonly unknown[]; readonly remaining: number }) => number;
+}
+
+export function queueInterrupt(progress: QueueProgress, out: Output, message: string): QueueInterrupt {
+  const controller = new AbortController();
+  const remove = onSigint(
+    () => {
+      progress.stop();
+      out.error(message);
+      controller.abort();
+      return true;
+    },
+    () => {},
+  );
+  return {
+    signal: controller.signal,
+    remove,
+    exitCode: (r) => (r.failed.length ? 1 : controller.signal.aborted && r.remaining > 0 ? 130 : 0),
+  };
 }

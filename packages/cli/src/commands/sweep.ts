@@ -3,8 +3,8 @@ import { announcedWorkers, readSweep, runSweep, SEARCH_QUEUE } from '@proxyless/
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { num } from '../format.js';
-import { onSigint, shellWord, type CommandContext } from './common.js';
-import { QueueProgress } from './queue-progress.js';
+import { shellWord, type CommandContext } from './common.js';
+import { QueueProgress, queueInterrupt } from './queue-progress.js';
 import { REDIS_HELP, redisTarget, type RedisFlags } from './worker.js';
 
 type Act = <A extends unknown[]>(fn: (ctx: CommandContext, ...args: A) => Promise<number>) => (...args: unknown[]) => Promise<void>;
@@ -26,22 +26,13 @@ export async function sweepCommand(ctx: CommandContext, file: string, flags: Swe
   if (seen.length) out.info(`search workers: ${seen.map((w) => `${w.id} (${w.cpu}, ${w.concurrency} at once)`).join(', ')}`);
   else out.error('proxyless: no search worker is running; the jobs wait until one starts (proxyless worker --redis …)');
   const progress = new QueueProgress(out, io.stderr, `sweep ${sweep.name}`);
-  const controller = new AbortController();
-  const removeSigint = onSigint(
-    () => {
-      progress.stop();
-      out.error('proxyless: interrupted — the jobs keep running on the workers; rerun the same command to collect them (Ctrl-C again to quit now)');
-      controller.abort();
-      return true;
-    },
-    () => {},
-  );
+  const interrupt = queueInterrupt(progress, out, 'proxyless: interrupted — the jobs keep running on the workers; rerun the same command to collect them (Ctrl-C again to quit now)');
   try {
     const r = await runSweep(sweep, {
       redis,
       storageDir,
       ...(attempts ? { attempts } : {}),
-      signal: controller.signal,
+      signal: interrupt.signal,
       onStart: ({ points, done, phase }) =>
         progress.log(
           phase === 'search'
@@ -61,9 +52,9 @@ export async function sweepCommand(ctx: CommandContext, file: string, flags: Swe
     out.result(`table: ${r.files.table}   csv: ${r.files.csv}   report: ${r.files.report}   (* = Pareto front)`);
     if (r.remaining > 0 && !r.failed.length) out.result(`to continue: proxyless sweep ${shellWord(file)} --storage ${shellWord(storageDir)}`);
     out.emitJson({ command: 'sweep', name: sweep.name, rows: r.rows, failed: r.failed, remaining: r.remaining, files: r.files, perWorker: Object.fromEntries(r.perWorker) });
-    return r.failed.length ? 1 : controller.signal.aborted && r.remaining > 0 ? 130 : 0;
+    return interrupt.exitCode(r);
   } finally {
-    removeSigint();
+    interrupt.remove();
     progress.stop();
   }
 }
