@@ -86,13 +86,6 @@ export function layerCount(network: Network, architecture: Architecture): number
   return n;
 }
 
-/** The median of numbers (the mean of the middle two for an even count). */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /**
  * Measures `networks` architectures whole — the fastest and the slowest by the op table, the rest
  * drawn uniformly — and fits the calibration. `measure` times one architecture's compact network.
