@@ -6,11 +6,11 @@
 //     derived network is measured, then derived again if it is over T (`deriveChecked`).
 //   - `op table`: the older rule. It takes the most probable architecture whose plain op-table sum
 //     is ≤ T, with no calibration and no measurement.
-// The networks of all Ts are timed in interleaved rounds (the least round median per network), so
-// phases of load on the machine hit them all alike.
+// The networks of all Ts are timed in interleaved rounds, each between two timings of a reference
+// network, and priced by its median ratio to it (core's relativeTimer): phases of load cancel out.
 //
 // Usage: npm run build && node bench/budget-sweep.mjs [--budgets=0.55,0.65,0.75,0.85] [--epochs=6]
-//        [--warmupEpochs=2] [--trainLimit=20000] [--rounds=5] [--out=.tmp/budget-sweep]
+//        [--warmupEpochs=2] [--trainLimit=20000] [--rounds=5] [--budgetOn=derived|expected] [--out=.tmp/budget-sweep]
 //        node bench/budget-sweep.mjs --remeasure [--out=…]   # time the networks of a finished sweep again
 // Writes <out>/results.json and <out>/results.md; one run directory per T under <out>/runs/.
 import '@proxyless/backend-wasm';
@@ -22,7 +22,7 @@ import { mostProbableWithin } from '@proxyless/strategy-binaryconnect';
 import { parseArgs } from './common.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = parseArgs(process.argv.slice(2), { budgets: [0.55, 0.65, 0.75, 0.85], epochs: 6, warmupEpochs: 2, trainLimit: 20000, rounds: 5, out: '.tmp/budget-sweep', remeasure: false });
+const args = parseArgs(process.argv.slice(2), { budgets: [0.55, 0.65, 0.75, 0.85], epochs: 6, warmupEpochs: 2, trainLimit: 20000, rounds: 5, out: '.tmp/budget-sweep', remeasure: false, budgetOn: 'derived' });
 const out = resolve(root, args.out);
 mkdirSync(join(out, 'runs'), { recursive: true });
 const exampleFile = join(root, 'examples/fashion-mnist/full.yaml');
@@ -34,7 +34,7 @@ const rows = args.remeasure ? JSON.parse(readFileSync(join(out, 'results.json'),
 for (const T of args.remeasure ? [] : args.budgets) {
   const config = structuredClone(base);
   delete config.output;
-  config.strategy.options = { ...config.strategy.options, budget: T };
+  config.strategy.options = { ...config.strategy.options, budget: T, budgetOn: args.budgetOn };
   config.trainer.options = { ...config.trainer.options, epochs: args.epochs, warmupEpochs: args.warmupEpochs };
   config.data.options = { ...config.data.options, limit: { ...(config.data.options.limit ?? {}), train: args.trainLimit } };
   const runDir = join(out, 'runs', `T${T}`);
@@ -62,6 +62,8 @@ for (const T of args.remeasure ? [] : args.budgets) {
       seconds: (Date.now() - t0) / 1000,
       calibration: cal ? { scale: cal.scale, perLayer: cal.perLayer, offset: cal.offset, mapeBefore: cal.mapeBefore, mapeAfter: cal.mapeAfter } : undefined,
       checked: { architecture: result.architecture, model: result.latency, searchMeasured: result.measuredLatency },
+      argmax: session.components.strategy.deriveReport?.().argmax,
+      mu: session.components.strategy.dualLambda,
       opTable: { architecture: oldArch, table: old.latency },
       deriveLog: logs.filter((l) => l.startsWith('binaryconnect: derived network measured')),
     });
@@ -73,42 +75,39 @@ for (const T of args.remeasure ? [] : args.budgets) {
   }
 }
 
-// time every distinct network whole, interleaved rounds, as the example does (batch 1, ≥ 50 runs, ≥ 1 s);
-// a network's latency is the least of its round medians (load on a shared machine only adds time)
 const { WasmBackendImpl } = await import('@proxyless/backend-wasm');
 await new WasmBackendImpl({}).init(); // already active after a search; needed for --remeasure
 const { MBConvSpace, mbconvSpaceOptions } = await import('@proxyless/space-mbconv');
 const { Rng } = await import('@proxyless/core');
 const space = new MBConvSpace(mbconvSpaceOptions.parse(base.space.options), { shape: [28, 28, 1], numClasses: 10 });
-const provider = new MeasuredLatencyProvider({ warmup: 10, minRuns: 50, minDurationMs: 1000 });
+const provider = new MeasuredLatencyProvider({ warmup: 10, minRuns: 50, minDurationMs: 500 });
 const nets = new Map();
 for (const r of rows) for (const a of [r.checked.architecture, r.opTable.architecture]) nets.set(key(a), a);
-const samples = new Map([...nets.keys()].map((k) => [k, []]));
-for (let round = 0; round < args.rounds; round++) {
-  for (const [k, a] of nets) {
-    const net = space.buildCompact(a, new Rng(`sweep-${round}`));
-    try {
-      samples.get(k).push(await provider.measureNetwork(net, space.input));
-    } finally {
-      for (const v of net.variables()) v.variable.dispose();
-    }
-  }
-}
+// each network timed between two timings of a reference network (the cheapest: zero where a block
+// may skip, else its first candidate), priced by its median ratio to it (core's relativeTimer)
+const { relativeTimer } = await import('@proxyless/core');
+const refArch = Object.fromEntries(space.describe().map((m) => [m.label, (m.candidates.find((c) => c.features.type === 'zero') ?? m.candidates[0]).name]));
+const built = new Map([...nets].map(([k, a]) => [k, space.buildCompact(a, new Rng(`sweep-${k}`))]));
+const reference = space.buildCompact(refArch, new Rng('sweep-reference'));
+const timer = relativeTimer((net) => provider.measureNetwork(net, space.input), reference);
+const latencies = await timer.measure([...built.values()], args.rounds);
+const measuredOf = new Map([...built.keys()].map((k, i) => [k, latencies[i]]));
+for (const net of [...built.values(), reference]) for (const v of net.variables()) v.variable.dispose();
 for (const r of rows) {
-  r.checked.measured = Math.min(...samples.get(key(r.checked.architecture)));
-  r.opTable.measured = Math.min(...samples.get(key(r.opTable.architecture)));
-  r.checked.rounds = samples.get(key(r.checked.architecture));
-  r.opTable.rounds = samples.get(key(r.opTable.architecture));
+  r.checked.measured = measuredOf.get(key(r.checked.architecture));
+  r.opTable.measured = measuredOf.get(key(r.opTable.architecture));
 }
+const refs = timer.referenceTimings;
+console.error(`reference network timed ${refs.length} times: ${Math.min(...refs).toFixed(3)}–${Math.max(...refs).toFixed(3)} ms (the machine's load)`);
 
 const pct = (m, T) => `${m <= T ? '' : '+'}${(((m - T) / T) * 100).toFixed(1)}%`;
 const md = [
   `Device: ${describeDevice().device}. \`node bench/budget-sweep.mjs ${process.argv.slice(2).join(' ')}\``,
   '',
-  '| T (ms) | op sum error → calibrated (%) | checked derive: model / measured (ms) | vs T | op-table derive: table / measured (ms) | vs T |',
-  '|---|---|---|---|---|---|',
+  '| T (ms) | op sum error → calibrated (%) | argmax: model (ms), binds? | checked derive: model / search\'s check / re-timed (ms) | vs T | op-table derive: table / re-timed (ms) | vs T |',
+  '|---|---|---|---|---|---|---|',
   ...rows.map((r) =>
-    `| ${r.T} | ${r.calibration ? `${r.calibration.mapeBefore.toFixed(1)} → ${r.calibration.mapeAfter.toFixed(1)}` : '–'} | ${r.checked.model?.toFixed(3)} / **${r.checked.measured.toFixed(3)}** | ${pct(r.checked.measured, r.T)} | ${r.opTable.table.toFixed(3)} / ${r.opTable.measured.toFixed(3)} | ${pct(r.opTable.measured, r.T)} |`,
+    `| ${r.T} | ${r.calibration ? `${r.calibration.mapeBefore.toFixed(1)} → ${r.calibration.mapeAfter.toFixed(1)}` : '–'} | ${r.argmax?.latency?.toFixed(3) ?? '–'}${r.argmax?.latency !== undefined ? (r.argmax.latency > r.T ? ', yes' : ', no') : ''} | ${r.checked.model?.toFixed(3)} / ${r.checked.searchMeasured?.toFixed(3) ?? '–'} / **${r.checked.measured.toFixed(3)}** | ${pct(r.checked.measured, r.T)} | ${r.opTable.table.toFixed(3)} / ${r.opTable.measured.toFixed(3)} | ${pct(r.opTable.measured, r.T)} |`,
   ),
 ];
 writeFileAtomic(join(out, 'results.json'), `${JSON.stringify({ args, rows }, null, 2)}\n`);

@@ -63,7 +63,7 @@ function proxyless(step, ...args) {
 const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
 
 // Imported after the argument checks so that a bad variant fails fast.
-const { composeNetwork, loadModelWeights, MeasuredLatencyProvider, writeFileAtomic } = await import('@proxyless/core');
+const { composeNetwork, loadModelWeights, MeasuredLatencyProvider, relativeTimer, Rng, writeFileAtomic } = await import('@proxyless/core');
 
 rmSync(runDir, { recursive: true, force: true });
 proxyless('search', 'search', join(here, `${variant}.yaml`), '--out', runDir);
@@ -97,12 +97,19 @@ tf.dispose([batch.x, batch.y]);
 console.error(`exported ${tfjsDir} (${exported.format}: ${exported.files.join(', ')}, ${exported.bytes} bytes); same prediction as the trained network on ${(exported.agreement * 100).toFixed(1)}% of 256 test images`);
 const searchConfig = readJson(join(runDir, 'config.json'));
 const latencyOptions = searchConfig.latency?.options ?? {};
-const provider = new MeasuredLatencyProvider({ target: latencyOptions.target ?? 'cpu', batchSize: 1, warmup: 10, minRuns: 50, minDurationMs: 1000 });
-// Five timing windows of ≥ 1 s; the latency is the least of their medians (load on a shared machine comes in
-// bursts of seconds and only ever adds time; the search's calibration and derive check do the same).
-const rounds = [];
-for (let r = 0; r < 5; r++) rounds.push(await provider.measureNetwork(network, dataset.input));
-const measured = Math.min(...rounds);
+const provider = new MeasuredLatencyProvider({ target: latencyOptions.target ?? 'cpu', batchSize: 1, warmup: 10, minRuns: 50, minDurationMs: 500 });
+// A shared machine slows down in phases of seconds. The network is timed in 5 rounds between two
+// timings of a reference network (the space's cheapest: `zero` where a block may skip, else its first
+// candidate), and priced by its median ratio to the reference times the reference's least timing, as
+// the search's calibration and derive check do (core's relativeTimer).
+const reference = space.buildCompact(
+  Object.fromEntries(space.describe().map((m) => [m.label, (m.candidates.find((c) => c.features.type === 'zero') ?? m.candidates[0]).name])),
+  new Rng('latency-reference'),
+);
+const timer = relativeTimer((net) => provider.measureNetwork(net, dataset.input), reference);
+await provider.measureNetwork(network, dataset.input); // burn-in
+const [measured] = await timer.measure([network], 5);
+for (const v of reference.variables()) v.variable.dispose();
 // Opt-in: the same network timed inside headless Chromium (PROXYLESS_EXAMPLE_BROWSER=wasm,webgl;
 // @proxyless/latency-browser, the system's Chromium), median of the same number of runs at batch 1.
 const browserMs = {};
@@ -128,10 +135,10 @@ writeFileAtomic(
   `${JSON.stringify(
     {
       measured_latency_ms: measured,
-      measured_rounds_ms: rounds,
+      reference_timings_ms: timer.referenceTimings,
       ...(Object.keys(browserMs).length ? { browser_latency_ms: browserMs } : {}),
       target: `${latencyOptions.target ?? 'cpu'} (wasm, this machine)`,
-      note: `whole derived network at batch 1, the least of 5 medians of ≥ 50 runs each; the search's latency model (op table calibrated on whole networks) gives ${result.latency?.toFixed(3)} ${result.latencyUnit ?? ''}${result.measuredLatency !== undefined ? `, the search's derive measured ${result.measuredLatency.toFixed(3)} ms` : ''}, T = ${target} ms`,
+      note: `whole derived network at batch 1, median of ≥ 50 runs per timing window, priced against a reference network timed around it in 5 rounds; the search's latency model (op table calibrated on whole networks) gives ${result.latency?.toFixed(3)} ${result.latencyUnit ?? ''}${result.measuredLatency !== undefined ? `, the search's derive measured ${result.measuredLatency.toFixed(3)} ms` : ''}, T = ${target} ms`,
     },
     null,
     2,

@@ -27,6 +27,7 @@ export * from './latency/latency-provider.js';
 export * from './latency/expected-latency.js';
 export * from './latency/calibration.js';
 export * from './latency/timing.js';
+export * from './latency/relative-timing.js';
 export * from './latency/measured-latency-provider.js';
 export * from './data/dataset.js';
 export * from './data/index.js';

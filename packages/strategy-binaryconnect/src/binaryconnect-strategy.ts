@@ -91,6 +91,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
   private network: Network | undefined;
   private latency: ExpectedLatency | undefined;
   private measureLatency: StrategySetup['measureLatency'];
+  private measureLatencies: StrategySetup['measureLatencies'];
   private loss: StrategySetup['loss'] | undefined;
   private kernels: tf.Variable[] = [];
   private readonly adam: Adam;
@@ -129,6 +130,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     this.ops = ctx.network.mixedOps;
     this.latency = ctx.latency;
     this.measureLatency = ctx.measureLatency;
+    this.measureLatencies = ctx.measureLatencies;
     this.loss = ctx.loss;
     const needs = [
       this.latencyLoss !== 'none' ? `latencyLoss "${this.latencyLoss}"` : undefined,
@@ -302,12 +304,15 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       metrics['l2Term'] = l2;
       metrics['loss'] = r.loss + l2;
     }
-    if (o.hardBudget && r.expectedLatency !== undefined) {
-      // dual ascent on the constraint E[lat] − T ≤ 0 (normalized by T), at the E[lat] of this step
-      this.dual = Math.max(0, this.dual + o.dualLr * ((r.expectedLatency - o.budget!) / o.budget!));
+    const argmaxLatency = this.latency ? this.latency.ofArchitecture(argmaxArchitecture(this.ops)) : undefined;
+    if (argmaxLatency !== undefined) metrics['argmaxLatency'] = argmaxLatency;
+    const constrained = o.budgetOn === 'derived' ? argmaxLatency : r.expectedLatency;
+    if (o.hardBudget && constrained !== undefined) {
+      // dual ascent on the constraint lat − T ≤ 0 (normalized by T): lat is the argmax architecture's
+      // latency after this step (`budgetOn: derived`, what the search returns) or E[lat] (`expected`)
+      this.dual = Math.max(0, this.dual + o.dualLr * ((constrained - o.budget!) / o.budget!));
       metrics['dualLambda'] = this.dual;
     }
-    if (this.latency) metrics['argmaxLatency'] = this.latency.ofArchitecture(argmaxArchitecture(this.ops));
     for (const op of this.ops) {
       op.probsSync().forEach((p, i) => (metrics[`p/${op.label}/${op.candidates[i]!.name}`] = p));
     }
@@ -324,7 +329,8 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
    * that measures whole networks, the derived network is measured; while it measures over T (or,
    * when the budget binds, well under it), the derive is repeated under the latency model's budget
    * corrected by the measured/predicted ratio (a secant on the model's error), up to
-   * `measureDerived` networks. Each network's latency is the least of five measurements. The most
+   * `measureDerived` networks. Each network is measured against the session's reference network
+   * (`measureLatencies`, 4 rounds) or, without one, as the least of five measurements. The most
    * probable network that measured ≤ T wins; when none did, the fastest measured one, with a warning.
    */
   async deriveChecked(): Promise<CheckedDerive> {
@@ -344,11 +350,14 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       const key = JSON.stringify(report.architecture);
       let m = measured.get(key);
       if (m === undefined) {
-        // the least of five measurements (each a median over its timing window): phases of load on a
-        // shared machine last seconds and only ever add time (as in core's calibrateLatency)
-        const times: number[] = [];
-        for (let k = 0; k < 5; k++) times.push(await measure(report.architecture));
-        m = Math.min(...times);
+        // phases of load on a shared machine last seconds: against the search's reference network
+        // (4 rounds, median ratio) when the session offers it, else the least of five measurements
+        if (this.measureLatencies) m = (await this.measureLatencies([report.architecture], 4))[0]!;
+        else {
+          const times: number[] = [];
+          for (let k = 0; k < 5; k++) times.push(await measure(report.architecture));
+          m = Math.min(...times);
+        }
         measured.set(key, m);
         this.log(`binaryconnect: derived network measured ${fmt(m)} ${unit} (model ${fmt(report.latency!)} ${unit}, derived under ${fmt(modelBudget)} ${unit}) vs budget ${T} ${unit}: ${m <= T ? 'fits' : 'over'}`);
       }

@@ -30,7 +30,7 @@ class Recorder implements SearchPlugin {
   }
 }
 
-const strategy: BinaryConnectOptionsInput = { mode: 'two', lr: 0.05, beta1: 0.5, hardBudget: true, budget: 20, latencyLoss: 'normalized' };
+const strategy: BinaryConnectOptionsInput = { mode: 'two', lr: 0.05, beta1: 0.5, hardBudget: true, budgetOn: 'expected', budget: 20, latencyLoss: 'normalized' }; // E[lat] starts over T: μ moves
 const trainer = { epochs: 3, warmupEpochs: 1, lr: 0.1, batchSize: 32, archUpdateEvery: 2, archStepsPerUpdate: 2, evaluateEachEpoch: false, checkpointEvery: 0 };
 
 async function search(plugin: Recorder, resume?: SessionSnapshot) {

@@ -155,3 +155,48 @@ describe('the derive checked on the hardware (measureDerived)', () => {
   });
 });
 
+
+describe('what the hard budget constrains (budgetOn)', () => {
+  /**
+   * One mixed op priced 1, 9, 25 and 0 (zero) over fixed layers f, T = f + 11. Two α, each where
+   * E[lat] and the argmax architecture lie on opposite sides of T: μ follows the argmax with
+   * `derived` (the default) and E[lat] with `expected`.
+   */
+  it('μ rises while the argmax architecture is over T, not while E[lat] is', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const { createExpectedLatency, Rng, softmaxCrossEntropy } = await import('@proxyless/core');
+    const { BinaryConnectStrategy, binaryConnectOptions } = await import('./index.js');
+    const data = await fashionMnist(64, 32);
+    const batch = data.validation.batches(16)[Symbol.iterator]().next().value!;
+    const space = new FixtureSpace(data.input, [{ width: 4, stride: 1, kernels: [1, 3, 5], zero: true }]);
+    const network = space.buildSupernet(new Rng(3));
+    const latency = createExpectedLatency(network, kernelLatency);
+    const T = latency.fixed + 11;
+    const mu = async (budgetOn: 'derived' | 'expected', p: number[]) => {
+      network.mixedOps[0]!.alpha.assign(tf.tensor1d(p.map(Math.log)));
+      // lr ≈ 0: α stays where it was put, so the step's E[lat] and argmax are the ones above
+      const s = new BinaryConnectStrategy(binaryConnectOptions.parse({ budget: T, hardBudget: true, latencyLoss: 'none', budgetOn, lr: 1e-9, dualLr: 1 }), new Rng(1));
+      s.setup({ network, space, latency, loss: (l, y) => softmaxCrossEntropy(l, y) });
+      const m = await s.archStep({ batch, epoch: 0, step: 0, forward: { training: true } });
+      return { mu: s.dualLambda, elat: m['expectedLatency']!, argmax: m['argmaxLatency']! };
+    };
+    try {
+      // argmax 5×5 (f + 25) over T, E[lat] f + 9.5 under it
+      const a = [0.3, 0.05, 0.35, 0.3];
+      const ad = await mu('derived', a);
+      expect(ad.argmax).toBeGreaterThan(T);
+      expect(ad.elat).toBeLessThan(T);
+      expect(ad.mu).toBeCloseTo((ad.argmax - T) / T, 5);
+      expect((await mu('expected', a)).mu).toBe(0);
+      // argmax zero (f) under T, E[lat] f + 12.1 over it
+      const b = [0.01, 0.01, 0.48, 0.5];
+      const be = await mu('expected', b);
+      expect(be.argmax).toBeLessThan(T);
+      expect(be.elat).toBeGreaterThan(T);
+      expect(be.mu).toBeCloseTo((be.elat - T) / T, 5);
+      expect((await mu('derived', b)).mu).toBe(0);
+    } finally {
+      tf.dispose([batch.x, batch.y]);
+    }
+  });
+});

@@ -38,8 +38,14 @@ export const binaryConnectOptionsShape = {
   hardBudget: z
     .boolean()
     .default(false)
-    .describe('treat T as a constraint: adds μ·(E[lat] − T)/T with μ ≥ 0 adapted by dual ascent, and derives within T'),
-  dualLr: z.number().positive().default(0.5).describe('step of the dual ascent on μ: μ ← max(0, μ + dualLr·(E[lat] − T)/T)'),
+    .describe('treat T as a constraint: adds μ·(E[lat] − T)/T to the loss with μ ≥ 0 adapted by dual ascent (on the latency `budgetOn` names), and derives within T'),
+  budgetOn: z
+    .enum(['derived', 'expected'])
+    .default('derived')
+    .describe(
+      'what the hard budget’s dual ascent constrains: the latency of the argmax architecture, the network the search derives (`derived`), or E[lat] under p (`expected`, which can leave the argmax far under or over T)',
+    ),
+  dualLr: z.number().positive().default(0.5).describe('step of the dual ascent on μ: μ ← max(0, μ + dualLr·(lat − T)/T), lat as `budgetOn` says'),
   dualInit: z.number().min(0).default(0).describe('initial μ of the hard budget'),
   derive: z
     .enum(['argmax', 'within-budget'])

@@ -244,7 +244,7 @@ export async function composeSearch(opts: ComposeOptions): Promise<ComposedSearc
 export async function deriveFromRun(runDir: string, opts: { log?: (m: string) => void } = {}): Promise<DerivedRecord> {
   const composed = await composeSearch({ resume: runDir, allowFinished: true, lockedBy: 'proxyless derive', ...(opts.log ? { log: opts.log } : {}) });
   const { session } = composed;
-  const { network, space, strategy, latency, measureLatency } = session.components;
+  const { network, space, strategy, latency, measureLatency, measureLatencies } = session.components;
   try {
     // The strategy lifecycle: setup, then (on resume) setState.
     await strategy.setup({
@@ -252,6 +252,7 @@ export async function deriveFromRun(runDir: string, opts: { log?: (m: string) =>
       space,
       ...(latency ? { latency } : {}),
       ...(measureLatency ? { measureLatency } : {}),
+      ...(measureLatencies ? { measureLatencies } : {}),
       loss: (l, y) => softmaxCrossEntropy(l, y),
     });
     session.restoreModelState(composed.resume!);

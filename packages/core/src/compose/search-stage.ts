@@ -4,7 +4,8 @@ import { Backend } from '../backend/backend.js';
 import type { SearchConfig } from '../config/schema.js';
 import type { Dataset } from '../data/dataset.js';
 import { join } from 'node:path';
-import { calibrateLatency, LATENCY_CALIBRATION_FILE, readStoredCalibration, type LatencyCalibration } from '../latency/calibration.js';
+import { calibrateLatency, fastestArchitecture, LATENCY_CALIBRATION_FILE, readStoredCalibration, type LatencyCalibration } from '../latency/calibration.js';
+import { relativeTimer } from '../latency/relative-timing.js';
 import { createExpectedLatency } from '../latency/expected-latency.js';
 import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provider.js';
 import type { Composition } from '../runtime/composition.js';
@@ -13,7 +14,7 @@ import { Input, LoadedDataset } from '../runtime/tokens.js';
 import { SearchPlugin, SearchSession, Trainer, type SessionSnapshot } from '../session/search-session.js';
 import type { Architecture } from '../spaces/architecture.js';
 import { SearchSpace, type InputSpec, type Network } from '../spaces/search-space.js';
-import { ArchitectureStrategy } from '../strategies/strategy.js';
+import { ArchitectureStrategy, type MeasureLatencies } from '../strategies/strategy.js';
 
 /** The over-parameterized network of the space (`space.buildSupernet(rng.fork('supernet-init'))`). */
 export const Supernet = Symbol.for('proxyless.part.Supernet');
@@ -22,6 +23,8 @@ export const LatencyModel = Symbol.for('proxyless.part.LatencyModel');
 export interface LatencyModel {
   readonly latency?: ExpectedLatency;
   readonly measureLatency?: (architecture: Architecture) => Promise<number>;
+  /** Measurements of several architectures against a reference network (`relativeTimer`), robust to phases of load. */
+  readonly measureLatencies?: MeasureLatencies;
 }
 /** The checkpoint a resumed search continues from (loaded once the backend is active). */
 export const ResumeSnapshot = Symbol.for('proxyless.part.ResumeSnapshot');
@@ -71,17 +74,23 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
     // `proxyless derive`) reuses the calibration its search stored (the run directory plugin
     // writes it): the same prices as before.
     const networks = provider.calibrationNetworks ?? 0;
+    // one reference network (the fastest by the op table) for every measurement of this search:
+    // the calibration's and the strategy's share what is known of the machine's quiet phase
+    const file = c.source.runDir ? join(c.source.runDir, LATENCY_CALIBRATION_FILE) : undefined;
+    const stored = measureLatency && networks > 0 && inputs.checkpoint && file ? readStoredCalibration(file, provider.target, provider.unit) : undefined;
+    const reference = stored?.reference?.architecture ?? fastestArchitecture(network, provider);
+    const timer = measureLatency ? relativeTimer(measureLatency, reference, stored?.reference ? { referenceLatency: stored.reference.latency } : {}) : undefined;
     let calibration: LatencyCalibration | undefined;
     if (measureLatency && networks > 0) {
-      const file = c.source.runDir ? join(c.source.runDir, LATENCY_CALIBRATION_FILE) : undefined;
-      calibration = inputs.checkpoint && file ? readStoredCalibration(file, provider.target, provider.unit) : undefined;
+      calibration = stored;
       if (calibration) c.source.log(`latency calibration: the run's own (${file}): measured ≈ ${calibration.scale.toFixed(3)}·Σops + ${calibration.perLayer.toFixed(4)}·layers + ${calibration.offset.toFixed(4)} ${provider.unit}`);
       else {
-        calibration = await calibrateLatency(network, provider, measureLatency, { networks, rng: c.rng.fork('latency-calibration'), log: c.source.log });
+        calibration = await calibrateLatency(network, provider, measureLatency, { networks, rng: c.rng.fork('latency-calibration'), timer: timer!, referenceArchitecture: reference, log: c.source.log });
       }
     }
     const latency = createExpectedLatency(network, provider, calibration);
-    return { latency, ...(measureLatency ? { measureLatency } : {}) };
+    const measureLatencies: MeasureLatencies | undefined = timer ? (architectures, rounds) => timer.measure(architectures, rounds) : undefined;
+    return { latency, ...(measureLatency ? { measureLatency } : {}), ...(measureLatencies ? { measureLatencies } : {}) };
   });
   c.bindPart<Trainer>(Trainer, 'trainer', { after: [Backend] });
   for (const key of c.keys()) if (key.startsWith('plugins.')) c.bindPart<SearchPlugin>(SearchPlugin, key, { after: [Backend] });
@@ -103,7 +112,7 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
     const space = await get<SearchSpace>(SearchSpace);
     const network = await get<Network>(Supernet);
     const strategy = await get<ArchitectureStrategy>(ArchitectureStrategy);
-    const { latency, measureLatency } = await get<LatencyModel>(LatencyModel);
+    const { latency, measureLatency, measureLatencies } = await get<LatencyModel>(LatencyModel);
     const trainer = await get<Trainer>(Trainer);
     const plugins = await c.getAll<SearchPlugin>(SearchPlugin);
     const { runDir } = c.source;
@@ -118,6 +127,7 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
       trainer,
       ...(latency ? { latency } : {}),
       ...(measureLatency ? { measureLatency } : {}),
+      ...(measureLatencies ? { measureLatencies } : {}),
       plugins,
       ...(runDir ? { runDir } : {}),
       config: inputs.stored,

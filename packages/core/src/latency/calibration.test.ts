@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { fitLatencyCalibration } from './calibration.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fitLatencyCalibration, readStoredCalibration } from './calibration.js';
 
 describe('fitLatencyCalibration', () => {
   it('recovers scale, per-layer cost and offset of networks that follow the model exactly', () => {
@@ -55,5 +58,20 @@ describe('fitLatencyCalibration', () => {
 
   it('refuses an empty sample', () => {
     expect(() => fitLatencyCalibration([])).toThrow(/no measured networks/);
+  });
+
+  it('reads a stored calibration back only for its own target and unit, and drops an unreadable reference', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'calibration-'));
+    const file = join(dir, 'latency-calibration.json');
+    const calibration = { ...fitLatencyCalibration([{ tableSum: 0.5, layers: 6, measured: 0.6 }]), reference: { architecture: { b0: 'zero' }, latency: 0.31 } };
+    writeFileSync(file, JSON.stringify({ target: 'cpu', unit: 'ms', calibration }));
+    expect(readStoredCalibration(file, 'cpu', 'ms')).toEqual(calibration);
+    expect(readStoredCalibration(file, 'gpu', 'ms')).toBeUndefined();
+    expect(readStoredCalibration(join(dir, 'none.json'), 'cpu', 'ms')).toBeUndefined();
+    writeFileSync(file, JSON.stringify({ target: 'cpu', unit: 'ms', calibration: { ...calibration, reference: { architecture: { b0: 'zero' }, latency: -1 } } }));
+    const { reference: _r, ...withoutReference } = calibration;
+    expect(readStoredCalibration(file, 'cpu', 'ms')).toEqual(withoutReference);
+    writeFileSync(file, '{ not json');
+    expect(readStoredCalibration(file, 'cpu', 'ms')).toBeUndefined();
   });
 });

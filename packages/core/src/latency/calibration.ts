@@ -3,6 +3,7 @@ import type { Rng } from '../random/rng.js';
 import type { Architecture } from '../spaces/architecture.js';
 import type { Network } from '../spaces/search-space.js';
 import type { LatencyProvider } from './latency-provider.js';
+import { relativeTimer, type RelativeTimer } from './relative-timing.js';
 
 /**
  * How the op table maps to whole-network latency, fitted on networks measured whole:
@@ -22,6 +23,11 @@ export interface LatencyCalibration {
   readonly offset: number;
   /** The networks it was fitted on: their op-table sum, layer count and measured latency. */
   readonly samples: readonly { readonly tableSum: number; readonly layers: number; readonly measured: number }[];
+  /**
+   * The reference network the networks were timed against (`relativeTimer`) and its least timing: a
+   * resumed search and `proxyless derive` price their measurements against the same quiet latency.
+   */
+  readonly reference?: { readonly architecture: Architecture; readonly latency: number };
   /** Mean absolute percentage error of the op sum, and of the calibrated model, on those networks (in %). */
   readonly mapeBefore: number;
   readonly mapeAfter: number;
@@ -86,55 +92,74 @@ export function layerCount(network: Network, architecture: Architecture): number
   return n;
 }
 
+/** The architecture with the cheapest candidate of every mixed op by the provider's op table. */
+export function fastestArchitecture(network: Network, provider: LatencyProvider): Architecture {
+  return pickByPrice(network, provider, (a, b) => a < b);
+}
+
+function pickByPrice(network: Network, provider: LatencyProvider, better: (a: number, b: number) => boolean): Architecture {
+  const price = (c: Network['mixedOps'][number]['candidates'][number]) => (c.isZero ? 0 : provider.latency(c.features));
+  return Object.fromEntries(
+    network.mixedOps.map((op) => {
+      let best = 0;
+      op.candidates.forEach((c, i) => {
+        if (better(price(c), price(op.candidates[best]!))) best = i;
+      });
+      return [op.label, op.candidates[best]!.name];
+    }),
+  );
+}
+
 /**
  * Measures `networks` architectures whole — the fastest and the slowest by the op table, the rest
- * drawn uniformly — and fits the calibration. `measure` times one architecture's compact network.
+ * drawn uniformly — and fits the calibration. `measure` times one architecture's compact network
+ * (one timing window).
  *
- * A shared machine slows down in phases of one to several seconds (other tenants: the same network
- * measured 0.31 or 0.50–0.54 ms on the 2-core machine this was written on), which a median over one
- * timing window cannot see past. So every network is measured in `rounds` (default 4) interleaved
- * rounds, seconds apart, and its latency is the smallest of its round medians: load only ever adds
- * time, so that is the undisturbed latency. One untimed pass
- * over the slowest network first lets the engine's optimizing compiler reach every kernel.
+ * A shared machine slows down in phases of one to several seconds, which a median over one timing
+ * window cannot see past. So the networks are timed against a reference network (`timer`, by
+ * default the fastest architecture: see `relativeTimer`): in `rounds` (default 3) interleaved
+ * rounds, each network between two timings of the reference, and its latency is its median ratio to
+ * the reference times the reference's quiet latency. One untimed pass over the slowest network
+ * first lets the engine's optimizing compiler reach every kernel.
  */
 export async function calibrateLatency(
   network: Network,
   provider: LatencyProvider,
   measure: (architecture: Architecture) => Promise<number>,
-  opts: { readonly networks: number; readonly rng: Rng; readonly rounds?: number; readonly log?: (message: string) => void },
+  opts: {
+    readonly networks: number;
+    readonly rng: Rng;
+    readonly rounds?: number;
+    /** The timer to measure with, and the architecture it uses as its reference (default: a timer against the fastest architecture). */
+    readonly timer?: RelativeTimer<Architecture>;
+    readonly referenceArchitecture?: Architecture;
+    readonly log?: (message: string) => void;
+  },
 ): Promise<LatencyCalibration> {
   const price = (c: { readonly isZero?: boolean; readonly features: Parameters<LatencyProvider['latency']>[0] }) => (c.isZero ? 0 : provider.latency(c.features));
   const fixed = network.fixedOps.reduce((s, op) => s + provider.latency(op.features), 0);
-  const pick = (better: (a: number, b: number) => boolean): Architecture =>
-    Object.fromEntries(
-      network.mixedOps.map((op) => {
-        let best = 0;
-        op.candidates.forEach((c, i) => {
-          if (better(price(c), price(op.candidates[best]!))) best = i;
-        });
-        return [op.label, op.candidates[best]!.name];
-      }),
-    );
-  const archs: Architecture[] = [pick((a, b) => a < b), pick((a, b) => a > b)];
+  const archs: Architecture[] = [fastestArchitecture(network, provider), pickByPrice(network, provider, (a, b) => a > b)];
   while (archs.length < opts.networks) {
     archs.push(Object.fromEntries(network.mixedOps.map((op) => [op.label, op.candidates[opts.rng.int(op.candidates.length)]!.name])));
   }
   const chosen = archs.slice(0, Math.max(opts.networks, 1));
-  const rounds = Math.max(1, opts.rounds ?? 4);
+  const timer = opts.timer ?? relativeTimer(measure, archs[0]!);
   await measure(archs[1] ?? archs[0]!); // burn-in, not kept
-  const times: number[][] = chosen.map(() => []);
-  for (let r = 0; r < rounds; r++) {
-    for (const [i, arch] of chosen.entries()) times[i]!.push(await measure(arch));
-  }
+  const latencies = await timer.measure(chosen, Math.max(1, opts.rounds ?? 3));
   const samples: { tableSum: number; layers: number; measured: number }[] = [];
   for (const [i, arch] of chosen.entries()) {
     const tableSum = fixed + network.mixedOps.reduce((s, op) => s + price(op.candidates[op.indexOf(arch[op.label]!)]!), 0);
-    const measured = Math.min(...times[i]!);
+    const measured = latencies[i]!;
     samples.push({ tableSum, layers: layerCount(network, arch), measured });
-    opts.log?.(`latency calibration ${i + 1}/${chosen.length}: op sum ${tableSum.toFixed(3)} ${provider.unit}, measured whole ${measured.toFixed(3)} ${provider.unit} (least of ${times[i]!.map((t) => t.toFixed(3)).join(', ')})`);
+    opts.log?.(`latency calibration ${i + 1}/${chosen.length}: op sum ${tableSum.toFixed(3)} ${provider.unit}, measured whole ${measured.toFixed(3)} ${provider.unit}`);
   }
+  const refs = timer.referenceTimings;
+  opts.log?.(
+    `latency calibration: reference network timed ${refs.length} times, ${Math.min(...refs).toFixed(3)}–${Math.max(...refs).toFixed(3)} ${provider.unit} ` +
+      `(the spread is the machine's load; each network is priced by its ratio to the reference timed around it)`,
+  );
   const prices = [...network.fixedOps.map((op) => provider.latency(op.features)), ...network.mixedOps.flatMap((op) => op.candidates.filter((c) => !c.isZero).map(price))];
-  const cal = fitLatencyCalibration(samples, { minOpLatency: Math.min(...prices) });
+  const cal = { ...fitLatencyCalibration(samples, { minOpLatency: Math.min(...prices) }), reference: { architecture: (opts.timer && opts.referenceArchitecture) || archs[0]!, latency: timer.referenceLatency } };
   opts.log?.(
     `latency calibration on ${samples.length} networks: measured ≈ ${cal.scale.toFixed(3)}·Σops + ${cal.perLayer.toFixed(4)}·layers + ${cal.offset.toFixed(4)} ${provider.unit} ` +
       `(error of the op sum ${cal.mapeBefore.toFixed(1)}% → ${cal.mapeAfter.toFixed(1)}%)`,
@@ -163,6 +188,12 @@ export function readStoredCalibration(file: string, target: string, unit: string
     const c = s.calibration;
     if (s.target !== target || s.unit !== unit || !c) return undefined;
     if (![c.scale, c.perLayer, c.offset].every((v) => typeof v === 'number' && Number.isFinite(v)) || !(c.scale > 0)) return undefined;
+    const r = c.reference;
+    const validReference = r && typeof r.latency === 'number' && r.latency > 0 && r.architecture && typeof r.architecture === 'object' && Object.values(r.architecture).every((v) => typeof v === 'string');
+    if (r && !validReference) {
+      const { reference: _dropped, ...rest } = c;
+      return rest; // an unreadable reference: the calibration holds, measurements find their own reference latency
+    }
     return c;
   } catch {
     return undefined;

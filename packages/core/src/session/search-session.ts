@@ -5,7 +5,7 @@ import type { ExpectedLatency } from '../latency/latency-provider.js';
 import type { Rng } from '../random/rng.js';
 import type { Architecture } from '../spaces/architecture.js';
 import type { Network, SearchSpace } from '../spaces/search-space.js';
-import type { ArchitectureStrategy, StrategySetup } from '../strategies/strategy.js';
+import type { ArchitectureStrategy, MeasureLatencies, StrategySetup } from '../strategies/strategy.js';
 import { createSearchHooks, type SearchHooks, type SearchResult } from './hooks.js';
 
 export const Trainer = Symbol.for('proxyless.Trainer');
@@ -56,6 +56,8 @@ export interface SearchComponents {
   readonly latency?: ExpectedLatency;
   /** Measured latency of an architecture's compact network, when the latency provider can measure. */
   readonly measureLatency?: (architecture: Architecture) => Promise<number>;
+  /** The same, several architectures against a reference network (`StrategySetup.measureLatencies`). */
+  readonly measureLatencies?: MeasureLatencies;
   readonly plugins: readonly SearchPlugin[];
   /** Run directory for artifacts, when the search writes them. */
   readonly runDir?: string;
@@ -128,8 +130,8 @@ export class SearchSession {
    * (`restoreNetwork`) before calling it.
    */
   async prepareStrategy(loss: StrategySetup['loss'], resume?: SessionSnapshot): Promise<void> {
-    const { network, space, latency, measureLatency, strategy } = this.components;
-    await strategy.setup({ network, space, loss, ...(latency ? { latency } : {}), ...(measureLatency ? { measureLatency } : {}) });
+    const { network, space, latency, measureLatency, measureLatencies, strategy } = this.components;
+    await strategy.setup({ network, space, loss, ...(latency ? { latency } : {}), ...(measureLatency ? { measureLatency } : {}), ...(measureLatencies ? { measureLatencies } : {}) });
     if (resume) strategy.setState({ json: resume.json.strategy, tensors: pick(resume.tensors, 'strategy/') });
   }
 

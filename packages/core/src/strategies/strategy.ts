@@ -31,7 +31,16 @@ export interface StrategySetup {
    * configured latency provider can measure (`LatencyProvider.measureNetwork`).
    */
   readonly measureLatency?: (architecture: Architecture) => Promise<number>;
+  /**
+   * Measured latencies of several architectures, each timed in `rounds` interleaved rounds between
+   * two timings of a reference network and priced by its median ratio to it (`relativeTimer`): robust
+   * to a machine whose speed changes in phases. Present with `measureLatency`.
+   */
+  readonly measureLatencies?: MeasureLatencies;
 }
+
+/** See `StrategySetup.measureLatencies`. */
+export type MeasureLatencies = (architectures: readonly Architecture[], rounds?: number) => Promise<number[]>;
 
 /**
  * One architecture update on a validation batch (weights frozen).
