@@ -362,9 +362,10 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
         this.log(`binaryconnect: derived network measured ${fmt(m)} ${unit} (model ${fmt(report.latency!)} ${unit}, derived under ${fmt(modelBudget)} ${unit}) vs budget ${T} ${unit}: ${m <= T ? 'fits' : 'over'}`);
       }
       tried.push({ report, measured: m, modelBudget });
-      // the budget does not bind when the argmax fits; a fitting network within 5% of T is close enough
-      const binds = key !== JSON.stringify(report.argmax.architecture);
-      if (m <= T && (!binds || m >= 0.95 * T)) break;
+      // a fitting network within budgetTolerance of T is the aim; with no tolerance the budget binds
+      // only when the argmax does not fit, and a fitting network within 5% of T is close enough
+      const binds = o.budgetTolerance > 0 || key !== JSON.stringify(report.argmax.architecture);
+      if (m <= T && (!binds || m >= (1 - (o.budgetTolerance || 0.05)) * T)) break;
       if (m > T && !report.fits) break; // already the fastest architecture
       // the model budget at which the derived network would measure T, if the model's error ratio holds
       let next = (modelBudget * T) / m;
@@ -412,6 +413,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
         lat.fixed,
         o.budget,
         o.beamWidth,
+        (1 - o.budgetTolerance) * o.budget,
       );
       architecture = Object.fromEntries(this.ops.map((op, i) => [op.label, op.candidates[best.choice[i]!]!.name]));
       latency = lat.ofArchitecture(architecture);

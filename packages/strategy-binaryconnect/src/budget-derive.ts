@@ -15,17 +15,26 @@ export interface BudgetedArchitecture {
   readonly latency: number;
   /** Whether `latency ≤ target`. False only when no architecture fits (then the fastest is returned). */
   readonly fits: boolean;
+  /** Whether `floor ≤ latency ≤ target` (with a floor). False when no architecture lies in that window: then the most probable one ≤ target is returned. */
+  readonly inWindow?: boolean;
 }
 
 /**
  * The most probable architecture (max Σ log p over mixed ops) whose table latency
- * `fixed + Σ lat` stays within `target`: a beam search over the mixed ops in order, keeping the
- * `beamWidth` most probable partial choices that can still be completed within the target (the
- * cheapest completion is known per suffix). Exact when the beam holds every feasible partial
- * choice; the argmax architecture is returned whenever it fits. When even the fastest
- * architecture exceeds the target, that one is returned with `fits: false`.
+ * `fixed + Σ lat` stays within `target` and, with `floor` > 0, is at least `floor`: a beam search
+ * over the mixed ops in order, keeping the `beamWidth` most probable partial choices that can still
+ * be completed within the window (the cheapest and the slowest completion are known per suffix).
+ * Exact when the beam holds every feasible partial choice; the argmax architecture is returned
+ * whenever it lies in the window. When no architecture lies in [floor, target], the most probable
+ * one ≤ target is returned (`inWindow: false`); when even the fastest architecture exceeds the
+ * target, that one is returned with `fits: false`.
  */
-export function mostProbableWithin(ops: readonly BudgetChoice[], fixed: number, target: number, beamWidth: number): BudgetedArchitecture {
+export function mostProbableWithin(ops: readonly BudgetChoice[], fixed: number, target: number, beamWidth: number, floor = 0): BudgetedArchitecture {
+  if (floor > 0) {
+    const windowed = search(ops, fixed, target, beamWidth, Math.min(floor, target));
+    if (windowed) return { ...windowed, inWindow: true };
+    return { ...mostProbableWithin(ops, fixed, target, beamWidth), inWindow: false };
+  }
   const minLat = ops.map((op) => Math.min(...op.latency));
   // cheapest latency of ops[i..]
   const suffix = new Array<number>(ops.length + 1).fill(0);
@@ -59,6 +68,41 @@ export function mostProbableWithin(ops: readonly BudgetChoice[], fixed: number, 
   }
   const best = beam[0]!; // non-empty: the fastest completion of any kept partial fits
   return { ...best, fits: true };
+}
+
+/** The beam search of `mostProbableWithin` over [floor, target]; undefined when nothing lies there (or the beam lost it). */
+function search(ops: readonly BudgetChoice[], fixed: number, target: number, beamWidth: number, floor: number): BudgetedArchitecture | undefined {
+  const lat = (i: number, j: number) => ops[i]!.latency[j]!;
+  const logp = (i: number, j: number) => Math.log(Math.max(ops[i]!.probs[j]!, 1e-300));
+  const minSuffix = new Array<number>(ops.length + 1).fill(0);
+  const maxSuffix = new Array<number>(ops.length + 1).fill(0);
+  for (let i = ops.length - 1; i >= 0; i--) {
+    minSuffix[i] = minSuffix[i + 1]! + Math.min(...ops[i]!.latency);
+    maxSuffix[i] = maxSuffix[i + 1]! + Math.max(...ops[i]!.latency);
+  }
+  const argmax = ops.map((op) => op.probs.indexOf(Math.max(...op.probs)));
+  const argmaxLatency = fixed + argmax.reduce((s, j, i) => s + lat(i, j), 0);
+  if (argmaxLatency <= target && argmaxLatency >= floor) {
+    return { choice: argmax, logProb: argmax.reduce((s, j, i) => s + logp(i, j), 0), latency: argmaxLatency, fits: true };
+  }
+  type Partial = { choice: number[]; logProb: number; latency: number };
+  let beam: Partial[] = [{ choice: [], logProb: 0, latency: fixed }];
+  for (let i = 0; i < ops.length; i++) {
+    const next: Partial[] = [];
+    for (const b of beam) {
+      ops[i]!.latency.forEach((l, j) => {
+        const latency = b.latency + l;
+        // the window must stay reachable: the cheapest completion within the target, the slowest at least the floor
+        if (latency + minSuffix[i + 1]! > target || latency + maxSuffix[i + 1]! < floor) return;
+        next.push({ choice: [...b.choice, j], logProb: b.logProb + logp(i, j), latency });
+      });
+    }
+    next.sort((x, y) => y.logProb - x.logProb || x.latency - y.latency || compareChoices(x.choice, y.choice));
+    beam = next.slice(0, beamWidth);
+  }
+  // the bounds are necessary, not sufficient: keep only complete choices inside the window
+  const best = beam.find((b) => b.latency <= target && b.latency >= floor);
+  return best ? { ...best, fits: true } : undefined;
 }
 
 function compareChoices(a: readonly number[], b: readonly number[]): number {

@@ -52,6 +52,14 @@ export const binaryConnectOptionsShape = {
     .optional()
     .describe('`argmax` p per mixed op, or the most probable architecture whose table latency ≤ T. Default: `within-budget` with `hardBudget`, else `argmax`'),
   beamWidth: z.number().int().min(1).default(64).describe('beam width of the within-budget derive'),
+  budgetTolerance: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.05)
+    .describe(
+      'within-budget derive: the most probable architecture whose latency lies in [(1 − budgetTolerance)·T, T] when one does (else the most probable ≤ T); the checked derive aims for that window on the measured network. 0: the most probable ≤ T, however far under',
+    ),
   measureDerived: z
     .number()
     .int()
