@@ -7,7 +7,8 @@
 //
 // Every network is retrained from scratch with one recipe, RETRAIN_RECIPE below (the `full` variant of
 // examples/fashion-mnist/run.mjs: 58,000 training images, 2,000 held out for validation, horizontal
-// flips, `proxyless train --epochs 28 --batch-size 128 --lr 0.1 --label-smoothing 0.1 --workers auto`),
+// flips and random crops (padding 2), `proxyless train --epochs 28 --batch-size 128 --lr 0.1
+// --label-smoothing 0.1 --weight-decay 0.0005 --workers auto`),
 // through the real CLI in a child process, and tested on the 10,000 test images. Selection (random
 // search's best of k) uses validation accuracy only. Jobs, per seed s of --seeds:
 //   bc-s           the example's search (full.yaml with seed s: BinaryConnect, measured cpu latency,
@@ -35,7 +36,7 @@
 //
 // Usage: npx tsc -b && node bench/search-quality.mjs [--seeds=1,2,3] [--jobs=bc,nolat,reinforce,baseline,random,sweep]
 //        [--widths=0.25,0.35,0.5,0.75,1] [--budgets=0.55,0.65,0.75,0.85] [--retrainEpochs=28] [--trainFlags="--weight-decay 0.0005"]
-//        [--augment=horizontal-flip,random-crop:2] [--validation=2000] [--randomK=4] [--randomEpochs=0 (rule)]
+//        [--augment=horizontal-flip,random-crop:2 (the default)] [--validation=2000] [--randomK=4] [--randomEpochs=0 (rule)]
 //        [--reinforceSamples=10] [--reinforceLr=0.01] [--reinforceW=-0.07] [--reinforceLatency=table|measured] [--reinforceMeasureMs=50]
 //        [--redo=<ids or kinds>] [--dryRun] [--out=.tmp/search-quality]
 //        quick checks only: [--searchEpochs=6] [--warmupEpochs=2] [--trainLimit=20000] [--retrainLimit=0 (all)] [--maxBatchesPerEpoch=0 (all)]
@@ -71,8 +72,8 @@ const INPUT = { shape: [28, 28, 1], numClasses: 10 };
  */
 const RETRAIN_RECIPE = Object.freeze({
   epochs: 28,
-  data: { validation: 2000, augment: ['horizontal-flip'] },
-  train: ['--batch-size', '128', '--lr', '0.1', '--label-smoothing', '0.1', '--workers', 'auto'],
+  data: { validation: 2000, augment: 'horizontal-flip,random-crop:2' }, // as --augment writes it: flips, random crops with padding 2
+  train: ['--batch-size', '128', '--lr', '0.1', '--label-smoothing', '0.1', '--weight-decay', '0.0005', '--workers', 'auto'],
 });
 
 /**
@@ -104,7 +105,7 @@ const DEFAULTS = {
   budgets: [0.55, 0.65, 0.75, 0.85],
   retrainEpochs: RETRAIN_RECIPE.epochs,
   trainFlags: '',
-  augment: RETRAIN_RECIPE.data.augment.join(','),
+  augment: RETRAIN_RECIPE.data.augment,
   validation: RETRAIN_RECIPE.data.validation,
   randomK: 4,
   randomEpochs: 0,
