@@ -10,7 +10,7 @@
 // network, and priced by its median ratio to it (core's relativeTimer): phases of load cancel out.
 //
 // Usage: npm run build && node bench/budget-sweep.mjs [--budgets=0.55,0.65,0.75,0.85] [--epochs=6]
-//        [--warmupEpochs=2] [--trainLimit=20000] [--rounds=5] [--budgetOn=derived|expected] [--out=.tmp/budget-sweep]
+//        [--warmupEpochs=2] [--trainLimit=20000] [--rounds=5] [--windowMs=500] [--budgetOn=derived|expected] [--out=.tmp/budget-sweep]
 //        node bench/budget-sweep.mjs --remeasure [--out=…]   # time the networks of a finished sweep again
 // Writes <out>/results.json and <out>/results.md; one run directory per T under <out>/runs/.
 import '@proxyless/backend-wasm';
@@ -22,7 +22,7 @@ import { mostProbableWithin } from '@proxyless/strategy-binaryconnect';
 import { parseArgs } from './common.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const args = parseArgs(process.argv.slice(2), { budgets: [0.55, 0.65, 0.75, 0.85], epochs: 6, warmupEpochs: 2, trainLimit: 20000, rounds: 5, out: '.tmp/budget-sweep', remeasure: false, budgetOn: 'derived' });
+const args = parseArgs(process.argv.slice(2), { budgets: [0.55, 0.65, 0.75, 0.85], epochs: 6, warmupEpochs: 2, trainLimit: 20000, rounds: 5, windowMs: 500, out: '.tmp/budget-sweep', remeasure: false, budgetOn: 'derived' });
 const out = resolve(root, args.out);
 mkdirSync(join(out, 'runs'), { recursive: true });
 const exampleFile = join(root, 'examples/fashion-mnist/full.yaml');
@@ -80,7 +80,7 @@ await new WasmBackendImpl({}).init(); // already active after a search; needed f
 const { MBConvSpace, mbconvSpaceOptions } = await import('@proxyless/space-mbconv');
 const { Rng } = await import('@proxyless/core');
 const space = new MBConvSpace(mbconvSpaceOptions.parse(base.space.options), { shape: [28, 28, 1], numClasses: 10 });
-const provider = new MeasuredLatencyProvider({ warmup: 10, minRuns: 50, minDurationMs: 500 });
+const provider = new MeasuredLatencyProvider({ warmup: 10, minRuns: 10, minDurationMs: args.windowMs });
 const nets = new Map();
 for (const r of rows) for (const a of [r.checked.architecture, r.opTable.architecture]) nets.set(key(a), a);
 // each network timed between two timings of a reference network (the cheapest: zero where a block

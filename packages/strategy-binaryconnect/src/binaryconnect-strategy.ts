@@ -346,10 +346,15 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     const tried: Tried[] = [];
     let modelBudget = T;
     let report = first;
-    for (let i = 0; i < o.measureDerived; i++) {
+    // the model budgets known to give a network that measured ≤ T (lo: the largest) and > T (hi: the smallest)
+    let lo = Number.NEGATIVE_INFINITY;
+    let hi = Number.POSITIVE_INFINITY;
+    const lower = (1 - (o.budgetTolerance || 0.05)) * T;
+    for (let step = 0; step < 4 * o.measureDerived + 8; step++) {
       const key = JSON.stringify(report.architecture);
       let m = measured.get(key);
       if (m === undefined) {
+        if (measured.size >= o.measureDerived) break;
         // phases of load on a shared machine last seconds: against the search's reference network
         // (4 rounds, median ratio) when the session offers it, else the least of five measurements
         if (this.measureLatencies) m = (await this.measureLatencies([report.architecture], 4))[0]!;
@@ -365,25 +370,18 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       // a fitting network within budgetTolerance of T is the aim; with no tolerance the budget binds
       // only when the argmax does not fit, and a fitting network within 5% of T is close enough
       const binds = o.budgetTolerance > 0 || key !== JSON.stringify(report.argmax.architecture);
-      if (m <= T && (!binds || m >= (1 - (o.budgetTolerance || 0.05)) * T)) break;
+      if (m <= T && (!binds || m >= lower)) break;
       if (m > T && !report.fits) break; // already the fastest architecture
-      // the model budget at which the derived network would measure T, if the model's error ratio holds
+      if (m <= T) lo = Math.max(lo, modelBudget);
+      else hi = Math.min(hi, modelBudget);
+      // a secant step: the model budget at which the derived network would measure T, if the
+      // model's error ratio holds; kept strictly inside the bracket [lo, hi], else its midpoint
       let next = (modelBudget * T) / m;
       if (m > T) next = Math.min(next, report.latency! * (1 - 1e-6));
-      const fitting = tried.filter((t) => t.measured <= T);
-      const over = tried.filter((t) => t.measured > T);
-      // stay between the largest model budget that fitted and the smallest that did not
-      if (fitting.length) next = Math.max(next, Math.max(...fitting.map((t) => t.modelBudget)));
-      if (over.length) next = Math.min(next, Math.min(...over.map((t) => t.modelBudget)) * (1 - 1e-6));
-      if (Math.abs(next - modelBudget) <= 1e-9 * T) break;
+      if (!(next > lo && next < hi)) next = Number.isFinite(lo) && Number.isFinite(hi) ? (lo + hi) / 2 : m > T ? hi * (1 - 1e-3) : lo * (1 + 1e-3);
+      if (hi - lo <= 1e-4 * T) break; // the bracket has closed: no budget in between gives another network
       modelBudget = next;
       report = this.deriveReport(modelBudget);
-      const again = measured.get(JSON.stringify(report.architecture));
-      if (again !== undefined) {
-        // the corrected budget gives a network already measured: nothing new to learn
-        tried.push({ report, measured: again, modelBudget });
-        break;
-      }
     }
     const fitting = tried.filter((t) => t.measured <= T);
     if (fitting.length) {
