@@ -374,9 +374,9 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       if (m > T && !report.fits) break; // already the fastest architecture
       if (m <= T) lo = Math.max(lo, modelBudget);
       else hi = Math.min(hi, modelBudget);
-      // a secant step: the model budget at which the derived network would measure T, if the
-      // model's error ratio holds; kept strictly inside the bracket [lo, hi], else its midpoint
-      let next = (modelBudget * T) / m;
+      // a secant step: the model latency at which this network would measure T, if the model's
+      // error ratio holds; kept strictly inside the bracket [lo, hi], else its midpoint
+      let next = (report.latency! * T) / m;
       if (m > T) next = Math.min(next, report.latency! * (1 - 1e-6));
       if (!(next > lo && next < hi)) next = Number.isFinite(lo) && Number.isFinite(hi) ? (lo + hi) / 2 : m > T ? hi * (1 - 1e-3) : lo * (1 + 1e-3);
       if (hi - lo <= 1e-4 * T) break; // the bracket has closed: no budget in between gives another network

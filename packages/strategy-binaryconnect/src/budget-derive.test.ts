@@ -54,7 +54,7 @@ describe('within-budget derive', () => {
     expect(mostProbableWithin(ops, 1, 15, 8)).toMatchObject({ choice: [0, 1], latency: 15, fits: true });
   });
 
-  it('with a floor: the most probable architecture in [floor, T] (brute force), else the most probable ≤ T', () => {
+  it('with a floor: the most probable architecture in [floor, T] (brute force), else in the first wider window that holds one', () => {
     const rng = new Rng(7);
     let inWindow = 0;
     let outside = 0;
@@ -78,7 +78,11 @@ describe('within-budget derive', () => {
       } else {
         outside++;
         expect(got.inWindow).toBe(false);
-        expect(got).toMatchObject({ ...mostProbableWithin(ops, 3, target, 1000), inWindow: false });
+        // the first of the windows 2×, 4×, … as wide that holds an architecture, else the most probable ≤ T
+        let widened: { choice: number[]; logProb: number } | undefined;
+        for (let w = 2 * (target - floor); !widened && target - w > 0; w *= 2) widened = brute(ops, 3, target, target - w);
+        if (widened) expect(got.logProb).toBeCloseTo(widened.logProb, 10);
+        else expect(got).toMatchObject({ ...mostProbableWithin(ops, 3, target, 1000), inWindow: false });
       }
     }
     expect(inWindow).toBeGreaterThan(20);
@@ -93,7 +97,9 @@ describe('within-budget derive', () => {
     expect(mostProbableWithin(ops, 2, 10, 8)).toMatchObject({ choice: [0, 0], latency: 4 }); // the argmax fits
     // [8.5, 10]: one big block (latency 9); big in b (0.6·0.45 = 0.27) is more probable than big in a (0.4·0.55 = 0.22)
     expect(mostProbableWithin(ops, 2, 10, 8, 8.5)).toMatchObject({ choice: [0, 1], latency: 9, inWindow: true });
-    // [9.5, 10]: nothing lies there (4, 9 or 14): the most probable ≤ T, as without a floor
-    expect(mostProbableWithin(ops, 2, 10, 8, 9.5)).toMatchObject({ choice: [0, 0], latency: 4, inWindow: false });
+    // [9.5, 10]: nothing lies there (4, 9 or 14); the window twice as wide, [9, 10], holds 9
+    expect(mostProbableWithin(ops, 2, 10, 8, 9.5)).toMatchObject({ choice: [0, 1], latency: 9, inWindow: false });
+    // [3, 3.5] under the fastest (4): nothing in any window ≤ T; the fastest, marked as not fitting
+    expect(mostProbableWithin(ops, 2, 3.5, 8, 3)).toMatchObject({ choice: [0, 0], latency: 4, fits: false });
   });
 });

@@ -25,14 +25,19 @@ export interface BudgetedArchitecture {
  * over the mixed ops in order, keeping the `beamWidth` most probable partial choices that can still
  * be completed within the window (the cheapest and the slowest completion are known per suffix).
  * Exact when the beam holds every feasible partial choice; the argmax architecture is returned
- * whenever it lies in the window. When no architecture lies in [floor, target], the most probable
- * one ≤ target is returned (`inWindow: false`); when even the fastest architecture exceeds the
- * target, that one is returned with `fits: false`.
+ * whenever it lies in the window. When no architecture lies in [floor, target], the window is
+ * widened downwards (2×, 4×, … its width) and the most probable architecture of the first window
+ * that holds one is returned (`inWindow: false`), else the most probable one ≤ target; when even
+ * the fastest architecture exceeds the target, that one is returned with `fits: false`.
  */
 export function mostProbableWithin(ops: readonly BudgetChoice[], fixed: number, target: number, beamWidth: number, floor = 0): BudgetedArchitecture {
   if (floor > 0) {
-    const windowed = search(ops, fixed, target, beamWidth, Math.min(floor, target));
-    if (windowed) return { ...windowed, inWindow: true };
+    // the window [floor, target]; when nothing lies there, windows twice, four times … as wide, so
+    // the derive still lands as near the target as the space allows
+    for (let width = target - Math.min(floor, target), k = 0; k < 12 && target - width > 0; width *= 2, k++) {
+      const windowed = search(ops, fixed, target, beamWidth, target - width);
+      if (windowed) return { ...windowed, inWindow: k === 0 };
+    }
     return { ...mostProbableWithin(ops, fixed, target, beamWidth), inWindow: false };
   }
   const minLat = ops.map((op) => Math.min(...op.latency));

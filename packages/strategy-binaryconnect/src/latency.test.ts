@@ -200,3 +200,58 @@ describe('what the hard budget constrains (budgetOn)', () => {
     }
   });
 });
+
+describe('the checked derive aims for [(1 − budgetTolerance)·T, T] on the device', () => {
+  /**
+   * Three blocks of 1×1 / 3×3 / 5×5 convs (27 networks), p fixed, on a device that disagrees with
+   * the table by a few percent, unevenly, as a calibrated table does: 1×1 costs 1.05 (table 1),
+   * 3×3 9.6 (9), 5×5 25.9 (25), and the fixed layers 0.5 more. For every T whose window holds a
+   * network on the device that the table orders alike, the checked derive must end inside it,
+   * having measured at most `measureDerived` networks; it must never end over T.
+   */
+  it('ends inside the window whenever the device has a network there', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const { createExpectedLatency, Rng, softmaxCrossEntropy } = await import('@proxyless/core');
+    const { BinaryConnectStrategy, binaryConnectOptions } = await import('./index.js');
+    const data = await fashionMnist(64, 32);
+    const space = new FixtureSpace(data.input, [
+      { width: 4, stride: 1, kernels: [1, 3, 5] },
+      { width: 4, stride: 1, kernels: [1, 3, 5] },
+      { width: 4, stride: 1, kernels: [1, 3, 5] },
+    ]);
+    const network = space.buildSupernet(new Rng(3));
+    network.mixedOps.forEach((op, i) => op.alpha.assign(tf.tensor1d([[0.2, 0.5, 0.3], [0.4, 0.35, 0.25], [0.3, 0.3, 0.4]][i]!.map(Math.log))));
+    const latency = createExpectedLatency(network, kernelLatency);
+    const cost: Record<string, number> = { '1x1': 1.05, '3x3': 9.6, '5x5': 25.9 };
+    const device = (arch: Record<string, string>) => latency.fixed + 0.5 + Object.values(arch).reduce((s, c) => s + cost[c]!, 0);
+    const names = ['1x1', '3x3', '5x5'];
+    const everyNetwork = names.flatMap((a) => names.flatMap((b) => names.map((c) => ({ b0: a, b1: b, b2: c }))));
+    let reachable = 0;
+    for (let t = 10; t <= 90; t += 4) {
+      const T = latency.fixed + t;
+      const measured = new Set<string>();
+      const logs: string[] = [];
+      const s = new BinaryConnectStrategy(binaryConnectOptions.parse({ budget: T, hardBudget: true, latencyLoss: 'none', measureDerived: 6 }), new Rng(1), (m) => logs.push(m));
+      s.setup({
+        network,
+        space,
+        latency,
+        loss: (l, y) => softmaxCrossEntropy(l, y),
+        measureLatency: async (arch) => {
+          measured.add(JSON.stringify(arch));
+          return device(arch);
+        },
+      });
+      const r = await s.deriveChecked();
+      const got = r.measuredLatency!;
+      expect(got).toBe(device(r.architecture));
+      expect(measured.size).toBeLessThanOrEqual(6);
+      if (everyNetwork.some((a) => device(a) <= T)) expect(got).toBeLessThanOrEqual(T);
+      if (everyNetwork.some((a) => device(a) <= T && device(a) >= 0.95 * T)) {
+        reachable++;
+        expect(got, `T = ${T}: derived ${JSON.stringify(r.architecture)} measured ${got}\n${logs.join("\n")}`).toBeGreaterThanOrEqual(0.95 * T);
+      }
+    }
+    expect(reachable).toBeGreaterThan(3);
+  });
+});
