@@ -82,9 +82,14 @@ describe('latency calibrated to whole networks', () => {
     expect(deriveLogs.some((l) => l.startsWith('latency calibration on'))).toBe(false);
     expect(derived.latencyBudget).toBe(T);
     expect(derived.measuredLatency!).toBeLessThanOrEqual(T);
-    // measured again, the derived network stays near its budget (noise allowed)
-    const again: number[] = [];
-    for (let i = 0; i < 3; i++) again.push(await measureLatency!(result.architecture));
-    expect(median(again)).toBeLessThan(1.2 * T);
+    // the search measured what it derived from this same checkpoint: the derive keeps that answer
+    expect(derived.architecture).toEqual(result.architecture);
+    expect(derived.measuredLatency).toBe(result.measuredLatency);
+    expect(deriveLogs.some((l) => l.startsWith('derive: the search already derived and measured this checkpoint'))).toBe(true);
+    expect(deriveLogs.some((l) => l.startsWith('binaryconnect: derived network measured'))).toBe(false);
+    // measured again against the search's reference network, the derived network stays near its
+    // budget (noise allowed; a plain median of three windows read ×1.5–1.8 in the machine's slow phases)
+    const [again] = await session.components.measureLatencies!([result.architecture], 4);
+    expect(again).toBeLessThan(1.2 * T);
   });
 });

@@ -128,7 +128,8 @@ for (const backend of (process.env.PROXYLESS_EXAMPLE_BROWSER ?? '').split(',').m
 }
 timings.export = (Date.now() - t0) / 1000;
 
-const result = readJson(join(runDir, 'result.json'));
+// what was retrained: the derive step's architecture.json (the search's answer for this checkpoint)
+const result = readJson(join(runDir, 'architecture.json'));
 const metrics = readJson(join(modelDir, 'metrics.json'));
 const target = searchConfig.strategy?.options?.budget ?? searchConfig.strategy?.options?.target;
 writeFileAtomic(
@@ -139,7 +140,7 @@ writeFileAtomic(
       reference_timings_ms: timer.referenceTimings,
       ...(Object.keys(browserMs).length ? { browser_latency_ms: browserMs } : {}),
       target: `${latencyOptions.target ?? 'cpu'} (wasm, this machine)`,
-      note: `whole derived network at batch 1, median of ≥ 50 runs per timing window, priced against a reference network timed around it in 5 rounds; the search's latency model (op table calibrated on whole networks) gives ${result.latency?.toFixed(3)} ${result.latencyUnit ?? ''}${result.measuredLatency !== undefined ? `, the search's derive measured ${result.measuredLatency.toFixed(3)} ms` : ''}, T = ${target} ms`,
+      note: `whole derived network at batch 1, median of ≥ 50 runs per timing window, priced against a reference network timed around it in 5 rounds; the search's latency model (op table calibrated on whole networks) gives ${result.latency?.toFixed(3)} ${result.latencyUnit ?? ''}${result.measuredLatency !== undefined ? `, the derive measured ${result.measuredLatency.toFixed(3)} ms` : ''}, T = ${target} ms`,
     },
     null,
     2,

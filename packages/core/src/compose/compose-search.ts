@@ -256,13 +256,55 @@ export async function deriveFromRun(runDir: string, opts: { log?: (m: string) =>
       loss: (l, y) => softmaxCrossEntropy(l, y),
     });
     session.restoreModelState(composed.resume!);
-    const derived = await derivedInfo(strategy, latency);
+    // The search measured what it derived from this same state: keep its answer, since a second
+    // measurement of the same networks can read a few percent apart and pick another one.
+    const searched = measuredDeriveOf(join(composed.runDir!, RunFiles.architecture), strategy.probabilities());
+    if (searched) {
+      opts.log?.(
+        `derive: the search already derived and measured this checkpoint (${searched.measuredLatency.toPrecision(4)} ${latency?.unit ?? ''} against the budget ${searched.latencyBudget ?? '–'}); kept. Remove ${RunFiles.architecture} to derive and measure again`,
+      );
+    }
+    const derived = searched
+      ? {
+          architecture: searched.architecture,
+          probabilities: strategy.probabilities(),
+          ...(latency ? { latency: latency.ofArchitecture(searched.architecture), latencyUnit: latency.unit } : {}),
+          measuredLatency: searched.measuredLatency,
+          ...(searched.latencyBudget !== undefined ? { latencyBudget: searched.latencyBudget } : {}),
+        }
+      : await derivedInfo(strategy, latency);
     await session.hooks.architectureDerived.promise(derived);
     const saved = (composed.resume!.json as { saved?: { epoch: number; batch: number; step: number } }).saved;
     return { ...derived, file: join(composed.runDir!, RunFiles.architecture), ...(saved ? { checkpoint: saved } : {}) };
   } finally {
     tf.dispose(Object.values(composed.resume!.tensors));
     composed.release();
+  }
+}
+
+/**
+ * The run's architecture.json when the search wrote it from the state `probabilities` describe and
+ * measured the network (`measuredLatency`); undefined otherwise (no file, other α, not measured).
+ */
+function measuredDeriveOf(
+  file: string,
+  probabilities: Record<string, number[]>,
+): { architecture: Record<string, string>; measuredLatency: number; latencyBudget?: number } | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const a = JSON.parse(readFileSync(file, 'utf8')) as { architecture?: Record<string, string>; probabilities?: Record<string, number[]>; measuredLatency?: unknown; latencyBudget?: unknown };
+    if (!a.architecture || !a.probabilities || typeof a.measuredLatency !== 'number') return undefined;
+    const labels = Object.keys(probabilities);
+    if (labels.length !== Object.keys(a.probabilities).length) return undefined;
+    const same = labels.every((l) => {
+      const x = probabilities[l]!;
+      const y = a.probabilities![l];
+      return Array.isArray(y) && y.length === x.length && x.every((v, i) => Math.abs(v - y[i]!) <= 1e-7);
+    });
+    if (!same || labels.some((l) => typeof a.architecture![l] !== 'string')) return undefined;
+    return { architecture: a.architecture, measuredLatency: a.measuredLatency, ...(typeof a.latencyBudget === 'number' ? { latencyBudget: a.latencyBudget } : {}) };
+  } catch {
+    return undefined;
   }
 }
 
