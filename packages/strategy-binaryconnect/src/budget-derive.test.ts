@@ -4,6 +4,15 @@ import { mostProbableWithin, type BudgetChoice } from './budget-derive.js';
 
 const all = (n: number) => [...Array(n).keys()];
 
+/** Four mixed ops of 2–4 candidates with random p and integer latencies 0–20. */
+const randomOps = (rng: Rng): BudgetChoice[] =>
+  all(4).map((i) => {
+    const n = 2 + rng.int(3);
+    const w = Array.from({ length: n }, () => rng.next() + 0.05);
+    const z = w.reduce((a, b) => a + b);
+    return { label: `b${i}`, names: all(n).map(String), probs: w.map((v) => v / z), latency: Array.from({ length: n }, () => Math.round(rng.next() * 20)) };
+  });
+
 describe('within-budget derive', () => {
   const brute = (ops: BudgetChoice[], fixed: number, target: number, floor = 0) => {
     let best: { choice: number[]; logProb: number } | undefined;
@@ -21,12 +30,7 @@ describe('within-budget derive', () => {
   it('finds the most probable architecture within T (beam = brute force on small spaces)', () => {
     const rng = new Rng(5);
     for (let trial = 0; trial < 200; trial++) {
-      const ops: BudgetChoice[] = all(4).map((i) => {
-        const n = 2 + rng.int(3);
-        const w = Array.from({ length: n }, () => rng.next() + 0.05);
-        const z = w.reduce((a, b) => a + b);
-        return { label: `b${i}`, names: all(n).map(String), probs: w.map((v) => v / z), latency: Array.from({ length: n }, () => Math.round(rng.next() * 20)) };
-      });
+      const ops = randomOps(rng);
       const target = 10 + rng.int(60);
       const got = mostProbableWithin(ops, 3, target, 1000);
       const want = brute(ops, 3, target);
@@ -59,12 +63,7 @@ describe('within-budget derive', () => {
     let inWindow = 0;
     let outside = 0;
     for (let trial = 0; trial < 200; trial++) {
-      const ops: BudgetChoice[] = all(4).map((i) => {
-        const n = 2 + rng.int(3);
-        const w = Array.from({ length: n }, () => rng.next() + 0.05);
-        const z = w.reduce((a, b) => a + b);
-        return { label: `b${i}`, names: all(n).map(String), probs: w.map((v) => v / z), latency: Array.from({ length: n }, () => Math.round(rng.next() * 20)) };
-      });
+      const ops = randomOps(rng);
       const target = 10 + rng.int(60);
       const floor = target * (0.8 + 0.15 * rng.next());
       const got = mostProbableWithin(ops, 3, target, 1000, floor);

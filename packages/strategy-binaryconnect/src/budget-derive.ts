@@ -31,6 +31,12 @@ export interface BudgetedArchitecture {
  * the fastest architecture exceeds the target, that one is returned with `fits: false`.
  */
 export function mostProbableWithin(ops: readonly BudgetChoice[], fixed: number, target: number, beamWidth: number, floor = 0): BudgetedArchitecture {
+  const logp = (i: number, j: number) => Math.log(Math.max(ops[i]!.probs[j]!, 1e-300));
+  const fastest = ops.map((op) => op.latency.indexOf(Math.min(...op.latency)));
+  const fastestLatency = fixed + fastest.reduce((s, j, i) => s + ops[i]!.latency[j]!, 0);
+  if (fastestLatency > target) {
+    return { choice: fastest, logProb: fastest.reduce((s, j, i) => s + logp(i, j), 0), latency: fastestLatency, fits: false, ...(floor > 0 ? { inWindow: false } : {}) };
+  }
   if (floor > 0) {
     // the window [floor, target]; when nothing lies there, windows twice, four times … as wide, so
     // the derive still lands as near the target as the space allows
@@ -38,44 +44,18 @@ export function mostProbableWithin(ops: readonly BudgetChoice[], fixed: number, 
       const windowed = search(ops, fixed, target, beamWidth, target - width);
       if (windowed) return { ...windowed, inWindow: k === 0 };
     }
-    return { ...mostProbableWithin(ops, fixed, target, beamWidth), inWindow: false };
   }
-  const minLat = ops.map((op) => Math.min(...op.latency));
-  // cheapest latency of ops[i..]
-  const suffix = new Array<number>(ops.length + 1).fill(0);
-  for (let i = ops.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + minLat[i]!;
-  const fastest = ops.map((op, i) => op.latency.indexOf(minLat[i]!));
-  const fastestLatency = fixed + suffix[0]!;
-  const logp = (i: number, j: number) => Math.log(Math.max(ops[i]!.probs[j]!, 1e-300));
-  if (fastestLatency > target) {
-    return { choice: fastest, logProb: fastest.reduce((s, j, i) => s + logp(i, j), 0), latency: fastestLatency, fits: false };
-  }
-  // argmax first: when it fits it is the answer.
-  const argmax = ops.map((op) => op.probs.indexOf(Math.max(...op.probs)));
-  const argmaxLatency = fixed + argmax.reduce((s, j, i) => s + ops[i]!.latency[j]!, 0);
-  if (argmaxLatency <= target) {
-    return { choice: argmax, logProb: argmax.reduce((s, j, i) => s + logp(i, j), 0), latency: argmaxLatency, fits: true };
-  }
-  type Partial = { choice: number[]; logProb: number; latency: number };
-  let beam: Partial[] = [{ choice: [], logProb: 0, latency: fixed }];
-  for (let i = 0; i < ops.length; i++) {
-    const next: Partial[] = [];
-    for (const b of beam) {
-      ops[i]!.latency.forEach((lat, j) => {
-        const latency = b.latency + lat;
-        if (latency + suffix[i + 1]! > target) return; // cannot be completed within the target
-        next.push({ choice: [...b.choice, j], logProb: b.logProb + logp(i, j), latency });
-      });
-    }
-    // ties broken by lower latency, then by earlier candidate indices (deterministic)
-    next.sort((x, y) => y.logProb - x.logProb || x.latency - y.latency || compareChoices(x.choice, y.choice));
-    beam = next.slice(0, beamWidth);
-  }
-  const best = beam[0]!; // non-empty: the fastest completion of any kept partial fits
-  return { ...best, fits: true };
+  // non-empty: the fastest architecture fits, and so does the cheapest completion of any kept partial choice
+  const within = search(ops, fixed, target, beamWidth, 0)!;
+  return floor > 0 ? { ...within, inWindow: false } : within;
 }
 
-/** The beam search of `mostProbableWithin` over [floor, target]; undefined when nothing lies there (or the beam lost it). */
+/**
+ * The beam search of `mostProbableWithin` over [floor, target]: the argmax when it lies there, else
+ * the `beamWidth` most probable partial choices that can still be completed inside the window; ties
+ * broken by lower latency, then by earlier candidate indices (deterministic). Undefined when nothing
+ * lies there.
+ */
 function search(ops: readonly BudgetChoice[], fixed: number, target: number, beamWidth: number, floor: number): BudgetedArchitecture | undefined {
   const lat = (i: number, j: number) => ops[i]!.latency[j]!;
   const logp = (i: number, j: number) => Math.log(Math.max(ops[i]!.probs[j]!, 1e-300));

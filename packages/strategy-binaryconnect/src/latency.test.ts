@@ -1,7 +1,8 @@
-import type { SearchPlugin } from '@proxyless/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { createExpectedLatency, Rng, softmaxCrossEntropy, type SearchPlugin } from '@proxyless/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { argmax, fashionMnist, FixtureSpace, kernelLatency, runSearch, TableLatencyProvider, useWasm } from '../test/fixtures.js';
-import { mostProbableWithin, type BinaryConnectOptionsInput } from './index.js';
+import { BinaryConnectStrategy, binaryConnectOptions, mostProbableWithin, type BinaryConnectOptionsInput } from './index.js';
 
 beforeAll(useWasm);
 
@@ -163,9 +164,6 @@ describe('what the hard budget constrains (budgetOn)', () => {
    * `derived` (the default) and E[lat] with `expected`.
    */
   it('μ rises while the argmax architecture is over T, not while E[lat] is', async () => {
-    const tf = await import('@tensorflow/tfjs-core');
-    const { createExpectedLatency, Rng, softmaxCrossEntropy } = await import('@proxyless/core');
-    const { BinaryConnectStrategy, binaryConnectOptions } = await import('./index.js');
     const data = await fashionMnist(64, 32);
     const batch = data.validation.batches(16)[Symbol.iterator]().next().value!;
     const space = new FixtureSpace(data.input, [{ width: 4, stride: 1, kernels: [1, 3, 5], zero: true }]);
@@ -210,9 +208,6 @@ describe('the checked derive aims for [(1 − budgetTolerance)·T, T] on the dev
    * having measured at most `measureDerived` networks; it must never end over T.
    */
   it('ends inside the window whenever the device has a network there', async () => {
-    const tf = await import('@tensorflow/tfjs-core');
-    const { createExpectedLatency, Rng, softmaxCrossEntropy } = await import('@proxyless/core');
-    const { BinaryConnectStrategy, binaryConnectOptions } = await import('./index.js');
     const data = await fashionMnist(64, 32);
     const space = new FixtureSpace(data.input, [
       { width: 4, stride: 1, kernels: [1, 3, 5] },

@@ -58,7 +58,8 @@ export function parseCifar10(files: readonly { name: string; bytes: Uint8Array }
 }
 
 async function readAll(paths: readonly string[]): Promise<{ name: string; bytes: Uint8Array }[]> {
-  return Promise.all(
+  // read at once; a failure is reported for the first file in the order given, not by which read failed first
+  const settled = await Promise.allSettled(
     paths.map(async (p) => {
       try {
         return { name: p, bytes: new Uint8Array(await readFile(p)) };
@@ -68,6 +69,10 @@ async function readAll(paths: readonly string[]): Promise<{ name: string; bytes:
       }
     }),
   );
+  return settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
 }
 
 /** Reads batch files into one set of labelled images, in the order given. */

@@ -220,8 +220,11 @@ export interface ReadIdxPairOptions {
  * the counts match and that the labels are non-negative (and below `numClasses` when given).
  */
 export async function readIdxPair(imagesPath: string, labelsPath: string, opts: ReadIdxPairOptions = {}): Promise<LabelledImages> {
-  const [images, labels] = await Promise.all([readIdxFile(imagesPath), readIdxFile(labelsPath)]);
-  return pairIdx(images, labels, { ...opts, imagesFile: imagesPath, labelsFile: labelsPath });
+  // both read at once; a failure is reported in argument order (the images file first), not by which read failed first
+  const [images, labels] = await Promise.allSettled([readIdxFile(imagesPath), readIdxFile(labelsPath)]);
+  if (images.status === 'rejected') throw images.reason;
+  if (labels.status === 'rejected') throw labels.reason;
+  return pairIdx(images.value, labels.value, { ...opts, imagesFile: imagesPath, labelsFile: labelsPath });
 }
 
 /** The checks of `readIdxPair` on already parsed arrays. */
