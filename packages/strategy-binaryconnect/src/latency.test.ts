@@ -179,20 +179,20 @@ describe('what the hard budget constrains (budgetOn)', () => {
       return { mu: s.dualLambda, elat: m['expectedLatency']!, argmax: m['argmaxLatency']! };
     };
     try {
-      // argmax 5×5 (f + 25) over T, E[lat] f + 9.5 under it
-      const a = [0.3, 0.05, 0.35, 0.3];
-      const ad = await mu('derived', a);
-      expect(ad.argmax).toBeGreaterThan(T);
-      expect(ad.elat).toBeLessThan(T);
-      expect(ad.mu).toBeCloseTo((ad.argmax - T) / T, 5);
-      expect((await mu('expected', a)).mu).toBe(0);
-      // argmax zero (f) under T, E[lat] f + 12.1 over it
-      const b = [0.01, 0.01, 0.48, 0.5];
-      const be = await mu('expected', b);
-      expect(be.argmax).toBeLessThan(T);
-      expect(be.elat).toBeGreaterThan(T);
-      expect(be.mu).toBeCloseTo((be.elat - T) / T, 5);
-      expect((await mu('derived', b)).mu).toBe(0);
+      // [p, the setting whose latency is over T, the other]: argmax 5×5 (f + 25) over T with E[lat]
+      // f + 9.5 under it; argmax zero (f) under T with E[lat] f + 12.1 over it
+      const cases = [
+        [[0.3, 0.05, 0.35, 0.3], 'derived', 'expected'],
+        [[0.01, 0.01, 0.48, 0.5], 'expected', 'derived'],
+      ] as const;
+      for (const [p, over, under] of cases) {
+        const r = await mu(over, [...p]);
+        const lat = over === 'derived' ? r.argmax : r.elat;
+        expect(lat).toBeGreaterThan(T);
+        expect(over === 'derived' ? r.elat : r.argmax).toBeLessThan(T);
+        expect(r.mu).toBeCloseTo((lat - T) / T, 5);
+        expect((await mu(under, [...p])).mu).toBe(0);
+      }
     } finally {
       tf.dispose([batch.x, batch.y]);
     }
