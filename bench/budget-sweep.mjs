@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeSearch, describeDevice, MeasuredLatencyProvider, readConfigFile, writeFileAtomic } from '@proxyless/core';
 import { mostProbableWithin } from '@proxyless/strategy-binaryconnect';
-import { parseArgs } from './common.mjs';
+import { parseArgs, referenceArchitecture } from './common.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = parseArgs(process.argv.slice(2), { budgets: [0.55, 0.65, 0.75, 0.85], epochs: 6, warmupEpochs: 2, trainLimit: 20000, rounds: 5, windowMs: 500, out: '.tmp/budget-sweep', remeasure: false, budgetOn: 'derived' });
@@ -86,7 +86,7 @@ for (const r of rows) for (const a of [r.checked.architecture, r.opTable.archite
 // each network timed between two timings of a reference network (the cheapest: zero where a block
 // may skip, else its first candidate), priced by its median ratio to it (core's relativeTimer)
 const { relativeTimer } = await import('@proxyless/core');
-const refArch = Object.fromEntries(space.describe().map((m) => [m.label, (m.candidates.find((c) => c.features.type === 'zero') ?? m.candidates[0]).name]));
+const refArch = referenceArchitecture(space);
 const built = new Map([...nets].map(([k, a]) => [k, space.buildCompact(a, new Rng(`sweep-${k}`))]));
 const reference = space.buildCompact(refArch, new Rng('sweep-reference'));
 const timer = relativeTimer((net) => provider.measureNetwork(net, space.input), reference);

@@ -27,3 +27,11 @@ export const FULL_EXAMPLE_ARCHITECTURE = {
   s2_b0: '5x5_MBConv3', s2_b1: '3x3_MBConv3', s2_b2: 'zero',
   s3_b0: '5x5_MBConv3', s3_b1: '5x5_MBConv6',
 };
+
+/**
+ * The reference network of whole-network timings (core's relativeTimer): every searchable block's
+ * cheapest choice, `zero` where the block may skip, else its first candidate.
+ */
+export function referenceArchitecture(space) {
+  return Object.fromEntries(space.describe().map((m) => [m.label, (m.candidates.find((c) => c.features.type === 'zero') ?? m.candidates[0]).name]));
+}

@@ -55,7 +55,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MeasuredLatencyProvider, readConfigFile, relativeTimer, Rng, writeFileAtomic } from '@proxyless/core';
 import { MBConvSpace, mbconvSpaceOptions } from '@proxyless/space-mbconv';
-import { parseArgs } from './common.mjs';
+import { parseArgs, referenceArchitecture } from './common.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(root, 'packages/cli/dist/bin.js');
@@ -678,7 +678,7 @@ async function summary() {
   }
   const provider = new MeasuredLatencyProvider({ warmup: 10, minRuns: 50, minDurationMs: args.timingMs });
   const refSpace = spaceOf(spaceOptions(1));
-  const refArch = Object.fromEntries(refSpace.describe().map((m) => [m.label, (m.candidates.find((c) => c.features.type === 'zero') ?? m.candidates[0]).name]));
+  const refArch = referenceArchitecture(refSpace);
   const built = [...nets.entries()].map(([k, n]) => [k, spaceOf(n.space).buildCompact(n.arch, new Rng(`search-quality:${k}`))]);
   const reference = refSpace.buildCompact(refArch, new Rng('search-quality:reference'));
   const time = (net) => provider.measureNetwork(net, INPUT);

@@ -330,8 +330,9 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
    * when the budget binds, well under it), the derive is repeated under the latency model's budget
    * corrected by the measured/predicted ratio (a secant on the model's error), up to
    * `measureDerived` networks. Each network is measured against the session's reference network
-   * (`measureLatencies`, 4 rounds) or, without one, as the least of five measurements. The most
-   * probable network that measured ≤ T wins; when none did, the fastest measured one, with a warning.
+   * (`measureLatencies`, 4 rounds) or, without one, as the least of five measurements. Of the
+   * networks that measured ≤ T, the one derived under the largest budget wins (the nearest T from
+   * below, the most probable of its window); when none did, the fastest measured one, with a warning.
    */
   async deriveChecked(): Promise<CheckedDerive> {
     const o = this.options;

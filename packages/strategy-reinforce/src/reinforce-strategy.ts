@@ -297,7 +297,8 @@ export class ReinforceStrategy implements ArchitectureStrategy {
       let lat = this.latencyCache.get(key);
       if (lat === undefined) {
         // kept for the whole search, so the least of three measurements: a shared machine's phases
-        // of load last seconds and only ever add time (as core's calibrateLatency)
+        // of load last seconds and only ever add time (ctx.measureLatencies, against a reference
+        // network, is steadier but takes three times the timings per architecture)
         lat = Math.min(await ctx.measureLatency(architecture), await ctx.measureLatency(architecture), await ctx.measureLatency(architecture));
         this.latencyCache.set(key, lat);
       }

@@ -16,6 +16,8 @@ import { runtimeSlots } from '../runtime/runtime-stage.js';
 import { SearchSession, type SessionSnapshot } from '../session/search-session.js';
 import { LATENCY_CALIBRATION_FILE } from '../latency/calibration.js';
 import { derivedInfo } from '../strategies/derived-info.js';
+import type { CheckedDerive } from '../strategies/strategy.js';
+import { readArchitectureFile, type ArchitectureFile } from '../runtime/compose-network.js';
 import { ensureGradients } from '../tfjs/runtime.js';
 import { bindSearchStage, ResumeSnapshot } from './search-stage.js';
 
@@ -261,18 +263,10 @@ export async function deriveFromRun(runDir: string, opts: { log?: (m: string) =>
     const searched = measuredDeriveOf(join(composed.runDir!, RunFiles.architecture), strategy.probabilities());
     if (searched) {
       opts.log?.(
-        `derive: the search already derived and measured this checkpoint (${searched.measuredLatency.toPrecision(4)} ${latency?.unit ?? ''} against the budget ${searched.latencyBudget ?? '–'}); kept. Remove ${RunFiles.architecture} to derive and measure again`,
+        `derive: the search already derived and measured this checkpoint (${searched.measuredLatency!.toPrecision(4)} ${latency?.unit ?? ''} against the budget ${searched.budget ?? '–'}); kept. Remove ${RunFiles.architecture} to derive and measure again`,
       );
     }
-    const derived = searched
-      ? {
-          architecture: searched.architecture,
-          probabilities: strategy.probabilities(),
-          ...(latency ? { latency: latency.ofArchitecture(searched.architecture), latencyUnit: latency.unit } : {}),
-          measuredLatency: searched.measuredLatency,
-          ...(searched.latencyBudget !== undefined ? { latencyBudget: searched.latencyBudget } : {}),
-        }
-      : await derivedInfo(strategy, latency);
+    const derived = await derivedInfo(strategy, latency, searched);
     await session.hooks.architectureDerived.promise(derived);
     const saved = (composed.resume!.json as { saved?: { epoch: number; batch: number; step: number } }).saved;
     return { ...derived, file: join(composed.runDir!, RunFiles.architecture), ...(saved ? { checkpoint: saved } : {}) };
@@ -283,29 +277,28 @@ export async function deriveFromRun(runDir: string, opts: { log?: (m: string) =>
 }
 
 /**
- * The run's architecture.json when the search wrote it from the state `probabilities` describe and
- * measured the network (`measuredLatency`); undefined otherwise (no file, other α, not measured).
+ * The run's architecture.json as a checked derive, when the search wrote it from the state
+ * `probabilities` describe and measured the network; undefined otherwise (no file, other α, not measured).
  */
-function measuredDeriveOf(
-  file: string,
-  probabilities: Record<string, number[]>,
-): { architecture: Record<string, string>; measuredLatency: number; latencyBudget?: number } | undefined {
+function measuredDeriveOf(file: string, probabilities: Record<string, number[]>): CheckedDerive | undefined {
   if (!existsSync(file)) return undefined;
+  let a: ArchitectureFile & { probabilities?: Record<string, unknown>; measuredLatency?: unknown; latencyBudget?: unknown };
   try {
-    const a = JSON.parse(readFileSync(file, 'utf8')) as { architecture?: Record<string, string>; probabilities?: Record<string, number[]>; measuredLatency?: unknown; latencyBudget?: unknown };
-    if (!a.architecture || !a.probabilities || typeof a.measuredLatency !== 'number') return undefined;
-    const labels = Object.keys(probabilities);
-    if (labels.length !== Object.keys(a.probabilities).length) return undefined;
-    const same = labels.every((l) => {
-      const x = probabilities[l]!;
-      const y = a.probabilities![l];
-      return Array.isArray(y) && y.length === x.length && x.every((v, i) => Math.abs(v - y[i]!) <= 1e-7);
-    });
-    if (!same || labels.some((l) => typeof a.architecture![l] !== 'string')) return undefined;
-    return { architecture: a.architecture, measuredLatency: a.measuredLatency, ...(typeof a.latencyBudget === 'number' ? { latencyBudget: a.latencyBudget } : {}) };
+    a = readArchitectureFile(file);
   } catch {
     return undefined;
   }
+  const labels = Object.keys(probabilities);
+  const same =
+    a.probabilities !== undefined &&
+    labels.length === Object.keys(a.probabilities).length &&
+    labels.every((l) => {
+      const x = probabilities[l]!;
+      const y = a.probabilities![l];
+      return Array.isArray(y) && y.length === x.length && x.every((v, i) => Math.abs(v - (y[i] as number)) <= 1e-7) && a.architecture[l] !== undefined;
+    });
+  if (!same || typeof a.measuredLatency !== 'number') return undefined;
+  return { architecture: a.architecture, measuredLatency: a.measuredLatency, ...(typeof a.latencyBudget === 'number' ? { budget: a.latencyBudget } : {}) };
 }
 
 export interface DerivedRecord {

@@ -85,7 +85,7 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
       calibration = stored;
       if (calibration) c.source.log(`latency calibration: the run's own (${file}): measured ≈ ${calibration.scale.toFixed(3)}·Σops + ${calibration.perLayer.toFixed(4)}·layers + ${calibration.offset.toFixed(4)} ${provider.unit}`);
       else {
-        calibration = await calibrateLatency(network, provider, measureLatency, { networks, rng: c.rng.fork('latency-calibration'), timer: timer!, referenceArchitecture: reference, log: c.source.log });
+        calibration = await calibrateLatency(network, provider, measureLatency, { networks, rng: c.rng.fork('latency-calibration'), timer: timer!, log: c.source.log });
       }
     }
     const latency = createExpectedLatency(network, provider, calibration);

@@ -130,9 +130,8 @@ export async function calibrateLatency(
     readonly networks: number;
     readonly rng: Rng;
     readonly rounds?: number;
-    /** The timer to measure with, and the architecture it uses as its reference (default: a timer against the fastest architecture). */
+    /** The timer to measure with (default: a timer against the fastest architecture). */
     readonly timer?: RelativeTimer<Architecture>;
-    readonly referenceArchitecture?: Architecture;
     readonly log?: (message: string) => void;
   },
 ): Promise<LatencyCalibration> {
@@ -159,7 +158,7 @@ export async function calibrateLatency(
       `(the spread is the machine's load; each network is priced by its ratio to the reference timed around it)`,
   );
   const prices = [...network.fixedOps.map((op) => provider.latency(op.features)), ...network.mixedOps.flatMap((op) => op.candidates.filter((c) => !c.isZero).map(price))];
-  const cal = { ...fitLatencyCalibration(samples, { minOpLatency: Math.min(...prices) }), reference: { architecture: (opts.timer && opts.referenceArchitecture) || archs[0]!, latency: timer.referenceLatency } };
+  const cal = { ...fitLatencyCalibration(samples, { minOpLatency: Math.min(...prices) }), reference: { architecture: timer.reference, latency: timer.referenceLatency } };
   opts.log?.(
     `latency calibration on ${samples.length} networks: measured ≈ ${cal.scale.toFixed(3)}·Σops + ${cal.perLayer.toFixed(4)}·layers + ${cal.offset.toFixed(4)} ${provider.unit} ` +
       `(error of the op sum ${cal.mapeBefore.toFixed(1)}% → ${cal.mapeAfter.toFixed(1)}%)`,

@@ -1,3 +1,5 @@
+import { summarize } from './timing.js';
+
 /**
  * Timing against a reference, for machines whose speed changes in phases.
  *
@@ -18,17 +20,13 @@ export interface RelativeTimer<A> {
    * around it, times the reference's quiet latency. Items are interleaved within each round.
    */
   measure(items: readonly A[], rounds?: number): Promise<number[]>;
+  /** The reference item every measurement is timed against. */
+  readonly reference: A;
   /** The reference's least timing so far: its latency in a quiet phase. */
   readonly referenceLatency: number;
   /** Every timing of the reference so far, in order. */
   readonly referenceTimings: readonly number[];
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /**
  * A timer that measures items relative to `reference` with `time` (one timing window each, e.g. a
@@ -50,6 +48,7 @@ export function relativeTimer<A>(
     return t;
   };
   return {
+    reference,
     get referenceLatency() {
       const least = Math.min(prior, ...refs);
       return Number.isFinite(least) ? least : Number.NaN;
@@ -70,7 +69,7 @@ export function relativeTimer<A>(
         }
       }
       const quiet = Math.min(prior, ...refs);
-      return ratios.map((rs) => median(rs) * quiet);
+      return ratios.map((rs) => summarize(rs).medianMs * quiet);
     },
   };
 }
