@@ -8,6 +8,7 @@
 //     is ≤ T, with no calibration and no measurement.
 // The networks of all Ts are timed in interleaved rounds, each between two timings of a reference
 // network, and priced by its median ratio to it (core's relativeTimer): phases of load cancel out.
+// The reference's quiet latency is the one the searches pinned (the op cache remembers it per machine).
 //
 // Usage: npm run build && node bench/budget-sweep.mjs [--budgets=0.55,0.65,0.75,0.85] [--epochs=6]
 //        [--warmupEpochs=2] [--trainLimit=20000] [--rounds=5] [--windowMs=500] [--budgetOn=derived|expected] [--out=.tmp/budget-sweep]
@@ -83,13 +84,16 @@ const space = new MBConvSpace(mbconvSpaceOptions.parse(base.space.options), { sh
 const provider = new MeasuredLatencyProvider({ warmup: 10, minRuns: 10, minDurationMs: args.windowMs });
 const nets = new Map();
 for (const r of rows) for (const a of [r.checked.architecture, r.opTable.architecture]) nets.set(key(a), a);
-// each network timed between two timings of a reference network (the cheapest: zero where a block
-// may skip, else its first candidate), priced by its median ratio to it (core's relativeTimer)
-const { relativeTimer } = await import('@proxyless/core');
-const refArch = referenceArchitecture(space);
+// each network timed between two timings of the reference network the searches timed against,
+// priced by its median ratio to it times the quiet latency the searches pinned on this machine (core's
+// relativeTimer; the first T's latency-calibration.json). Without one: the space's cheapest network
+// (zero where a block may skip, else its first candidate) and its least timing here.
+const { LATENCY_CALIBRATION_FILE, readStoredCalibration, relativeTimer } = await import('@proxyless/core');
+const pinned = rows.map((r) => readStoredCalibration(join(out, 'runs', `T${r.T}`, LATENCY_CALIBRATION_FILE), 'cpu', 'ms')?.reference).find(Boolean);
+const refArch = pinned?.architecture ?? referenceArchitecture(space);
 const built = new Map([...nets].map(([k, a]) => [k, space.buildCompact(a, new Rng(`sweep-${k}`))]));
 const reference = space.buildCompact(refArch, new Rng('sweep-reference'));
-const timer = relativeTimer((net) => provider.measureNetwork(net, space.input), reference);
+const timer = relativeTimer((net) => provider.measureNetwork(net, space.input), reference, pinned ? { referenceLatency: pinned.latency, pinned: true } : {});
 const latencies = await timer.measure([...built.values()], args.rounds);
 const measuredOf = new Map([...built.keys()].map((k, i) => [k, latencies[i]]));
 for (const net of [...built.values(), reference]) for (const v of net.variables()) v.variable.dispose();
@@ -98,7 +102,7 @@ for (const r of rows) {
   r.opTable.measured = measuredOf.get(key(r.opTable.architecture));
 }
 const refs = timer.referenceTimings;
-console.error(`reference network timed ${refs.length} times: ${Math.min(...refs).toFixed(3)}–${Math.max(...refs).toFixed(3)} ms (the machine's load)`);
+console.error(`reference network timed ${refs.length} times: ${Math.min(...refs).toFixed(3)}–${Math.max(...refs).toFixed(3)} ms (the machine's load); priced at ${timer.referenceLatency.toFixed(4)} ms${pinned ? ', as the searches pinned it' : ' (its least timing here)'}`);
 
 const pct = (m, T) => `${m <= T ? '' : '+'}${(((m - T) / T) * 100).toFixed(1)}%`;
 const md = [

@@ -53,7 +53,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MeasuredLatencyProvider, readConfigFile, relativeTimer, Rng, writeFileAtomic } from '@proxyless/core';
+import { LATENCY_CALIBRATION_FILE, MeasuredLatencyProvider, readConfigFile, readStoredCalibration, relativeTimer, Rng, writeFileAtomic } from '@proxyless/core';
 import { MBConvSpace, mbconvSpaceOptions } from '@proxyless/space-mbconv';
 import { parseArgs, referenceArchitecture } from './common.mjs';
 
@@ -678,11 +678,14 @@ async function summary() {
   }
   const provider = new MeasuredLatencyProvider({ warmup: 10, minRuns: 50, minDurationMs: args.timingMs });
   const refSpace = spaceOf(spaceOptions(1));
-  const refArch = referenceArchitecture(refSpace);
+  // the reference network the searches timed against, at the quiet latency they pinned on this machine
+  // (the first search job's latency-calibration.json); without one, the space's cheapest network and its least timing here
+  const pinned = done.filter((j) => j.runDir).map((j) => readStoredCalibration(join(j.runDir, LATENCY_CALIBRATION_FILE), 'cpu', 'ms')?.reference).find(Boolean);
+  const refArch = pinned?.architecture ?? referenceArchitecture(refSpace);
   const built = [...nets.entries()].map(([k, n]) => [k, spaceOf(n.space).buildCompact(n.arch, new Rng(`search-quality:${k}`))]);
   const reference = refSpace.buildCompact(refArch, new Rng('search-quality:reference'));
   const time = (net) => provider.measureNetwork(net, INPUT);
-  const timer = relativeTimer(time, reference);
+  const timer = relativeTimer(time, reference, pinned ? { referenceLatency: pinned.latency, pinned: true } : {});
   const latencyOf = new Map();
   if (built.length) {
     log(`re-timing ${built.length} networks whole at batch 1 on wasm: ${args.rounds} interleaved rounds against a reference (≥ ${args.timingMs} ms per timing)`);
@@ -778,7 +781,7 @@ async function summary() {
   const md = [];
   md.push(`# Search quality: ${done.length} jobs\n`);
   md.push(`\`node bench/search-quality.mjs ${process.argv.slice(2).join(' ')}\` — ${new Date().toISOString()}, ${hostname()}.`);
-  md.push(`Latency: every network re-timed whole at batch 1 on wasm, ${args.rounds} interleaved round(s) against a reference network (every block's cheapest), median ratio × the reference's least timing (${refs.length ? `${Math.min(...refs).toFixed(3)}–${Math.max(...refs).toFixed(3)} ms over ${refs.length} timings: the machine's load` : 'no timings'}).`);
+  md.push(`Latency: every network re-timed whole at batch 1 on wasm, ${args.rounds} interleaved round(s) against a reference network (${pinned ? 'the searches\' own' : 'every block\'s cheapest'}), median ratio × the reference's quiet latency, ${fixed(timer.referenceLatency, 4)} ms (${pinned ? 'as the searches pinned it on this machine' : 'its least timing here'}; its timings: ${refs.length ? `${Math.min(...refs).toFixed(3)}–${Math.max(...refs).toFixed(3)} ms over ${refs.length}, the machine's load` : 'none'}).`);
   md.push(`Retraining: ${epochsOf.length === 1 ? `${epochsOf[0]} epoch${epochsOf[0] === 1 ? '' : 's'}` : `epochs ${epochsOf.join(', ')} (**differ across jobs**)`}, ${recipes.length === 1 ? `\`${JSON.parse(recipes[0]).train.join(' ')}\`, data ${JSON.stringify(JSON.parse(recipes[0]).data)}` : `**${recipes.length} different recipes across jobs**`}.`);
   if (missing.length) md.push(`\n**Missing** (planned by --seeds/--jobs/--widths/--budgets, not done): ${missing.join(', ')}.`);
   if (failed.length) md.push(`\n**Failed** (rerun the runner to retry): ${failed.map((f) => `${f.id} (${f.error.split('\n')[0].slice(0, 140)})`).join('; ')}.`);
@@ -852,7 +855,7 @@ async function summary() {
     date: new Date().toISOString(),
     host: hostname(),
     jobs: { done: done.map((j) => j.id), failed: failed.map((f) => ({ id: f.id, error: f.error })), missing },
-    timing: { rounds: args.rounds, minDurationMs: args.timingMs, reference: refArch, referenceTimings: refs, networks: [...nets.entries()].map(([k, n]) => ({ space: n.space, architecture: n.arch, latencyMs: latencyOf.get(k) })) },
+    timing: { rounds: args.rounds, minDurationMs: args.timingMs, reference: refArch, referenceLatency: timer.referenceLatency, referencePinnedBySearch: Boolean(pinned), referenceTimings: refs, networks: [...nets.entries()].map(([k, n]) => ({ space: n.space, architecture: n.arch, latencyMs: latencyOf.get(k) })) },
     recipes: recipes.map((r) => JSON.parse(r)),
     groups,
     comparisons,

@@ -64,7 +64,7 @@ function proxyless(step, ...args) {
 const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
 
 // Imported after the argument checks so that a bad variant fails fast.
-const { composeNetwork, loadModelWeights, MeasuredLatencyProvider, relativeTimer, Rng, writeFileAtomic } = await import('@proxyless/core');
+const { composeNetwork, LATENCY_CALIBRATION_FILE, loadModelWeights, MeasuredLatencyProvider, readStoredCalibration, relativeTimer, Rng, writeFileAtomic } = await import('@proxyless/core');
 
 rmSync(runDir, { recursive: true, force: true });
 proxyless('search', 'search', join(here, `${variant}.yaml`), '--out', runDir);
@@ -100,14 +100,17 @@ const searchConfig = readJson(join(runDir, 'config.json'));
 const latencyOptions = searchConfig.latency?.options ?? {};
 const provider = new MeasuredLatencyProvider({ target: latencyOptions.target ?? 'cpu', batchSize: 1, warmup: 10, minRuns: 50, minDurationMs: 500 });
 // A shared machine slows down in phases of seconds. The network is timed in 5 rounds between two
-// timings of a reference network (the space's cheapest: `zero` where a block may skip, else its first
-// candidate), and priced by its median ratio to the reference times the reference's least timing, as
-// the search's calibration and derive check do (core's relativeTimer).
+// timings of the reference network the search timed against (its latency-calibration.json), and
+// priced by its median ratio to the reference times the reference's quiet latency on this machine as
+// the search pinned it, as the search's calibration and derive check do (core's relativeTimer).
+// Without a calibration: the space's cheapest network (`zero` where a block may skip, else its first
+// candidate) and its least timing here.
+const stored = readStoredCalibration(join(runDir, LATENCY_CALIBRATION_FILE), latencyOptions.target ?? 'cpu', 'ms')?.reference;
 const reference = space.buildCompact(
-  Object.fromEntries(space.describe().map((m) => [m.label, (m.candidates.find((c) => c.features.type === 'zero') ?? m.candidates[0]).name])),
+  stored?.architecture ?? Object.fromEntries(space.describe().map((m) => [m.label, (m.candidates.find((c) => c.features.type === 'zero') ?? m.candidates[0]).name])),
   new Rng('latency-reference'),
 );
-const timer = relativeTimer((net) => provider.measureNetwork(net, dataset.input), reference);
+const timer = relativeTimer((net) => provider.measureNetwork(net, dataset.input), reference, stored ? { referenceLatency: stored.latency, pinned: true } : {});
 await provider.measureNetwork(network, dataset.input); // burn-in
 const [measured] = await timer.measure([network], 5);
 for (const v of reference.variables()) v.variable.dispose();
@@ -138,9 +141,10 @@ writeFileAtomic(
     {
       measured_latency_ms: measured,
       reference_timings_ms: timer.referenceTimings,
+      reference_latency_ms: timer.referenceLatency,
       ...(Object.keys(browserMs).length ? { browser_latency_ms: browserMs } : {}),
       target: `${latencyOptions.target ?? 'cpu'} (wasm, this machine)`,
-      note: `whole derived network at batch 1, median of ≥ 50 runs per timing window, priced against a reference network timed around it in 5 rounds; the search's latency model (op table calibrated on whole networks) gives ${result.latency?.toFixed(3)} ${result.latencyUnit ?? ''}${result.measuredLatency !== undefined ? `, the derive measured ${result.measuredLatency.toFixed(3)} ms` : ''}, T = ${target} ms`,
+      note: `whole derived network at batch 1, median of ≥ 50 runs per timing window, priced by its median ratio (5 rounds) to a reference network timed around it, times the reference's quiet latency ${stored ? 'the search pinned on this machine' : 'here (its least timing)'}; the search's latency model (op table calibrated on whole networks) gives ${result.latency?.toFixed(3)} ${result.latencyUnit ?? ''}${result.measuredLatency !== undefined ? `, the derive measured ${result.measuredLatency.toFixed(3)} ms` : ''}, T = ${target} ms`,
     },
     null,
     2,

@@ -4,8 +4,8 @@ import { Backend } from '../backend/backend.js';
 import type { SearchConfig } from '../config/schema.js';
 import type { Dataset } from '../data/dataset.js';
 import { join } from 'node:path';
-import { calibrateLatency, fastestArchitecture, LATENCY_CALIBRATION_FILE, readStoredCalibration, type LatencyCalibration } from '../latency/calibration.js';
-import { relativeTimer } from '../latency/relative-timing.js';
+import { calibrateLatency, fastestArchitecture, LATENCY_CALIBRATION_FILE, networkLayers, readStoredCalibration, type LatencyCalibration } from '../latency/calibration.js';
+import { relativeTimer, type RelativeTimer } from '../latency/relative-timing.js';
 import { createExpectedLatency } from '../latency/expected-latency.js';
 import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provider.js';
 import type { Composition } from '../runtime/composition.js';
@@ -79,7 +79,23 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
     const file = c.source.runDir ? join(c.source.runDir, LATENCY_CALIBRATION_FILE) : undefined;
     const stored = measureLatency && networks > 0 && inputs.checkpoint && file ? readStoredCalibration(file, provider.target, provider.unit) : undefined;
     const reference = stored?.reference?.architecture ?? fastestArchitecture(network, provider);
-    const timer = measureLatency ? relativeTimer(measureLatency, reference, stored?.reference ? { referenceLatency: stored.reference.latency } : {}) : undefined;
+    // Its quiet latency is pinned: the resumed run's own, else the one this machine remembers (the
+    // provider's cache), else the least timing of the first measurement (the calibration's), which
+    // the machine then remembers. Searches on one machine then differ only by the ratios they measure.
+    let timer: RelativeTimer<Architecture> | undefined;
+    if (measureLatency) {
+      const layers = networkLayers(network, reference);
+      const remembered = stored?.reference ? undefined : provider.rememberedNetworkLatency?.(layers);
+      const known = stored?.reference?.latency ?? remembered;
+      if (remembered !== undefined) c.source.log(`latency: the reference network's quiet latency on this machine, remembered: ${remembered.toFixed(4)} ${provider.unit} (every whole network is priced by its ratio to it)`);
+      timer = relativeTimer(measureLatency, reference, {
+        ...(known !== undefined ? { referenceLatency: known, pinned: true } : {}),
+        pinAfterFirstMeasure: (latency) => {
+          provider.rememberNetworkLatency?.(layers, latency);
+          c.source.log(`latency: the reference network's quiet latency on this machine: ${latency.toFixed(4)} ${provider.unit}${provider.rememberNetworkLatency ? ', remembered for the next searches' : ''}`);
+        },
+      });
+    }
     let calibration: LatencyCalibration | undefined;
     if (measureLatency && networks > 0) {
       calibration = stored;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Rng } from '../random/rng.js';
 import type { Architecture } from '../spaces/architecture.js';
 import type { Network } from '../spaces/search-space.js';
+import type { OpFeatures } from '../spaces/op-features.js';
 import type { LatencyProvider } from './latency-provider.js';
 import { relativeTimer, type RelativeTimer } from './relative-timing.js';
 
@@ -90,6 +91,17 @@ export function layerCount(network: Network, architecture: Architecture): number
     if (c && !c.isZero) n++;
   }
   return n;
+}
+
+/**
+ * What a network is, for remembering its latency on a machine: the features of its fixed layers, then
+ * of its choice in every mixed op (`zero` included), in the network's order.
+ */
+export function networkLayers(network: Network, architecture: Architecture): OpFeatures[] {
+  return [
+    ...network.fixedOps.map((op) => op.features),
+    ...network.mixedOps.map((op) => op.candidates[op.indexOf(architecture[op.label] ?? '')]!.features),
+  ];
 }
 
 /** The architecture with the cheapest candidate of every mixed op by the provider's op table. */

@@ -40,6 +40,14 @@ export interface LatencyProvider {
    * `calibrateLatency`); 0 or absent: the search uses the op sum as it is.
    */
   readonly calibrationNetworks?: number;
+  /**
+   * Optional, for providers that measure whole networks: a network's latency remembered for this
+   * machine, by the features of its layers (`networkLayers`). The measured provider keeps it with its
+   * op table (in its `cacheFile`). A search remembers its reference network's quiet latency here (see
+   * `relativeTimer`), so every search, derive and re-timing on the machine prices against one value.
+   */
+  rememberedNetworkLatency?(layers: readonly OpFeatures[]): number | undefined;
+  rememberNetworkLatency?(layers: readonly OpFeatures[], latency: number): void;
 }
 
 /** Expected latency of the network for the current α: Σ over mixed ops of Σ_i p_i·lat_i plus fixed layers. */

@@ -11,7 +11,7 @@ import { Rng } from '../random/rng.js';
 import type { OpFeatures } from '../spaces/op-features.js';
 import type { InputSpec, OpSpec } from '../spaces/search-space.js';
 import type { LatencyProvider } from './latency-provider.js';
-import { TimingTable, time, timingKey, type TimingResult } from './timing.js';
+import { stableStringify, TimingTable, time, timingKey, type TimingResult } from './timing.js';
 
 export const MeasuredLatencyOptionsSchema = z.object({
   /** Latency target these measurements stand for. */
@@ -21,7 +21,11 @@ export const MeasuredLatencyOptionsSchema = z.object({
   warmup: z.number().int().min(0).default(3),
   minRuns: z.number().int().min(1).default(10),
   minDurationMs: z.number().min(0).default(100),
-  /** JSON file caching measurements across runs (keyed by backend, device, batch and op features). */
+  /**
+   * JSON file caching measurements across runs (keyed by backend, device, batch and op features),
+   * and the quiet latency of the reference network whole networks are timed against. Delete it to
+   * measure this machine afresh.
+   */
   cacheFile: z.string().optional(),
   /**
    * Whole networks the search measures after the ops to calibrate the op sum to whole-network
@@ -91,10 +95,35 @@ export class MeasuredLatencyProvider implements LatencyProvider {
       i++;
       this.deps.log?.(`measured latency ${i}/${todo.size}: ${op.name} ${op.features.input.join('×')} → ${result.medianMs.toFixed(3)} ms (±${result.stdMs.toFixed(3)}, n=${result.runs})`);
     }
-    if (this.options.cacheFile && todo.size > 0) {
-      mkdirSync(dirname(this.options.cacheFile), { recursive: true });
-      writeFileAtomic(this.options.cacheFile, `${JSON.stringify(this.table.toJSON(), null, 1)}\n`);
+    if (todo.size > 0) this.save();
+  }
+
+  /** Writes the table to `cacheFile` (when set), keeping what another process added to it meanwhile. */
+  private save(): void {
+    const file = this.options.cacheFile;
+    if (!file) return;
+    try {
+      if (existsSync(file)) this.table.merge(TimingTable.fromJSON(JSON.parse(readFileSync(file, 'utf8'))));
+    } catch {
+      // an unreadable cache file is replaced by this table
     }
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileAtomic(file, `${JSON.stringify(this.table.toJSON(), null, 1)}\n`);
+  }
+
+  private networkKey(layers: readonly OpFeatures[]): string {
+    const d = this.describe();
+    return stableStringify({ backend: d.backend, device: d.device, batchSize: this.options.batchSize, network: layers });
+  }
+
+  rememberedNetworkLatency(layers: readonly OpFeatures[]): number | undefined {
+    return this.table.network(this.networkKey(layers));
+  }
+
+  rememberNetworkLatency(layers: readonly OpFeatures[], latency: number): void {
+    if (!(latency > 0)) throw new Error(`measured latency: cannot remember a network latency of ${latency}`);
+    this.table.setNetwork(this.networkKey(layers), latency);
+    this.save();
   }
 
   /** Times one op's forward pass (fresh weights, random input) at the configured batch size. */

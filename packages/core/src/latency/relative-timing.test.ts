@@ -41,4 +41,32 @@ describe('relativeTimer', () => {
     const [a] = await timer.measure(['a'], 4);
     expect(a).toBeCloseTo(0.6, 9);
   });
+
+  it('prices against a pinned quiet latency, which later timings do not lower', async () => {
+    let factor = 1;
+    const timer = relativeTimer<number>(async (item) => item * factor, 0.3, { referenceLatency: 0.33, pinned: true });
+    expect(timer.pinned).toBe(true);
+    factor = 0.9; // a quieter phase than the one the pinned value came from
+    const [x] = await timer.measure([0.6], 3);
+    expect(Math.min(...timer.referenceTimings)).toBeCloseTo(0.27, 9);
+    expect(timer.referenceLatency).toBe(0.33);
+    expect(x).toBeCloseTo(0.66, 9); // its ratio (2) times the pinned value
+    expect(() => relativeTimer<number>(async (i) => i, 0.3, { pinned: true })).toThrow(/pinned needs a positive referenceLatency/);
+  });
+
+  it('pins what its first measurement found and hands it over, once', async () => {
+    let factor = 1.2;
+    const handed: number[] = [];
+    const timer = relativeTimer<number>(async (item) => item * factor, 0.3, { pinAfterFirstMeasure: (l) => handed.push(l) });
+    expect(() => timer.pin()).toThrow(/nothing to pin yet/);
+    expect(timer.pinned).toBe(false);
+    await timer.measure([0.5], 2);
+    expect(handed).toEqual([expect.closeTo(0.36, 9)]);
+    expect(timer.pinned).toBe(true);
+    factor = 1;
+    const [x] = await timer.measure([0.9], 2);
+    expect(handed).toHaveLength(1);
+    expect(timer.referenceLatency).toBeCloseTo(0.36, 9);
+    expect(x).toBeCloseTo(1.08, 9);
+  });
 });

@@ -13,6 +13,12 @@ import { summarize } from './timing.js';
  * alike. An item's ratio is the median over rounds; this drops a round in which the phase changed
  * between the timings. Its latency is that ratio times the reference's quiet latency, the least of all
  * the reference's timings. There are many of those, and load only ever adds time.
+ *
+ * The least timing is an extreme: it falls with more and longer timing windows, and two searches on
+ * the same machine found 0.32 and 0.35 ms for the same reference. Their ratios agreed to 2%. So a
+ * quiet latency can be pinned (`pinned`, `pin()`): measurements then differ only by their ratios, and
+ * a search, `proxyless derive` and a later re-timing on the same machine price alike (the search
+ * pins what it finds on its first measurement and the latency provider remembers it per machine).
  */
 export interface RelativeTimer<A> {
   /**
@@ -26,35 +32,60 @@ export interface RelativeTimer<A> {
   readonly referenceLatency: number;
   /** Every timing of the reference so far, in order. */
   readonly referenceTimings: readonly number[];
+  /** Whether `referenceLatency` is pinned (given as `pinned`, or by `pin()`): later timings no longer lower it. */
+  readonly pinned: boolean;
+  /**
+   * Pins the reference latency at its current value (the least timing so far, or the `referenceLatency`
+   * given) and returns it. Throws before anything is known of it.
+   */
+  pin(): number;
 }
 
 /**
  * A timer that measures items relative to `reference` with `time` (one timing window each, e.g. a
  * median over ≥ 10 runs). The reference's least timing is kept across calls, so later calls share
  * what earlier ones learned about the quiet phase; `referenceLatency` seeds it with an earlier
- * session's (a resumed search: the latency its calibration found). A round costs 2·items + 1
- * timing windows.
+ * session's, and with `pinned` it is used as it is (this machine's remembered value, or a resumed
+ * search's). A round costs 2·items + 1 timing windows.
  */
 export function relativeTimer<A>(
   time: (item: A) => Promise<number>,
   reference: NoInfer<A>,
-  opts: { readonly rounds?: number; readonly referenceLatency?: number } = {},
+  opts: {
+    readonly rounds?: number;
+    readonly referenceLatency?: number;
+    readonly pinned?: boolean;
+    /** Pin the quiet latency when the first `measure` ends (unless pinned before), and hand it here (to remember it). */
+    readonly pinAfterFirstMeasure?: (latency: number) => void;
+  } = {},
 ): RelativeTimer<A> {
   const refs: number[] = [];
-  const prior = opts.referenceLatency !== undefined && opts.referenceLatency > 0 ? opts.referenceLatency : Number.POSITIVE_INFINITY;
+  const given = opts.referenceLatency !== undefined && opts.referenceLatency > 0 ? opts.referenceLatency : undefined;
+  if (opts.pinned && given === undefined) throw new Error(`relativeTimer: pinned needs a positive referenceLatency (got ${opts.referenceLatency})`);
+  let pinned = opts.pinned ? given : undefined;
+  const quiet = () => pinned ?? Math.min(given ?? Number.POSITIVE_INFINITY, ...refs);
   const timeReference = async () => {
     const t = await time(reference);
     refs.push(t);
     return t;
   };
-  return {
+  const timer: RelativeTimer<A> = {
     reference,
     get referenceLatency() {
-      const least = Math.min(prior, ...refs);
-      return Number.isFinite(least) ? least : Number.NaN;
+      const q = quiet();
+      return Number.isFinite(q) ? q : Number.NaN;
     },
     get referenceTimings() {
       return refs;
+    },
+    get pinned() {
+      return pinned !== undefined;
+    },
+    pin() {
+      const q = quiet();
+      if (!Number.isFinite(q)) throw new Error('relativeTimer: nothing to pin yet (no timing of the reference, and no referenceLatency given)');
+      pinned = q;
+      return q;
     },
     async measure(items, rounds = opts.rounds ?? 4) {
       const n = Math.max(1, Math.floor(rounds));
@@ -68,8 +99,10 @@ export function relativeTimer<A>(
           before = after;
         }
       }
-      const quiet = Math.min(prior, ...refs);
-      return ratios.map((rs) => summarize(rs).medianMs * quiet);
+      const q = quiet();
+      if (opts.pinAfterFirstMeasure && pinned === undefined) opts.pinAfterFirstMeasure(timer.pin());
+      return ratios.map((rs) => summarize(rs).medianMs * q);
     },
   };
+  return timer;
 }

@@ -106,6 +106,8 @@ export function timingKey(device: DeviceDescription, batchSize: number, features
 /** A serializable cache of measurements, keyed by `timingKey`, so a latency table is measured once per machine. */
 export class TimingTable {
   private readonly entries = new Map<string, TimingResult>();
+  /** Whole networks' latencies remembered for a machine (see `LatencyProvider.rememberedNetworkLatency`). */
+  private readonly networks = new Map<string, number>();
 
   get size(): number {
     return this.entries.size;
@@ -123,8 +125,23 @@ export class TimingTable {
     return this.entries.has(key);
   }
 
-  toJSON(): { version: 1; entries: Record<string, TimingResult> } {
-    return { version: 1, entries: Object.fromEntries([...this.entries].sort(([a], [b]) => (a < b ? -1 : 1))) };
+  network(key: string): number | undefined {
+    return this.networks.get(key);
+  }
+
+  setNetwork(key: string, latency: number): void {
+    this.networks.set(key, latency);
+  }
+
+  /** Adds `other`'s entries this table does not have (a cache file another process wrote meanwhile). */
+  merge(other: TimingTable): void {
+    for (const [k, v] of other.entries) if (!this.entries.has(k)) this.entries.set(k, v);
+    for (const [k, v] of other.networks) if (!this.networks.has(k)) this.networks.set(k, v);
+  }
+
+  toJSON(): { version: 1; entries: Record<string, TimingResult>; networks?: Record<string, number> } {
+    const sorted = <V>(m: Map<string, V>) => Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : 1)));
+    return { version: 1, entries: sorted(this.entries), ...(this.networks.size ? { networks: sorted(this.networks) } : {}) };
   }
 
   static fromJSON(json: unknown): TimingTable {
@@ -133,9 +150,11 @@ export class TimingTable {
       entries: z.record(z.string(), z.object({
         medianMs: z.number(), meanMs: z.number(), stdMs: z.number(), minMs: z.number(), maxMs: z.number(), runs: z.number(),
       })),
+      networks: z.record(z.string(), z.number().positive()).optional(),
     }).parse(json);
     const table = new TimingTable();
     for (const [k, v] of Object.entries(parsed.entries)) table.set(k, v);
+    for (const [k, v] of Object.entries(parsed.networks ?? {})) table.setNetwork(k, v);
     return table;
   }
 }

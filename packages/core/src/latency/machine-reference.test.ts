@@ -1,0 +1,63 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { created, microConfig, microModule } from '../../test/micro-plugins.js';
+import { composeSearch } from '../compose/compose-search.js';
+import { MeasuredLatencyProvider } from './measured-latency-provider.js';
+import type { OpFeatures } from '../spaces/op-features.js';
+import { TimingTable } from './timing.js';
+
+beforeEach(() => void created.splice(0));
+
+/**
+ * Two searches on one machine: the first finds the reference network's quiet latency (the least
+ * timing of its calibration), pins it and remembers it in the op cache; the second prices against
+ * that same value instead of its own least timing, so the two differ only by the ratios they measure.
+ */
+describe("the reference network's quiet latency, remembered per machine", () => {
+  const timing = { warmup: 1, minRuns: 3, minDurationMs: 1, calibrate: 3 };
+
+  it('is found by the first search, remembered in the cache file, and used as it is by the next search', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxyless-reference-'));
+    const cacheFile = join(dir, 'latency-cache.json');
+    const file = join(dir, 'search.json');
+    writeFileSync(file, JSON.stringify(microConfig({ latency: { use: 'measured', options: { ...timing, cacheFile } } })));
+
+    const logsA: string[] = [];
+    const a = await composeSearch({ config: file, runDir: join(dir, 'a'), modules: [microModule], log: (m) => logsA.push(m) });
+    const refA = a.session.components.latency!.calibration!.reference!;
+    a.release();
+    expect(logsA.some((m) => m.startsWith(`latency: the reference network's quiet latency on this machine: ${refA.latency.toFixed(4)} ms, remembered`))).toBe(true);
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8'));
+    expect(Object.values(cache.networks)).toEqual([refA.latency]);
+    expect(Object.keys(cache.entries).length).toBeGreaterThan(0); // the op table beside it
+
+    const logsB: string[] = [];
+    const b = await composeSearch({ config: file, runDir: join(dir, 'b'), modules: [microModule], log: (m) => logsB.push(m) });
+    const calB = b.session.components.latency!.calibration!;
+    b.release();
+    expect(logsB).toContain(`latency: the reference network's quiet latency on this machine, remembered: ${refA.latency.toFixed(4)} ms (every whole network is priced by its ratio to it)`);
+    expect(calB.reference).toEqual(refA);
+    expect(logsB.some((m) => m.includes('remembered for the next searches'))).toBe(false);
+    // B timed the reference too; the cache still holds A's value
+    expect(Object.values(JSON.parse(readFileSync(cacheFile, 'utf8')).networks)).toEqual([refA.latency]);
+  });
+
+  it('keeps what another process wrote to the cache file meanwhile, and reads older files without networks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxyless-reference-'));
+    const cacheFile = join(dir, 'latency-cache.json');
+    const layers: OpFeatures[] = [{ type: 'conv', input: [4, 4, 1], output: [4, 4, 2], kernel: 3, stride: 1 }];
+    const p1 = new MeasuredLatencyProvider({ cacheFile });
+    const p2 = new MeasuredLatencyProvider({ cacheFile }); // read the (missing) file before p1 wrote
+    expect(p1.rememberedNetworkLatency(layers)).toBeUndefined();
+    p1.rememberNetworkLatency(layers, 0.25);
+    p2.rememberNetworkLatency([{ ...layers[0]!, kernel: 5 }], 0.4);
+    const fresh = new MeasuredLatencyProvider({ cacheFile });
+    expect(fresh.rememberedNetworkLatency(layers)).toBe(0.25);
+    expect(fresh.rememberedNetworkLatency([{ ...layers[0]!, kernel: 5 }])).toBe(0.4);
+    expect(() => fresh.rememberNetworkLatency(layers, 0)).toThrow(/cannot remember a network latency of 0/);
+    // a cache file from before networks were remembered
+    expect(TimingTable.fromJSON({ version: 1, entries: {} }).toJSON()).toEqual({ version: 1, entries: {} });
+  });
+});
