@@ -53,7 +53,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LATENCY_CALIBRATION_FILE, MeasuredLatencyProvider, readConfigFile, readStoredCalibration, relativeTimer, Rng, writeFileAtomic } from '@proxyless/core';
+import { createExpectedLatency, LATENCY_CALIBRATION_FILE, MeasuredLatencyProvider, readConfigFile, readStoredCalibration, relativeTimer, Rng, writeFileAtomic } from '@proxyless/core';
 import { MBConvSpace, mbconvSpaceOptions } from '@proxyless/space-mbconv';
 import { parseArgs, referenceArchitecture } from './common.mjs';
 
@@ -200,8 +200,8 @@ const ensureWasm = () =>
 
 /**
  * The latency model of a finished search's run directory (ms): its op table (the shared cache, read
- * with the search's latency options) through its latency-calibration.json, as core's
- * createExpectedLatency prices architectures. Without a calibration file: the plain op sum.
+ * with the search's latency options) through its latency-calibration.json, priced by core's
+ * createExpectedLatency as the search priced architectures. Without a calibration file: the plain op sum.
  */
 async function latencyModelOf(runDir) {
   await ensureWasm();
@@ -209,18 +209,19 @@ async function latencyModelOf(runDir) {
   const { calibrate: _c, ...timing } = config.latency?.options ?? {};
   const provider = new MeasuredLatencyProvider({ ...timing, cacheFile: LATENCY_CACHE });
   const space = spaceOf(config.space.options);
-  const mixed = space.describe();
-  await provider.prepare([...space.fixedOps(), ...mixed.flatMap((m) => m.candidates)]);
-  const calFile = join(runDir, 'latency-calibration.json');
-  const cal = existsSync(calFile) ? readJson(calFile).calibration : undefined;
-  const price = (op) => (op.features.type === 'zero' ? 0 : cal ? Math.max(0, cal.scale * provider.latency(op.features) + cal.perLayer) : provider.latency(op.features));
-  const fixedMs = space.fixedOps().reduce((s, op) => s + price(op), 0) + (cal?.offset ?? 0);
-  const table = Object.fromEntries(mixed.map((m) => [m.label, Object.fromEntries(m.candidates.map((c) => [c.name, price(c)]))]));
-  return {
-    calibration: cal ? { scale: cal.scale, perLayer: cal.perLayer, offset: cal.offset, mapeBefore: cal.mapeBefore, mapeAfter: cal.mapeAfter } : undefined,
-    mixed,
-    of: (arch) => mixed.reduce((s, m) => s + table[m.label][arch[m.label]], fixedMs),
-  };
+  const network = space.buildSupernet(new Rng('search-quality:latency-model'));
+  try {
+    await provider.prepare([...network.fixedOps, ...space.describe().flatMap((m) => m.candidates)]);
+    const cal = readStoredCalibration(join(runDir, LATENCY_CALIBRATION_FILE), provider.target, provider.unit);
+    const expected = createExpectedLatency(network, provider, cal);
+    return {
+      calibration: cal ? { scale: cal.scale, perLayer: cal.perLayer, offset: cal.offset, mapeBefore: cal.mapeBefore, mapeAfter: cal.mapeAfter } : undefined,
+      mixed: network.mixedOps.map((m) => ({ label: m.label, candidates: m.candidates.map((c) => ({ name: c.name })) })),
+      of: (arch) => expected.ofArchitecture(arch),
+    };
+  } finally {
+    for (const v of network.variables()) v.variable.dispose();
+  }
 }
 
 // --------------------------------------------------------------------------------- child processes
