@@ -68,6 +68,14 @@ export const binaryConnectOptionsShape = {
     .describe(
       'within-budget derive with a latency provider that measures whole networks: measure the derived network and re-derive under a budget corrected by the measured/predicted ratio until it measures ≤ T, trying at most this many networks (0: trust the latency model)',
     ),
+  confirmRounds: z
+    .number()
+    .int()
+    .min(0)
+    .default(8)
+    .describe(
+      'checked derive, when the session times networks against a reference network: measure the network it accepts again, independently, in this many rounds, and keep it only if that measurement is ≤ T too (else the next network that fitted). Taking the network whose noisy measurement came out ≤ T favours low readings; the second measurement is what the result reports. 0: no second measurement',
+    ),
   zeroActive: z
     .enum(['estimate', 'skip'])
     .default('estimate')
