@@ -389,7 +389,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     const fitting = [...new Map(tried.filter((t) => t.measured <= T).sort((a, b) => b.modelBudget - a.modelBudget).map((t) => [JSON.stringify(t.report.architecture), t])).values()];
     if (fitting.length && this.measureLatencies && o.confirmRounds > 0) {
       // A network was kept because its measurement came out ≤ T; near T that favours the readings
-      // that came out low (in the example's sweep the kept networks re-timed 2–7% above their check).
+      // that came out low (in the example's sweep the kept networks re-timed 1.5–7% above their check).
       // An independent measurement decides, and is what the result reports.
       for (const f of fitting.slice(0, 3)) {
         const c = (await this.measureLatencies([f.report.architecture], o.confirmRounds))[0]!;
