@@ -38,7 +38,7 @@
 //        [--widths=0.25,0.35,0.5,0.75,1] [--budgets=0.55,0.65,0.75,0.85] [--retrainEpochs=28] [--trainFlags="--weight-decay 0.0005"]
 //        [--augment=horizontal-flip,random-crop:2 (the default)] [--validation=2000] [--randomK=4] [--randomEpochs=0 (rule)]
 //        [--reinforceSamples=10] [--reinforceLr=0.01] [--reinforceW=-0.07] [--reinforceLatency=table|measured] [--reinforceMeasureMs=50]
-//        [--redo=<ids or kinds>] [--dryRun] [--out=.tmp/search-quality]
+//        [--redo=<ids or kinds> (searches again; a retraining of the same network is reused)] [--dryRun] [--out=.tmp/search-quality]
 //        quick checks only: [--searchEpochs=6] [--warmupEpochs=2] [--trainLimit=20000] [--retrainLimit=0 (all)] [--maxBatchesPerEpoch=0 (all)]
 //        node bench/search-quality.mjs --summary [--out=…] [--rounds=5] [--timingMs=500] [--seeds/--jobs/--widths/--budgets: what is expected]
 // --dryRun lists the jobs and checks every search config with `proxyless validate` (nothing trained).
@@ -308,6 +308,8 @@ const trainArgs = (epochs) => ['--epochs', String(epochs), ...RETRAIN_RECIPE.tra
 const recipe = () => ({ data: retrainData().options, train: trainArgs(0).slice(2) });
 
 // ------------------------------------------------------------------------------------------ phases
+/** The ids of --redo: their searches run again rather than reuse a finished one. */
+const redoing = new Set();
 /**
  * One search through `proxyless search` into <dir>/search. A search with an identical config that
  * finished in this study (this job's earlier attempt, or another job: sweep-0.75-s and bc-s) is
@@ -316,7 +318,8 @@ const recipe = () => ({ data: retrainData().options, train: trainArgs(0).slice(2
 async function search(id, config) {
   const dir = join(runsDir, id);
   mkdirSync(dir, { recursive: true });
-  for (const other of [id, ...readdirSync(runsDir)]) {
+  // --redo of this job searches again (the code may have changed); its retraining is still reused when the search derives the same network
+  for (const other of redoing.has(id) ? [] : [id, ...readdirSync(runsDir)]) {
     const doneFile = join(runsDir, other, 'search-done.json');
     if (!existsSync(doneFile)) continue;
     const done = readJson(doneFile);
@@ -528,7 +531,8 @@ async function runAll() {
   const redo = new Set(args.redo.split(',').map((s) => s.trim()).filter(Boolean));
   const jobs = plan();
   const doneFile = (id) => join(jobsDir, `${id}.json`);
-  const todo = jobs.filter((j) => !existsSync(doneFile(j.id)) || redo.has(j.id) || redo.has(j.kind));
+  for (const j of jobs) if (redo.has(j.id) || redo.has(j.kind)) redoing.add(j.id);
+  const todo = jobs.filter((j) => !existsSync(doneFile(j.id)) || redoing.has(j.id));
   log(`${jobs.length} jobs planned in ${out}: ${jobs.length - todo.length} done, ${todo.length} to run (${todo.map((j) => j.id).join(', ') || 'none'})`);
   if (args.dryRun) {
     for (const job of todo) {
