@@ -199,26 +199,34 @@ describe('what the hard budget constrains (budgetOn)', () => {
   });
 });
 
+/**
+ * Three blocks of 1×1 / 3×3 / 5×5 convs (27 networks), p fixed, on a device that disagrees with the
+ * table by a few percent, unevenly, as a calibrated table does: 1×1 costs 1.05 (table 1), 3×3 9.6
+ * (9), 5×5 25.9 (25), and the fixed layers 0.5 more.
+ */
+async function threeBlocks() {
+  const data = await fashionMnist(64, 32);
+  const space = new FixtureSpace(data.input, [
+    { width: 4, stride: 1, kernels: [1, 3, 5] },
+    { width: 4, stride: 1, kernels: [1, 3, 5] },
+    { width: 4, stride: 1, kernels: [1, 3, 5] },
+  ]);
+  const network = space.buildSupernet(new Rng(3));
+  network.mixedOps.forEach((op, i) => op.alpha.assign(tf.tensor1d([[0.2, 0.5, 0.3], [0.4, 0.35, 0.25], [0.3, 0.3, 0.4]][i]!.map(Math.log))));
+  const latency = createExpectedLatency(network, kernelLatency);
+  const cost: Record<string, number> = { '1x1': 1.05, '3x3': 9.6, '5x5': 25.9 };
+  const device = (arch: Record<string, string>) => latency.fixed + 0.5 + Object.values(arch).reduce((s, c) => s + cost[c]!, 0);
+  return { space, network, latency, device };
+}
+
 describe('the checked derive aims for [(1 − budgetTolerance)·T, T] on the device', () => {
   /**
-   * Three blocks of 1×1 / 3×3 / 5×5 convs (27 networks), p fixed, on a device that disagrees with
-   * the table by a few percent, unevenly, as a calibrated table does: 1×1 costs 1.05 (table 1),
-   * 3×3 9.6 (9), 5×5 25.9 (25), and the fixed layers 0.5 more. For every T whose window holds a
+   * On `threeBlocks`: for every T whose window holds a
    * network on the device that the table orders alike, the checked derive must end inside it,
    * having measured at most `measureDerived` networks; it must never end over T.
    */
   it('ends inside the window whenever the device has a network there', async () => {
-    const data = await fashionMnist(64, 32);
-    const space = new FixtureSpace(data.input, [
-      { width: 4, stride: 1, kernels: [1, 3, 5] },
-      { width: 4, stride: 1, kernels: [1, 3, 5] },
-      { width: 4, stride: 1, kernels: [1, 3, 5] },
-    ]);
-    const network = space.buildSupernet(new Rng(3));
-    network.mixedOps.forEach((op, i) => op.alpha.assign(tf.tensor1d([[0.2, 0.5, 0.3], [0.4, 0.35, 0.25], [0.3, 0.3, 0.4]][i]!.map(Math.log))));
-    const latency = createExpectedLatency(network, kernelLatency);
-    const cost: Record<string, number> = { '1x1': 1.05, '3x3': 9.6, '5x5': 25.9 };
-    const device = (arch: Record<string, string>) => latency.fixed + 0.5 + Object.values(arch).reduce((s, c) => s + cost[c]!, 0);
+    const { space, network, latency, device } = await threeBlocks();
     const names = ['1x1', '3x3', '5x5'];
     const everyNetwork = names.flatMap((a) => names.flatMap((b) => names.map((c) => ({ b0: a, b1: b, b2: c }))));
     let reachable = 0;
@@ -253,23 +261,13 @@ describe('the checked derive aims for [(1 − budgetTolerance)·T, T] on the dev
 
 describe('the checked derive measures the network it keeps a second time (confirmRounds)', () => {
   /**
-   * The fixture of the window test, on a device whose first reading of each network comes out 7%
+   * `threeBlocks`, on a device whose first reading of each network comes out 7%
    * low, as the reading that made a network look ≤ T does more often than not, and whose later
    * readings are right. Without the second measurement the derive keeps networks that are over T;
    * with it, every network it reports as ≤ T is ≤ T, and the figure it reports is the second one.
    */
   it('drops a network whose first reading was low, and reports the independent reading', async () => {
-    const data = await fashionMnist(64, 32);
-    const space = new FixtureSpace(data.input, [
-      { width: 4, stride: 1, kernels: [1, 3, 5] },
-      { width: 4, stride: 1, kernels: [1, 3, 5] },
-      { width: 4, stride: 1, kernels: [1, 3, 5] },
-    ]);
-    const network = space.buildSupernet(new Rng(3));
-    network.mixedOps.forEach((op, i) => op.alpha.assign(tf.tensor1d([[0.2, 0.5, 0.3], [0.4, 0.35, 0.25], [0.3, 0.3, 0.4]][i]!.map(Math.log))));
-    const latency = createExpectedLatency(network, kernelLatency);
-    const cost: Record<string, number> = { '1x1': 1.05, '3x3': 9.6, '5x5': 25.9 };
-    const device = (arch: Record<string, string>) => latency.fixed + 0.5 + Object.values(arch).reduce((s, c) => s + cost[c]!, 0);
+    const { space, network, latency, device } = await threeBlocks();
     let keptOver = 0;
     let confirmedRuns = 0;
     for (let t = 10; t <= 90; t += 2) {
