@@ -9,6 +9,7 @@ import { relativeTimer, type RelativeTimer } from '../latency/relative-timing.js
 import { createExpectedLatency } from '../latency/expected-latency.js';
 import { LatencyProvider, type ExpectedLatency } from '../latency/latency-provider.js';
 import type { Composition } from '../runtime/composition.js';
+import { Rng } from '../random/rng.js';
 import { bindRuntimeStage } from '../runtime/runtime-stage.js';
 import { Input, LoadedDataset } from '../runtime/tokens.js';
 import { SearchPlugin, SearchSession, Trainer, type SessionSnapshot } from '../session/search-session.js';
@@ -85,13 +86,13 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
     let timer: RelativeTimer<Architecture> | undefined;
     if (measureLatency) {
       const layers = networkLayers(network, reference);
-      const remembered = stored?.reference ? undefined : provider.rememberedNetworkLatency?.(layers);
+      const remembered = stored?.reference ? undefined : provider.rememberedNetworkLatency?.('reference', layers);
       const known = stored?.reference?.latency ?? remembered;
       if (remembered !== undefined) c.source.log(`latency: the reference network's quiet latency on this machine, remembered: ${remembered.toFixed(4)} ${provider.unit} (every whole network is priced by its ratio to it)`);
       timer = relativeTimer(measureLatency, reference, {
         ...(known !== undefined ? { referenceLatency: known, pinned: true } : {}),
         pinAfterFirstMeasure: (latency) => {
-          provider.rememberNetworkLatency?.(layers, latency);
+          provider.rememberNetworkLatency?.('reference', layers, latency);
           c.source.log(`latency: the reference network's quiet latency on this machine: ${latency.toFixed(4)} ${provider.unit}${provider.rememberNetworkLatency ? ', remembered for the next searches' : ''}`);
         },
       });
@@ -101,7 +102,9 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
       calibration = stored;
       if (calibration) c.source.log(`latency calibration: the run's own (${file}): measured ≈ ${calibration.scale.toFixed(3)}·Σops + ${calibration.perLayer.toFixed(4)}·layers + ${calibration.offset.toFixed(4)} ${provider.unit}`);
       else {
-        calibration = await calibrateLatency(network, provider, measureLatency, { networks, rng: c.rng.fork('latency-calibration'), timer: timer!, log: c.source.log });
+        // the same networks for every search on the machine (not drawn from the search's seed), so
+        // a machine that measured them once fits every later search's calibration from memory
+        calibration = await calibrateLatency(network, provider, measureLatency, { networks, rng: new Rng('latency-calibration'), timer: timer!, log: c.source.log });
       }
     }
     const latency = createExpectedLatency(network, provider, calibration);

@@ -124,7 +124,8 @@ function pickByPrice(network: Network, provider: LatencyProvider, better: (a: nu
 
 /**
  * Measures `networks` architectures whole — the fastest and the slowest by the op table, the rest
- * drawn uniformly — and fits the calibration. `measure` times one architecture's compact network
+ * drawn uniformly from `rng` — and fits the calibration. With a pinned timer, networks the provider
+ * remembers for this machine are not measured again, and the new ones are remembered. `measure` times one architecture's compact network
  * (one timing window).
  *
  * A shared machine slows down in phases of one to several seconds, which a median over one timing
@@ -150,13 +151,34 @@ export async function calibrateLatency(
   const price = (c: { readonly isZero?: boolean; readonly features: Parameters<LatencyProvider['latency']>[0] }) => (c.isZero ? 0 : provider.latency(c.features));
   const fixed = network.fixedOps.reduce((s, op) => s + provider.latency(op.features), 0);
   const archs: Architecture[] = [fastestArchitecture(network, provider), pickByPrice(network, provider, (a, b) => a > b)];
-  while (archs.length < opts.networks) {
-    archs.push(Object.fromEntries(network.mixedOps.map((op) => [op.label, op.candidates[opts.rng.int(op.candidates.length)]!.name])));
+  // distinct networks (a small space may have fewer than asked for: then all of them)
+  const seen = new Set(archs.map((a) => JSON.stringify(a)));
+  for (let draws = 0; archs.length < opts.networks && draws < 100 * opts.networks; draws++) {
+    const a = Object.fromEntries(network.mixedOps.map((op) => [op.label, op.candidates[opts.rng.int(op.candidates.length)]!.name]));
+    if (!seen.has(JSON.stringify(a))) {
+      seen.add(JSON.stringify(a));
+      archs.push(a);
+    }
   }
   const chosen = archs.slice(0, Math.max(opts.networks, 1));
   const timer = opts.timer ?? relativeTimer(measure, archs[0]!);
-  await measure(archs[1] ?? archs[0]!); // burn-in, not kept
-  const latencies = await timer.measure(chosen, Math.max(1, opts.rounds ?? 3));
+  // Networks this machine has measured before (the provider remembers them, priced against the same
+  // pinned reference latency) are not measured again: every search on the machine that draws the
+  // same networks fits the same calibration.
+  const layers = chosen.map((a) => networkLayers(network, a));
+  const known: (number | undefined)[] = timer.pinned ? layers.map((l) => provider.rememberedNetworkLatency?.('network', l)) : chosen.map(() => undefined);
+  const todo = chosen.filter((_, i) => known[i] === undefined);
+  let fresh: number[] = [];
+  if (todo.length) {
+    await measure(todo.find((a) => a !== archs[0]) ?? todo[0]!); // burn-in, not kept
+    fresh = await timer.measure(todo, Math.max(1, opts.rounds ?? 3));
+  }
+  const latencies = known.map((k) => k ?? fresh.shift()!);
+  if (todo.length < chosen.length) opts.log?.(`latency calibration: ${chosen.length - todo.length} of ${chosen.length} networks measured on this machine before (remembered), ${todo.length} measured now`);
+  if (provider.rememberNetworkLatency && todo.length) {
+    const remember = provider.rememberNetworkLatency.bind(provider);
+    chosen.forEach((_, i) => known[i] === undefined && remember('network', layers[i]!, latencies[i]!));
+  }
   const samples: { tableSum: number; layers: number; measured: number }[] = [];
   for (const [i, arch] of chosen.entries()) {
     const tableSum = fixed + network.mixedOps.reduce((s, op) => s + price(op.candidates[op.indexOf(arch[op.label]!)]!), 0);
@@ -165,10 +187,12 @@ export async function calibrateLatency(
     opts.log?.(`latency calibration ${i + 1}/${chosen.length}: op sum ${tableSum.toFixed(3)} ${provider.unit}, measured whole ${measured.toFixed(3)} ${provider.unit}`);
   }
   const refs = timer.referenceTimings;
-  opts.log?.(
-    `latency calibration: reference network timed ${refs.length} times, ${Math.min(...refs).toFixed(3)}–${Math.max(...refs).toFixed(3)} ${provider.unit} ` +
-      `(the spread is the machine's load; each network is priced by its ratio to the reference timed around it)`,
-  );
+  if (refs.length) {
+    opts.log?.(
+      `latency calibration: reference network timed ${refs.length} times, ${Math.min(...refs).toFixed(3)}–${Math.max(...refs).toFixed(3)} ${provider.unit} ` +
+        `(the spread is the machine's load; each network is priced by its ratio to the reference timed around it)`,
+    );
+  }
   const prices = [...network.fixedOps.map((op) => provider.latency(op.features)), ...network.mixedOps.flatMap((op) => op.candidates.filter((c) => !c.isZero).map(price))];
   const cal = { ...fitLatencyCalibration(samples, { minOpLatency: Math.min(...prices) }), reference: { architecture: timer.reference, latency: timer.referenceLatency } };
   opts.log?.(

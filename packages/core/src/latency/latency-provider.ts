@@ -42,13 +42,18 @@ export interface LatencyProvider {
   readonly calibrationNetworks?: number;
   /**
    * Optional, for providers that measure whole networks: a network's latency remembered for this
-   * machine, by the features of its layers (`networkLayers`). The measured provider keeps it with its
-   * op table (in its `cacheFile`). A search remembers its reference network's quiet latency here (see
-   * `relativeTimer`), so every search, derive and re-timing on the machine prices against one value.
+   * machine, by what it stands for (`role`) and the features of the network's layers
+   * (`networkLayers`). The measured provider keeps it with its op table (in its `cacheFile`). A
+   * search remembers its reference network's quiet latency here (role `reference`, see
+   * `relativeTimer`), so every search, derive and re-timing on the machine prices against one value,
+   * and its calibration's networks as priced against it (role `network`).
    */
-  rememberedNetworkLatency?(layers: readonly OpFeatures[]): number | undefined;
-  rememberNetworkLatency?(layers: readonly OpFeatures[], latency: number): void;
+  rememberedNetworkLatency?(role: NetworkLatencyRole, layers: readonly OpFeatures[]): number | undefined;
+  rememberNetworkLatency?(role: NetworkLatencyRole, layers: readonly OpFeatures[], latency: number): void;
 }
+
+/** What a remembered whole-network latency is: a reference network's quiet latency, or a network priced against it. */
+export type NetworkLatencyRole = 'reference' | 'network';
 
 /** Expected latency of the network for the current α: Σ over mixed ops of Σ_i p_i·lat_i plus fixed layers. */
 export interface ExpectedLatency {

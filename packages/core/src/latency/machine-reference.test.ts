@@ -12,13 +12,13 @@ beforeEach(() => void created.splice(0));
 
 /**
  * Two searches on one machine: the first finds the reference network's quiet latency (the least
- * timing of its calibration), pins it and remembers it in the op cache; the second prices against
- * that same value instead of its own least timing, so the two differ only by the ratios they measure.
+ * timing of its calibration), pins it and remembers it in the op cache with the calibration's
+ * networks; the second prices against that same value and fits its calibration from memory.
  */
 describe("the reference network's quiet latency, remembered per machine", () => {
   const timing = { warmup: 1, minRuns: 3, minDurationMs: 1, calibrate: 3 };
 
-  it('is found by the first search, remembered in the cache file, and used as it is by the next search', async () => {
+  it('is found by the first search, remembered in the cache file with the calibration, and used as it is by the next search', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'proxyless-reference-'));
     const cacheFile = join(dir, 'latency-cache.json');
     const file = join(dir, 'search.json');
@@ -26,11 +26,15 @@ describe("the reference network's quiet latency, remembered per machine", () => 
 
     const logsA: string[] = [];
     const a = await composeSearch({ config: file, runDir: join(dir, 'a'), modules: [microModule], log: (m) => logsA.push(m) });
-    const refA = a.session.components.latency!.calibration!.reference!;
+    const calA = a.session.components.latency!.calibration!;
+    const refA = calA.reference!;
     a.release();
     expect(logsA.some((m) => m.startsWith(`latency: the reference network's quiet latency on this machine: ${refA.latency.toFixed(4)} ms, remembered`))).toBe(true);
     const cache = JSON.parse(readFileSync(cacheFile, 'utf8'));
-    expect(Object.values(cache.networks)).toEqual([refA.latency]);
+    // the reference's quiet latency, and the calibration's networks (the reference among them)
+    const byRole = (role: string) => Object.entries(cache.networks as Record<string, number>).filter(([k]) => JSON.parse(k).role === role).map(([, v]) => v);
+    expect(byRole('reference')).toEqual([refA.latency]);
+    expect(byRole('network').length).toBeGreaterThanOrEqual(2); // the fastest and the slowest at least (a random draw may repeat one)
     expect(Object.keys(cache.entries).length).toBeGreaterThan(0); // the op table beside it
 
     const logsB: string[] = [];
@@ -40,8 +44,11 @@ describe("the reference network's quiet latency, remembered per machine", () => 
     expect(logsB).toContain(`latency: the reference network's quiet latency on this machine, remembered: ${refA.latency.toFixed(4)} ms (every whole network is priced by its ratio to it)`);
     expect(calB.reference).toEqual(refA);
     expect(logsB.some((m) => m.includes('remembered for the next searches'))).toBe(false);
-    // B timed the reference too; the cache still holds A's value
-    expect(Object.values(JSON.parse(readFileSync(cacheFile, 'utf8')).networks)).toEqual([refA.latency]);
+    // the same networks, remembered: B measured none of them and fitted the same calibration
+    expect(logsB.some((m) => /^latency calibration: (\d+) of \1 networks measured on this machine before \(remembered\), 0 measured now$/.test(m))).toBe(true);
+    expect(logsB.some((m) => m.startsWith('latency calibration: reference network timed'))).toBe(false);
+    expect(calB).toEqual(calA);
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8')).networks).toEqual(cache.networks);
   });
 
   it('keeps what another process wrote to the cache file meanwhile, and reads older files without networks', async () => {
@@ -50,13 +57,15 @@ describe("the reference network's quiet latency, remembered per machine", () => 
     const layers: OpFeatures[] = [{ type: 'conv', input: [4, 4, 1], output: [4, 4, 2], kernel: 3, stride: 1 }];
     const p1 = new MeasuredLatencyProvider({ cacheFile });
     const p2 = new MeasuredLatencyProvider({ cacheFile }); // read the (missing) file before p1 wrote
-    expect(p1.rememberedNetworkLatency(layers)).toBeUndefined();
-    p1.rememberNetworkLatency(layers, 0.25);
-    p2.rememberNetworkLatency([{ ...layers[0]!, kernel: 5 }], 0.4);
+    expect(p1.rememberedNetworkLatency('reference', layers)).toBeUndefined();
+    p1.rememberNetworkLatency('reference', layers, 0.25);
+    p2.rememberNetworkLatency('reference', [{ ...layers[0]!, kernel: 5 }], 0.4);
+    p2.rememberNetworkLatency('network', layers, 0.27); // the same network in another role: another entry
     const fresh = new MeasuredLatencyProvider({ cacheFile });
-    expect(fresh.rememberedNetworkLatency(layers)).toBe(0.25);
-    expect(fresh.rememberedNetworkLatency([{ ...layers[0]!, kernel: 5 }])).toBe(0.4);
-    expect(() => fresh.rememberNetworkLatency(layers, 0)).toThrow(/cannot remember a network latency of 0/);
+    expect(fresh.rememberedNetworkLatency('reference', layers)).toBe(0.25);
+    expect(fresh.rememberedNetworkLatency('network', layers)).toBe(0.27);
+    expect(fresh.rememberedNetworkLatency('reference', [{ ...layers[0]!, kernel: 5 }])).toBe(0.4);
+    expect(() => fresh.rememberNetworkLatency('reference', layers, 0)).toThrow(/cannot remember a network latency of 0/);
     // a cache file from before networks were remembered
     expect(TimingTable.fromJSON({ version: 1, entries: {} }).toJSON()).toEqual({ version: 1, entries: {} });
   });

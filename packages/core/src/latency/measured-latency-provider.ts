@@ -10,7 +10,7 @@ import type { Module } from '../nn/module.js';
 import { Rng } from '../random/rng.js';
 import type { OpFeatures } from '../spaces/op-features.js';
 import type { InputSpec, OpSpec } from '../spaces/search-space.js';
-import type { LatencyProvider } from './latency-provider.js';
+import type { LatencyProvider, NetworkLatencyRole } from './latency-provider.js';
 import { stableStringify, TimingTable, time, timingKey, type TimingResult } from './timing.js';
 
 export const MeasuredLatencyOptionsSchema = z.object({
@@ -111,18 +111,18 @@ export class MeasuredLatencyProvider implements LatencyProvider {
     writeFileAtomic(file, `${JSON.stringify(this.table.toJSON(), null, 1)}\n`);
   }
 
-  private networkKey(layers: readonly OpFeatures[]): string {
+  private networkKey(role: NetworkLatencyRole, layers: readonly OpFeatures[]): string {
     const d = this.describe();
-    return stableStringify({ backend: d.backend, device: d.device, batchSize: this.options.batchSize, network: layers });
+    return stableStringify({ backend: d.backend, device: d.device, batchSize: this.options.batchSize, role, network: layers });
   }
 
-  rememberedNetworkLatency(layers: readonly OpFeatures[]): number | undefined {
-    return this.table.network(this.networkKey(layers));
+  rememberedNetworkLatency(role: NetworkLatencyRole, layers: readonly OpFeatures[]): number | undefined {
+    return this.table.network(this.networkKey(role, layers));
   }
 
-  rememberNetworkLatency(layers: readonly OpFeatures[], latency: number): void {
+  rememberNetworkLatency(role: NetworkLatencyRole, layers: readonly OpFeatures[], latency: number): void {
     if (!(latency > 0)) throw new Error(`measured latency: cannot remember a network latency of ${latency}`);
-    this.table.setNetwork(this.networkKey(layers), latency);
+    this.table.setNetwork(this.networkKey(role, layers), latency);
     this.save();
   }
 
