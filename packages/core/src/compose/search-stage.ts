@@ -83,9 +83,18 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
     // Its quiet latency is pinned: the resumed run's own, else the one this machine remembers (the
     // provider's cache), else the least timing of the first measurement (the calibration's), which
     // the machine then remembers. Searches on one machine then differ only by the ratios they measure.
+    // The machine's value only ever comes down: a search whose reference timings went lower (the
+    // first one may have run under load) lowers it for the next searches, not for itself.
     let timer: RelativeTimer<Architecture> | undefined;
+    const layers = networkLayers(network, reference);
+    const lowerRemembered = () => {
+      const before = provider.rememberedNetworkLatency?.('reference', layers);
+      const least = timer && timer.referenceTimings.length ? Math.min(...timer.referenceTimings) : Number.NaN;
+      if (before === undefined || !(least < before) || !provider.rememberNetworkLatency) return;
+      provider.rememberNetworkLatency('reference', layers, least);
+      c.source.log(`latency: the reference network timed ${least.toFixed(4)} ${provider.unit}, below the ${before.toFixed(4)} ${provider.unit} this machine remembered: remembered for the next searches (this one keeps ${timer!.referenceLatency.toFixed(4)} ${provider.unit})`);
+    };
     if (measureLatency) {
-      const layers = networkLayers(network, reference);
       const remembered = stored?.reference ? undefined : provider.rememberedNetworkLatency?.('reference', layers);
       const known = stored?.reference?.latency ?? remembered;
       if (remembered !== undefined) c.source.log(`latency: the reference network's quiet latency on this machine, remembered: ${remembered.toFixed(4)} ${provider.unit} (every whole network is priced by its ratio to it)`);
@@ -105,10 +114,17 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
         // the same networks for every search on the machine (not drawn from the search's seed), so
         // a machine that measured them once fits every later search's calibration from memory
         calibration = await calibrateLatency(network, provider, measureLatency, { networks, rng: new Rng('latency-calibration'), timer: timer!, log: c.source.log });
+        lowerRemembered();
       }
     }
     const latency = createExpectedLatency(network, provider, calibration);
-    const measureLatencies: MeasureLatencies | undefined = timer ? (architectures, rounds) => timer.measure(architectures, rounds) : undefined;
+    const measureLatencies: MeasureLatencies | undefined = timer
+      ? async (architectures, rounds) => {
+          const latencies = await timer.measure(architectures, rounds);
+          lowerRemembered();
+          return latencies;
+        }
+      : undefined;
     return { latency, ...(measureLatency ? { measureLatency } : {}), ...(measureLatencies ? { measureLatencies } : {}) };
   });
   c.bindPart<Trainer>(Trainer, 'trainer', { after: [Backend] });

@@ -162,11 +162,14 @@ export async function calibrateLatency(
   }
   const chosen = archs.slice(0, Math.max(opts.networks, 1));
   const timer = opts.timer ?? relativeTimer(measure, archs[0]!);
-  // Networks this machine has measured before (the provider remembers them, priced against the same
-  // pinned reference latency) are not measured again: every search on the machine that draws the
-  // same networks fits the same calibration.
+  // Networks this machine has measured before (the provider remembers their ratio to the reference)
+  // are not measured again: every search on the machine that draws the same networks and pins the
+  // same reference latency fits the same calibration.
   const layers = chosen.map((a) => networkLayers(network, a));
-  const known: (number | undefined)[] = timer.pinned ? layers.map((l) => provider.rememberedNetworkLatency?.('network', l)) : chosen.map(() => undefined);
+  const known: (number | undefined)[] = layers.map((l) => {
+    const ratio = timer.pinned ? provider.rememberedNetworkLatency?.('network', l) : undefined;
+    return ratio === undefined ? undefined : ratio * timer.referenceLatency;
+  });
   const todo = chosen.filter((_, i) => known[i] === undefined);
   let fresh: number[] = [];
   if (todo.length) {
@@ -177,7 +180,7 @@ export async function calibrateLatency(
   if (todo.length < chosen.length) opts.log?.(`latency calibration: ${chosen.length - todo.length} of ${chosen.length} networks measured on this machine before (remembered), ${todo.length} measured now`);
   if (provider.rememberNetworkLatency && todo.length) {
     const remember = provider.rememberNetworkLatency.bind(provider);
-    chosen.forEach((_, i) => known[i] === undefined && remember('network', layers[i]!, latencies[i]!));
+    chosen.forEach((_, i) => known[i] === undefined && remember('network', layers[i]!, latencies[i]! / timer.referenceLatency));
   }
   const samples: { tableSum: number; layers: number; measured: number }[] = [];
   for (const [i, arch] of chosen.entries()) {

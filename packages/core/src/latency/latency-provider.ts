@@ -46,13 +46,13 @@ export interface LatencyProvider {
    * (`networkLayers`). The measured provider keeps it with its op table (in its `cacheFile`). A
    * search remembers its reference network's quiet latency here (role `reference`, see
    * `relativeTimer`), so every search, derive and re-timing on the machine prices against one value,
-   * and its calibration's networks as priced against it (role `network`).
+   * and its calibration's networks as their ratio to it (role `network`).
    */
   rememberedNetworkLatency?(role: NetworkLatencyRole, layers: readonly OpFeatures[]): number | undefined;
   rememberNetworkLatency?(role: NetworkLatencyRole, layers: readonly OpFeatures[], latency: number): void;
 }
 
-/** What a remembered whole-network latency is: a reference network's quiet latency, or a network priced against it. */
+/** What a remembered whole-network figure is: a reference network's quiet latency, or a network's ratio to it. */
 export type NetworkLatencyRole = 'reference' | 'network';
 
 /** Expected latency of the network for the current α: Σ over mixed ops of Σ_i p_i·lat_i plus fixed layers. */

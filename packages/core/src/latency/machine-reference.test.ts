@@ -49,6 +49,25 @@ describe("the reference network's quiet latency, remembered per machine", () => 
     expect(logsB.some((m) => m.startsWith('latency calibration: reference network timed'))).toBe(false);
     expect(calB).toEqual(calA);
     expect(JSON.parse(readFileSync(cacheFile, 'utf8')).networks).toEqual(cache.networks);
+
+    // a first search that ran under load remembered too high a value: the next search keeps it
+    // (and prices the remembered networks' ratios with it), and lowers it for the searches after
+    const refKey = Object.keys(cache.networks).find((k) => JSON.parse(k).role === 'reference')!;
+    writeFileSync(cacheFile, JSON.stringify({ ...cache, networks: { ...cache.networks, [refKey]: 5 * refA.latency } }));
+    const logsC: string[] = [];
+    const cC = await composeSearch({ config: file, runDir: join(dir, 'c'), modules: [microModule], log: (m) => logsC.push(m) });
+    try {
+      const calC = cC.session.components.latency!.calibration!;
+      expect(calC.reference!.latency).toBe(5 * refA.latency);
+      calC.samples.forEach((x, i) => expect(x.measured).toBeCloseTo(5 * calA.samples[i]!.measured, 9));
+      const [again] = await cC.session.components.measureLatencies!([refA.architecture], 1);
+      expect(again).toBeGreaterThan(refA.latency); // priced at this search's pinned value (its ratio to itself is ≈ 1)
+      const lowered = JSON.parse(readFileSync(cacheFile, 'utf8')).networks[refKey];
+      expect(lowered).toBeLessThan(5 * refA.latency);
+      expect(logsC.some((m) => m.startsWith(`latency: the reference network timed ${lowered.toFixed(4)} ms, below the ${(5 * refA.latency).toFixed(4)} ms this machine remembered`))).toBe(true);
+    } finally {
+      cC.release();
+    }
   });
 
   it('keeps what another process wrote to the cache file meanwhile, and reads older files without networks', async () => {
