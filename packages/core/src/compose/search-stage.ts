@@ -87,24 +87,28 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
     // first one may have run under load) lowers it for the next searches, not for itself.
     let timer: RelativeTimer<Architecture> | undefined;
     const layers = networkLayers(network, reference);
-    const lowerRemembered = () => {
+    /** After every measurement: pin the timer (the first time) or lower the machine's value. */
+    const settleReference = () => {
+      if (!timer || timer.referenceTimings.length === 0) return;
+      const remember = provider.rememberNetworkLatency?.bind(provider);
+      if (!timer.pinned) {
+        const latency = timer.pin();
+        remember?.('reference', layers, latency);
+        c.source.log(`latency: the reference network's quiet latency on this machine: ${latency.toFixed(4)} ${provider.unit}${remember ? ', remembered for the next searches' : ''}`);
+        return;
+      }
       const before = provider.rememberedNetworkLatency?.('reference', layers);
-      const least = timer && timer.referenceTimings.length ? Math.min(...timer.referenceTimings) : Number.NaN;
-      if (before === undefined || !(least < before) || !provider.rememberNetworkLatency) return;
-      provider.rememberNetworkLatency('reference', layers, least);
-      c.source.log(`latency: the reference network timed ${least.toFixed(4)} ${provider.unit}, below the ${before.toFixed(4)} ${provider.unit} this machine remembered: remembered for the next searches (this one keeps ${timer!.referenceLatency.toFixed(4)} ${provider.unit})`);
+      const least = Math.min(...timer.referenceTimings);
+      if (before === undefined || !(least < before) || !remember) return;
+      remember('reference', layers, least);
+      // every drop is remembered; only one that matters (over 1%) is worth a line of the log
+      if (least < before * 0.99) c.source.log(`latency: the reference network timed ${least.toFixed(4)} ${provider.unit}, below the ${before.toFixed(4)} ${provider.unit} this machine remembered: remembered for the next searches (this one keeps ${timer.referenceLatency.toFixed(4)} ${provider.unit})`);
     };
     if (measureLatency) {
       const remembered = stored?.reference ? undefined : provider.rememberedNetworkLatency?.('reference', layers);
       const known = stored?.reference?.latency ?? remembered;
       if (remembered !== undefined) c.source.log(`latency: the reference network's quiet latency on this machine, remembered: ${remembered.toFixed(4)} ${provider.unit} (every whole network is priced by its ratio to it)`);
-      timer = relativeTimer(measureLatency, reference, {
-        ...(known !== undefined ? { referenceLatency: known, pinned: true } : {}),
-        pinAfterFirstMeasure: (latency) => {
-          provider.rememberNetworkLatency?.('reference', layers, latency);
-          c.source.log(`latency: the reference network's quiet latency on this machine: ${latency.toFixed(4)} ${provider.unit}${provider.rememberNetworkLatency ? ', remembered for the next searches' : ''}`);
-        },
-      });
+      timer = relativeTimer(measureLatency, reference, known !== undefined ? { referenceLatency: known, pinned: true } : {});
     }
     let calibration: LatencyCalibration | undefined;
     if (measureLatency && networks > 0) {
@@ -114,14 +118,14 @@ export function bindSearchStage(c: Composition, inputs: SearchStageInputs): void
         // the same networks for every search on the machine (not drawn from the search's seed), so
         // a machine that measured them once fits every later search's calibration from memory
         calibration = await calibrateLatency(network, provider, measureLatency, { networks, rng: new Rng('latency-calibration'), timer: timer!, log: c.source.log });
-        lowerRemembered();
+        settleReference();
       }
     }
     const latency = createExpectedLatency(network, provider, calibration);
     const measureLatencies: MeasureLatencies | undefined = timer
       ? async (architectures, rounds) => {
           const latencies = await timer.measure(architectures, rounds);
-          lowerRemembered();
+          settleReference();
           return latencies;
         }
       : undefined;

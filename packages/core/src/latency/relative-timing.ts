@@ -55,8 +55,6 @@ export function relativeTimer<A>(
     readonly rounds?: number;
     readonly referenceLatency?: number;
     readonly pinned?: boolean;
-    /** Pin the quiet latency when the first `measure` ends (unless pinned before), and hand it here (to remember it). */
-    readonly pinAfterFirstMeasure?: (latency: number) => void;
   } = {},
 ): RelativeTimer<A> {
   const refs: number[] = [];
@@ -100,7 +98,6 @@ export function relativeTimer<A>(
         }
       }
       const q = quiet();
-      if (opts.pinAfterFirstMeasure && pinned === undefined) opts.pinAfterFirstMeasure(timer.pin());
       return ratios.map((rs) => summarize(rs).medianMs * q);
     },
   };
