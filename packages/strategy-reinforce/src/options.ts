@@ -79,7 +79,7 @@ export const reinforceStrategyOptions = z
     cacheLatency: z
       .boolean()
       .default(true)
-      .describe('measure each distinct architecture once per search, the least of three measurements (kept in checkpoints)'),
+      .describe('measure each distinct architecture once per search: one round against the search\'s reference network, else the least of three measurements (kept in checkpoints)'),
   })
   .strict();
 

@@ -144,6 +144,38 @@ describe('ReinforceStrategy', () => {
     disposeNetwork(network);
   });
 
+  it('measured LAT is timed once per distinct architecture, against the session\'s reference network when it offers one', async () => {
+    const space = tinySpace();
+    const { network, strategy } = await strategyOn(space, { samples: 6, reward: { use: 'latency', budget: 2, w: -0.5, latencySource: 'measured' } }, 8);
+    // a device on which every absolute timing reads 30% high (load); the reference-relative price does not
+    const truth = (a: Record<string, string>) => 1 + network.mixedOps.reduce((s, op) => s + op.indexOf(a[op.label]!), 0);
+    const absolute: string[] = [];
+    const relative: string[] = [];
+    const measureLatency = async (a: Record<string, string>) => (absolute.push(JSON.stringify(a)), truth(a) * 1.3);
+    const measureLatencies = async (archs: readonly Record<string, string>[], rounds?: number) => {
+      expect(rounds).toBe(1);
+      relative.push(...archs.map((a) => JSON.stringify(a)));
+      return archs.map(truth);
+    };
+    strategy.setup({ ...setupOf(space, network), measureLatency, measureLatencies });
+    const seen: { reward: number; accuracy: number; lat: number }[] = [];
+    strategy.hooks.reward.tapPromise('check', async (reward, ctx) => {
+      seen.push({ reward, accuracy: (await ctx.evaluate()).accuracy, lat: truth(ctx.architecture) });
+      return reward;
+    });
+    const batch = randomBatch(space, 8, 5);
+    await strategy.archStep(stepInput(batch));
+    await strategy.archStep(stepInput(batch));
+    expect(seen).toHaveLength(12);
+    for (const s of seen) expect(s.reward).toBeCloseTo(s.accuracy * (s.lat / 2) ** -0.5, 12);
+    expect(absolute).toEqual([]);
+    expect(relative.length).toBe(new Set(relative).size); // each distinct architecture once, across steps
+    expect(relative.length).toBeGreaterThan(1);
+    tf.dispose([batch.x, batch.y]);
+    strategy.dispose();
+    disposeNetwork(network);
+  });
+
   it('rejects unknown rewards and latency rewards without a provider at the first arch step, naming what is missing; derive still works', async () => {
     const space = tinySpace();
     const batch = randomBatch(space, 2, 3);

@@ -296,10 +296,13 @@ export class ReinforceStrategy implements ArchitectureStrategy {
       if (!this.options.cacheLatency) return ctx.measureLatency(architecture);
       let lat = this.latencyCache.get(key);
       if (lat === undefined) {
-        // kept for the whole search, so the least of three measurements: a shared machine's phases
-        // of load last seconds and only ever add time (ctx.measureLatencies, against a reference
-        // network, is steadier but takes three times the timings per architecture)
-        lat = Math.min(await ctx.measureLatency(architecture), await ctx.measureLatency(architecture), await ctx.measureLatency(architecture));
+        // kept for the whole search, so three timings: when the session offers it, one round against
+        // its reference network (reference, network, reference; the ratio times the machine's pinned
+        // quiet latency, as BinaryConnect's derive and the calibration price networks), else the
+        // least of three measurements (a shared machine's phases of load only ever add time)
+        lat = ctx.measureLatencies
+          ? (await ctx.measureLatencies([architecture], 1))[0]!
+          : Math.min(await ctx.measureLatency(architecture), await ctx.measureLatency(architecture), await ctx.measureLatency(architecture));
         this.latencyCache.set(key, lat);
       }
       return lat;
