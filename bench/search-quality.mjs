@@ -82,7 +82,7 @@ const RETRAIN_RECIPE = Object.freeze({
  * example's budget. LAT is the search's latency model by default (`--reinforceLatency=table`: the op
  * table calibrated on whole networks, the model BinaryConnect's loss and derive use), so the two
  * strategies differ only in how they update α. `--reinforceLatency=measured` times every sampled
- * network whole instead (least of three timing windows, each distinct architecture once per search);
+ * network whole instead (one round against the search's reference network, each distinct architecture once per search);
  * the window is then shortened from the example's 300 ms to --reinforceMeasureMs (default 50 ms)
  * because a search times up to M new networks per arch step (≈ 375 steps): ≤ ≈ 10 min of timing.
  *
