@@ -74,7 +74,7 @@ export const binaryConnectOptionsShape = {
     .min(0)
     .default(8)
     .describe(
-      'checked derive, when the session times networks against a reference network: measure the network it accepts again, independently, in this many rounds, and keep it only if that measurement is ≤ T too (else the next network that fitted). Taking the network whose noisy measurement came out ≤ T favours low readings; the second measurement is what the result reports. 0: no second measurement',
+      'checked derive, when the session times networks against a reference network: measure the network it accepts again, independently, in this many rounds, and keep it only if that measurement is ≤ T too (else the next network that fitted; when none does, up to two networks derived further below T). Taking the network whose noisy measurement came out ≤ T favours low readings; the second measurement is what the result reports. 0: no second measurement',
     ),
   zeroActive: z
     .enum(['estimate', 'skip'])
