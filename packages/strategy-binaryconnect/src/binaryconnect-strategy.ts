@@ -352,7 +352,9 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     // the model budgets known to give a network that measured ≤ T (lo: the largest) and > T (hi: the smallest)
     let lo = Number.NEGATIVE_INFINITY;
     let hi = Number.POSITIVE_INFINITY;
-    const lower = (1 - (o.budgetTolerance || 0.05)) * T;
+    const tolerance = o.budgetTolerance || 0.05;
+    const lower = (1 - tolerance) * T;
+    const firstRounds = 4;
     for (let step = 0; step < 4 * o.measureDerived + 8; step++) {
       const key = JSON.stringify(report.architecture);
       let m = measured.get(key);
@@ -360,7 +362,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
         if (measured.size >= o.measureDerived) break;
         // phases of load on a shared machine last seconds: against the search's reference network
         // (4 rounds, median ratio) when the session offers it, else the least of five measurements
-        if (this.measureLatencies) m = (await this.measureLatencies([report.architecture], 4))[0]!;
+        if (this.measureLatencies) m = (await this.measureLatencies([report.architecture], firstRounds))[0]!;
         else {
           const times: number[] = [];
           for (let k = 0; k < 5; k++) times.push(await measure(report.architecture));
@@ -389,14 +391,19 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     // the most probable fitting network is the one derived under the largest model budget
     const fitting = [...new Map(tried.filter((t) => t.measured <= T).sort((a, b) => b.modelBudget - a.modelBudget).map((t) => [JSON.stringify(t.report.architecture), t])).values()];
     if (fitting.length && this.measureLatencies && o.confirmRounds > 0) {
+      const measureLatencies = this.measureLatencies;
       // A network was kept because its measurement came out ≤ T; near T that favours the readings
       // that came out low (in the example's sweep the kept networks re-timed 1.5–7% above their check).
       // An independent measurement decides, and is what the result reports.
+      const measureAgain = async (architecture: Architecture, first: number) => {
+        const c = (await measureLatencies([architecture], o.confirmRounds))[0]!;
+        this.log(`binaryconnect: derived network measured again ${fmt(c)} ${unit} (${o.confirmRounds} rounds; first ${fmt(first)} ${unit}) vs budget ${T} ${unit}: ${c <= T ? 'fits' : 'over'}`);
+        return c;
+      };
       // the model budget under which a network would measure T, on the evidence of the second readings
       let below = Number.POSITIVE_INFINITY;
       for (const f of fitting.slice(0, 3)) {
-        const c = (await this.measureLatencies([f.report.architecture], o.confirmRounds))[0]!;
-        this.log(`binaryconnect: derived network measured again ${fmt(c)} ${unit} (${o.confirmRounds} rounds; first ${fmt(f.measured)} ${unit}) vs budget ${T} ${unit}: ${c <= T ? 'fits' : 'over'}`);
+        const c = await measureAgain(f.report.architecture, f.measured);
         const key = JSON.stringify(f.report.architecture);
         for (const t of tried) if (JSON.stringify(t.report.architecture) === key) t.measured = c;
         if (c <= T) {
@@ -408,23 +415,21 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       // Every network that fitted measured over T the second time: they all sat near T, within the
       // machine's noise. Derive further below T, where that noise no longer reaches over it (a
       // secant on the second readings, then half the tolerance lower), up to two more networks.
-      const seen = new Set(tried.map((t) => JSON.stringify(t.report.architecture)));
       for (let k = 0, fresh = 0; k < 8 && fresh < 2 && Number.isFinite(below); k++) {
-        const budget = below * (1 - (o.budgetTolerance || 0.05) / 2);
+        const budget = below * (1 - tolerance / 2);
         const r = this.deriveReport(budget);
         if (!r.fits) break; // nothing fits that budget by the model
         const key = JSON.stringify(r.architecture);
-        if (seen.has(key)) {
+        if (measured.has(key)) {
           below = Math.min(budget, r.latency!); // measured before: go under it
           continue;
         }
-        seen.add(key);
         fresh++;
         // measured as before: a first reading, and a second, independent one if the first fits
-        const m = (await this.measureLatencies([r.architecture], 4))[0]!;
+        const m = (await measureLatencies([r.architecture], firstRounds))[0]!;
         this.log(`binaryconnect: derived network measured ${fmt(m)} ${unit} (model ${fmt(r.latency!)} ${unit}, derived under ${fmt(budget)} ${unit}, below the networks that measured over T the second time) vs budget ${T} ${unit}: ${m <= T ? 'fits' : 'over'}`);
-        const c = m <= T ? (await this.measureLatencies([r.architecture], o.confirmRounds))[0]! : m;
-        if (m <= T) this.log(`binaryconnect: derived network measured again ${fmt(c)} ${unit} (${o.confirmRounds} rounds; first ${fmt(m)} ${unit}) vs budget ${T} ${unit}: ${c <= T ? 'fits' : 'over'}`);
+        const c = m <= T ? await measureAgain(r.architecture, m) : m;
+        measured.set(key, c);
         tried.push({ report: r, measured: c, modelBudget: budget });
         if (c <= T) {
           this.lastReport = r;

@@ -202,7 +202,7 @@ describe('what the hard budget constrains (budgetOn)', () => {
 /**
  * Three blocks of 1×1 / 3×3 / 5×5 convs (27 networks), p fixed, on a device that disagrees with the
  * table by a few percent, unevenly, as a calibrated table does: 1×1 costs 1.05 (table 1), 3×3 9.6
- * (9), 5×5 25.9 (25), and the fixed layers 0.5 more.
+ * (9), 5×5 25.9 (25), and the fixed layers 0.5 more. `everyNetwork` lists the 27.
  */
 async function threeBlocks() {
   const data = await fashionMnist(64, 32);
@@ -216,7 +216,9 @@ async function threeBlocks() {
   const latency = createExpectedLatency(network, kernelLatency);
   const cost: Record<string, number> = { '1x1': 1.05, '3x3': 9.6, '5x5': 25.9 };
   const device = (arch: Record<string, string>) => latency.fixed + 0.5 + Object.values(arch).reduce((s, c) => s + cost[c]!, 0);
-  return { space, network, latency, device };
+  const names = ['1x1', '3x3', '5x5'];
+  const everyNetwork = names.flatMap((a) => names.flatMap((b) => names.map((c) => ({ b0: a, b1: b, b2: c }))));
+  return { space, network, latency, device, everyNetwork };
 }
 
 describe('the checked derive aims for [(1 − budgetTolerance)·T, T] on the device', () => {
@@ -226,9 +228,7 @@ describe('the checked derive aims for [(1 − budgetTolerance)·T, T] on the dev
    * having measured at most `measureDerived` networks; it must never end over T.
    */
   it('ends inside the window whenever the device has a network there', async () => {
-    const { space, network, latency, device } = await threeBlocks();
-    const names = ['1x1', '3x3', '5x5'];
-    const everyNetwork = names.flatMap((a) => names.flatMap((b) => names.map((c) => ({ b0: a, b1: b, b2: c }))));
+    const { space, network, latency, device, everyNetwork } = await threeBlocks();
     let reachable = 0;
     for (let t = 10; t <= 90; t += 4) {
       const T = latency.fixed + t;
@@ -269,9 +269,7 @@ describe('the checked derive measures the network it keeps a second time (confir
    * the device has a network ≤ T, the derive ends ≤ T.
    */
   it('drops a network whose first reading was low, and reports the independent reading', async () => {
-    const { space, network, latency, device } = await threeBlocks();
-    const names = ['1x1', '3x3', '5x5'];
-    const everyNetwork = names.flatMap((a) => names.flatMap((b) => names.map((c) => ({ b0: a, b1: b, b2: c }))));
+    const { space, network, latency, device, everyNetwork } = await threeBlocks();
     let keptOver = 0;
     let confirmedRuns = 0;
     let descended = 0;

@@ -155,8 +155,9 @@ export async function calibrateLatency(
   const seen = new Set(archs.map((a) => JSON.stringify(a)));
   for (let draws = 0; archs.length < opts.networks && draws < 100 * opts.networks; draws++) {
     const a = Object.fromEntries(network.mixedOps.map((op) => [op.label, op.candidates[opts.rng.int(op.candidates.length)]!.name]));
-    if (!seen.has(JSON.stringify(a))) {
-      seen.add(JSON.stringify(a));
+    const key = JSON.stringify(a);
+    if (!seen.has(key)) {
+      seen.add(key);
       archs.push(a);
     }
   }
