@@ -101,4 +101,72 @@ describe('the weight step', () => {
     values(rank0.dense).flat().forEach((v, i) => expect(v).toBeCloseTo(values(single.dense).flat()[i]!, 6));
     expect(values(single.dense)).not.toEqual(values(setup(5).dense)); // the step moved the weights
   });
+
+  it('the update on the host and as tensor ops take the same steps (Nesterov momentum, weight decay, a variable without a gradient)', async () => {
+    const nesterov = z.object(weightStepOptionFields({ lr: 0.1 })).parse({ momentum: 0.9, nesterov: true, weightDecay: 0.05, labelSmoothing: 0.1 });
+    const forms = (['tensor', 'host'] as const).map((form) => {
+      const net = setup(7);
+      const unused = new Dense('unused', 2, 2, new Rng(3)); // trained, decayed, but not in the forward pass: no gradient
+      const train = [...net.dense.variables(), ...unused.variables()];
+      return { form, net, unused, train, step: new WeightStep(nesterov, true, form) };
+    });
+    const data = setup(7);
+    const losses: number[][] = [[], []];
+    for (let i = 0; i < 4; i++) {
+      const b = data.batch();
+      for (const [k, f] of forms.entries()) {
+        const r = await f.step.run({ weights: { train: f.train, decayed: f.train.filter(isDecayedWeight) }, apply: f.net.apply, batch: b, forward: {}, lr: 0.1 - 0.02 * i });
+        losses[k]!.push(r.loss);
+      }
+      tf.dispose([b.x, b.y]);
+    }
+    losses[1]!.forEach((l, i) => expect(l).toBeCloseTo(losses[0]![i]!, 5)); // L2 included in both
+    const [t, h] = forms.map((f) => values(f.net.dense).flat());
+    h!.forEach((v, i) => expect(v).toBeCloseTo(t![i]!, 5));
+    expect(t).not.toEqual(values(setup(7).dense).flat()); // they moved
+    // no gradient from the loss: the kernel only decays (as the L2 term's gradient does in the tensor form), the bias stays
+    const [kernel0, bias0] = values(new Dense('unused', 2, 2, new Rng(3)));
+    for (const f of forms) {
+      const [kernel, bias] = values(f.unused);
+      expect(bias).toEqual(bias0);
+      kernel!.forEach((v, i) => expect(Math.abs(v)).toBeLessThan(Math.abs(kernel0![i]!)));
+    }
+    values(forms[1]!.unused).flat().forEach((v, i) => expect(v).toBeCloseTo(values(forms[0]!.unused).flat()[i]!, 6));
+    const [ts, hs] = forms.map((f) => f.step.sgd.slots());
+    expect(Object.keys(hs!).sort()).toEqual(Object.keys(ts!).sort());
+    for (const k of Object.keys(ts!)) Array.from(hs![k]!.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(ts![k]!.dataSync()[i]!, 5));
+    for (const f of forms) f.step.dispose();
+  });
+
+  it('host velocities checkpoint through slots() and continue in either form', async () => {
+    const nesterov = z.object(weightStepOptionFields({ lr: 0.1 })).parse({ momentum: 0.9, nesterov: true, weightDecay: 0.01, labelSmoothing: 0 });
+    const data = setup(11);
+    const batches = [data.batch(), data.batch(), data.batch()];
+    const run = async (net: ReturnType<typeof setup>, step: WeightStep, b: (typeof batches)[number]) => {
+      const train = net.dense.variables();
+      await step.run({ weights: { train, decayed: train.filter(isDecayedWeight) }, apply: net.apply, batch: b, forward: {}, lr: 0.05 });
+    };
+    // reference: three host steps in one optimizer
+    const ref = setup(11);
+    const refStep = new WeightStep(nesterov, false, 'host');
+    for (const b of batches) await run(ref, refStep, b);
+    // resumed: two host steps, the slots saved (cloned) and loaded into a fresh optimizer, the third step as tensor ops
+    const resumed = setup(11);
+    const before = new WeightStep(nesterov, false, 'host');
+    await run(resumed, before, batches[0]!);
+    await run(resumed, before, batches[1]!);
+    const tensors = tf.memory().numTensors;
+    const saved = Object.fromEntries(Object.entries(before.sgd.slots()).map(([k, t]) => [k, t.clone()]));
+    expect(Object.keys(saved)).toHaveLength(2);
+    before.dispose();
+    const after = new WeightStep(nesterov, false, 'tensor');
+    after.sgd.loadSlots(saved);
+    tf.dispose(Object.values(saved));
+    await run(resumed, after, batches[2]!);
+    values(resumed.dense).flat().forEach((v, i) => expect(v).toBeCloseTo(values(ref.dense).flat()[i]!, 5));
+    after.dispose();
+    refStep.dispose();
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(tensors); // slots() and the moves between forms leak nothing
+    tf.dispose(batches.flatMap((b) => [b.x, b.y]));
+  });
 });

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Batch } from '../data/dataset.js';
 import { countCorrect, softmaxCrossEntropy } from '../nn/loss.js';
 import type { ForwardContext, NamedVariable } from '../nn/module.js';
-import { flattenGradients, gradientsFromFlat, shardRange, type TrainCollective } from './collective.js';
-import { cosineLr, MomentumSgd } from './sgd.js';
+import { flattenGradients, flattenVariables, gradientsFromFlat, shardRange, type TrainCollective } from './collective.js';
+import { cosineLr, HOST_MEMORY_BACKENDS, MomentumSgd } from './sgd.js';
 
 /** The weight-decay rule: L2 applies to conv and dense kernels (not to biases, batch norm or α). */
 export const DECAYED_WEIGHT = /(kernel|depthwise_kernel)$/;
@@ -17,6 +17,18 @@ export function isDecayedWeight(v: Pick<NamedVariable, 'name'>): boolean {
 /** Σ‖w‖² over `vars` (a scalar tensor; 0 when there are none). */
 export function sumOfSquares(vars: readonly NamedVariable[]): tf.Scalar {
   return (vars.length ? tf.addN(vars.map((v) => tf.sum(tf.square(v.variable)))) : tf.scalar(0)) as tf.Scalar;
+}
+
+/** Σ w² over the variables of `vars` named in `decayed`, read from their flat values (`vars` order). */
+function sumOfSquaresOf(vars: readonly NamedVariable[], flat: Float32Array, decayed: ReadonlySet<string>): number {
+  let sum = 0;
+  let at = 0;
+  for (const v of vars) {
+    const size = v.variable.size;
+    if (decayed.has(v.name)) for (let i = at; i < at + size; i++) sum += flat[i]! * flat[i]!;
+    at += size;
+  }
+  return sum;
 }
 
 /**
@@ -84,6 +96,13 @@ export class NonFiniteLoss extends Error {
  * SGD with (Nesterov) momentum. With a collective, this rank computes its slice of the batch and
  * every rank applies the same combined gradient. `guard` refuses a step whose loss is not finite
  * (throws `NonFiniteLoss` before any weight moves; every rank sees the same combined loss).
+ *
+ * `update` is where the SGD update runs: `host` reads the weights once, updates them in JavaScript
+ * over flat arrays with the weight decay folded into the gradient (`MomentumSgd.applyOnHost`: the
+ * same step, without the ≈ 8 kernels per variable of the tensor form nor the L2 term's ops in the
+ * tape) and writes each weight back; `tensor` runs it as tensor ops with the L2 term in the loss
+ * (any backend). `auto` (the default) is `host` on the backends in host memory (cpu, wasm), judged
+ * at each step. Both report the same loss (cross-entropy + weightDecay/2·Σ‖w‖²).
  */
 export class WeightStep {
   readonly sgd: MomentumSgd;
@@ -91,6 +110,7 @@ export class WeightStep {
   constructor(
     private readonly options: WeightStepOptions,
     private readonly guard = false,
+    private readonly update: 'auto' | 'host' | 'tensor' = 'auto',
   ) {
     this.sgd = new MomentumSgd(options.momentum, options.nesterov);
   }
@@ -107,6 +127,8 @@ export class WeightStep {
     const { weights, batch } = args;
     const o = this.options;
     const c = args.collective;
+    const onHost = this.update === 'host' || (this.update === 'auto' && HOST_MEMORY_BACKENDS.has(tf.getBackend()));
+    const decay = o.weightDecay > 0 && weights.decayed.length > 0;
     const n = batch.y.shape[0];
     const [lo, hi] = c ? shardRange(n, c.rank, c.size) : [0, n];
     const m = hi - lo;
@@ -123,7 +145,7 @@ export class WeightStep {
           const out = args.apply(x, { ...args.forward, training: true });
           logits = tf.keep(out);
           let l = softmaxCrossEntropy(out, y, o.labelSmoothing);
-          if (o.weightDecay > 0 && weights.decayed.length) l = tf.add(l, tf.mul(sumOfSquares(weights.decayed), o.weightDecay / 2));
+          if (decay && !onHost) l = tf.add(l, tf.mul(sumOfSquares(weights.decayed), o.weightDecay / 2));
           return l as tf.Scalar;
         }, weights.train.map((v) => v.variable));
         grads = g;
@@ -135,19 +157,39 @@ export class WeightStep {
         if (x !== batch.x) tf.dispose([x, y]);
       }
     }
+    let flat: Float32Array | undefined;
+    // variables without a gradient this step, not decayed (none when data-parallel: the flat gradient has zeros there)
+    let skip: Set<string> | undefined;
     if (c) {
-      const flat = flattenGradients(weights.train, grads);
+      const mine = flattenGradients(weights.train, grads);
       tf.dispose(Object.values(grads));
-      const all = await c.allReduceGradients({ gradients: flat, count: m, lossSum: m > 0 ? loss * m : 0, correct });
-      grads = gradientsFromFlat(weights.train, all.gradients);
+      grads = {};
+      const all = await c.allReduceGradients({ gradients: mine, count: m, lossSum: m > 0 ? loss * m : 0, correct });
+      flat = all.gradients;
       count = all.count;
       loss = all.lossSum / all.count;
       correct = all.correct;
+    } else if (onHost) {
+      flat = flattenGradients(weights.train, grads);
+      // as in the tensor form, where the L2 term gives every decayed weight a gradient
+      const decayedNames = new Set(decay ? weights.decayed.map((v) => v.variable.name) : []);
+      skip = new Set(weights.train.map((v) => v.variable.name).filter((name) => !grads[name] && !decayedNames.has(name)));
+      tf.dispose(Object.values(grads));
+      grads = {};
     }
     try {
-      // Stop before the bad step touches any weight: the last checkpoint stays the last good state.
-      if (this.guard && !Number.isFinite(loss)) throw new NonFiniteLoss(loss);
-      this.sgd.apply(weights.train, grads, args.lr);
+      if (onHost) {
+        const current = flattenVariables(weights.train);
+        const decayed = new Set(weights.decayed.map((v) => v.name));
+        if (decay) loss += (o.weightDecay / 2) * sumOfSquaresOf(weights.train, current, decayed);
+        // Stop before the bad step touches any weight: the last checkpoint stays the last good state.
+        if (this.guard && !Number.isFinite(loss)) throw new NonFiniteLoss(loss);
+        this.sgd.applyOnHost(weights.train, current, flat!, args.lr, decay ? { rate: o.weightDecay, decayed } : undefined, skip);
+      } else {
+        if (flat) grads = gradientsFromFlat(weights.train, flat);
+        if (this.guard && !Number.isFinite(loss)) throw new NonFiniteLoss(loss);
+        this.sgd.apply(weights.train, grads, args.lr);
+      }
     } finally {
       tf.dispose(Object.values(grads));
     }
