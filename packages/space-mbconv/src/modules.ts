@@ -9,7 +9,6 @@ import {
   type Module,
   type NamedVariable,
   type Rng,
-  relu6For,
 } from '@proxyless/core';
 import { midChannels, type ConvGeometry, type MBConvGeometry } from './geometry.js';
 
@@ -25,8 +24,8 @@ export class ConvBn implements Module {
 
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     return tf.tidy(() => {
-      const y = this.bn.apply(this.conv.apply(x, ctx), ctx);
-      return this.act ? relu6For(y, ctx) : y;
+      const y = this.conv.apply(x, ctx);
+      return this.act ? this.bn.applyRelu6(y, ctx) : this.bn.apply(y, ctx);
     });
   }
 
@@ -67,8 +66,8 @@ export class MBConv implements Module {
   apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     return tf.tidy(() => {
       let h = x;
-      if (this.expandConv && this.expandBn) h = relu6For(this.expandBn.apply(this.expandConv.apply(h, ctx), ctx), ctx);
-      h = relu6For(this.depthwiseBn.apply(this.depthwise.apply(h, ctx), ctx), ctx);
+      if (this.expandConv && this.expandBn) h = this.expandBn.applyRelu6(this.expandConv.apply(h, ctx), ctx);
+      h = this.depthwiseBn.applyRelu6(this.depthwise.apply(h, ctx), ctx);
       return this.projectBn.apply(this.project.apply(h, ctx), ctx);
     });
   }

@@ -18,7 +18,10 @@ export interface WasmMemory {
 export interface FusedExports {
   batchNormStats(x: number, m: number, c: number, mean: number, variance: number, scratch: number): void;
   batchNormApply(x: number, y: number, m: number, c: number, mean: number, variance: number, gamma: number, beta: number, eps: number, relu6: number, scratch: number): void;
-  batchNormBackward(dy: number, x: number, dx: number, m: number, c: number, mean: number, variance: number, gamma: number, eps: number, dGamma: number, dBeta: number, scratch: number): void;
+  batchNormBackward(
+    dy: number, x: number, dx: number, m: number, c: number, mean: number, variance: number, gamma: number, beta: number, eps: number,
+    relu6: number, dGamma: number, dBeta: number, scratch: number,
+  ): void;
   relu6Grad(dy: number, x: number, dx: number, n: number): void;
   depthwiseFilterGrad(
     x: number, dy: number, dW: number, n: number, h: number, w: number, c: number, oh: number, ow: number,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { BatchNorm, batchNormTraining, FUSED_KERNEL_NAMES, relu6Op } from '@proxyless/core';
+import { BatchNorm, batchNormRelu6Training, batchNormTraining, FUSED_KERNEL_NAMES, relu6Op } from '@proxyless/core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WasmBackendImpl } from '../wasm-backend-plugin.js';
 import { registerTrainingKernels } from '../kernels/register-all-kernels.js';
@@ -92,6 +92,37 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
     }
   });
 
+  test('batch norm + ReLU6 in one forward and one backward kernel gives what the two ops give', async () => {
+    for (const shape of [[6, 5, 5, 8], [3, 7, 6], [130, 5]]) {
+      const c = shape[shape.length - 1]!;
+      // γ ≈ 3 and β ≈ 2: about a tenth of the values above 6, a quarter below 0 (both masked)
+      const step = (fused: boolean) =>
+        tf.tidy(() => {
+          const x = tf.randomNormal(shape, 0.5, 2, 'float32', 5);
+          const dy = tf.randomNormal(shape, 0, 1, 'float32', 6);
+          const g = tf.randomNormal([c], 3, 0.3, 'float32', 7);
+          const b = tf.randomNormal([c], 2, 0.3, 'float32', 8);
+          const f = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
+            tf.sum(tf.mul(fused ? batchNormRelu6Training(xi, gi, bi, 1e-3) : relu6Op(batchNormTraining(xi, gi, bi, 1e-3)), dy));
+          const { value, grads } = tf.valueAndGrads(f)([x, g, b]);
+          const y = fused ? batchNormRelu6Training(x, g, b, 1e-3) : relu6Op(batchNormTraining(x, g, b, 1e-3));
+          return [y, value, ...grads].map((t) => Array.from(t.dataSync()));
+        });
+      const before = tf.memory().numTensors;
+      const one = step(true);
+      const two = step(false);
+      expect(maxAbsDiff(one, two)).toBeLessThan(1e-4);
+      const y = one[0]!;
+      expect(y.filter((v) => v === 6).length).toBeGreaterThan(y.length / 20); // both sides of the mask are at work
+      expect(y.filter((v) => v === 0).length).toBeGreaterThan(y.length / 10);
+      expect(tf.memory().numTensors).toBe(before);
+      const kernels = await kernelsOf(() => void step(true));
+      expect(kernels).not.toContain('Relu6');
+      expect(kernels).not.toContain(FUSED_KERNEL_NAMES.relu6Grad);
+      expect(kernels.filter((k) => k === FUSED_KERNEL_NAMES.batchNormBackward)).toHaveLength(1);
+    }
+  });
+
   test('BatchNorm evaluated with batch statistics uses the fused forward and gives what tf.batchNorm gives', async () => {
     const bn = new BatchNorm('bn', 6);
     const x = tf.randomNormal([4, 5, 5, 6], 1, 3, 'float32', 9);
@@ -144,7 +175,7 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
     const results = instances.map(({ memory, k }) => {
       const f32 = new Float32Array(memory.buffer);
       f32.fill(-12345); // sentinel everywhere
-      // layout (in floats): x @1000, dy @3000, out @5000, mean @7000, var @7100, gamma @7200, beta @7300, dGamma @7400, dBeta @7500, scratch @8000 (5c)
+      // layout (in floats): x @1000, dy @3000, out @5000, mean @7000, var @7100, gamma @7200, beta @7300, dGamma @7400, dBeta @7500, scratch @8000 (7c)
       for (let i = 0; i < m * c; i++) {
         f32[1000 + i] = Math.sin(i * 0.37) * 3 + 1;
         f32[3000 + i] = Math.cos(i * 0.11);
@@ -157,9 +188,12 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
       k.batchNormStats(at(1000), m, c, at(7000), at(7100), at(8000));
       k.batchNormApply(at(1000), at(5000), m, c, at(7000), at(7100), at(7200), at(7300), 1e-3, 1, at(8000));
       const y = Array.from(f32.subarray(5000, 5000 + m * c));
-      k.batchNormBackward(at(3000), at(1000), at(5000), m, c, at(7000), at(7100), at(7200), 1e-3, at(7400), at(7500), at(8000));
+      k.batchNormBackward(at(3000), at(1000), at(5000), m, c, at(7000), at(7100), at(7200), at(7300), 1e-3, 0, at(7400), at(7500), at(8000));
       const dx = Array.from(f32.subarray(5000, 5000 + m * c));
       const out = [y, dx, Array.from(f32.subarray(7000, 7000 + c)), Array.from(f32.subarray(7100, 7100 + c)), Array.from(f32.subarray(7400, 7400 + c)), Array.from(f32.subarray(7500, 7500 + c))];
+      // the same with the ReLU6 mask (scratch: 7c floats)
+      k.batchNormBackward(at(3000), at(1000), at(5000), m, c, at(7000), at(7100), at(7200), at(7300), 1e-3, 1, at(7400), at(7500), at(8000));
+      out.push(Array.from(f32.subarray(5000, 5000 + m * c)), Array.from(f32.subarray(7400, 7400 + c)), Array.from(f32.subarray(7500, 7500 + c)));
       k.relu6Grad(at(3000), at(1000), at(5000), m * c);
       out.push(Array.from(f32.subarray(5000, 5000 + m * c)));
       // depthwise gradients, 3×3 stride 2 pad 1 on x [2, 5, 6, 7] (dy [2, 3, 3, 7]): x @1000, dy @3000, filter @7200 (9c → @7200..7263)
@@ -175,7 +209,7 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
       k.convFilterGrad(at(1000), at(3000), at(5000), 2, 5, 6, 3, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
       out.push(Array.from(f32.subarray(5000, 5000 + 9 * 3 * c)));
       // every float outside the buffers still holds the sentinel
-      const owned: Array<[number, number]> = [[1000, m * c], [3000, m * c], [5000, m * c], [7000, c], [7100, c], [7200, 9 * c], [7300, c], [7400, c], [7500, c], [8000, 5 * c]];
+      const owned: Array<[number, number]> = [[1000, m * c], [3000, m * c], [5000, m * c], [7000, c], [7100, c], [7200, 9 * c], [7300, c], [7400, c], [7500, c], [8000, 7 * c]];
       let touched = 0;
       for (let i = 0; i < f32.length; i++) if (f32[i] !== -12345 && !owned.some(([s, n]) => i >= s && i < s + n)) touched++;
       expect(touched).toBe(0);

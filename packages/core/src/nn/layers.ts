@@ -88,7 +88,8 @@ export interface BatchNormOptions {
  * Names of fused kernels a backend may register (@proxyless/backend-wasm does, for `wasm`): when the
  * active backend has one, batch norm and ReLU6 dispatch to it; otherwise they compose tfjs ops.
  *  - batchNormForward: inputs x [..., C], gamma, beta [C]; attrs eps, relu6 → [y, mean, biased variance]
- *  - batchNormBackward: inputs dy, x, mean, variance, gamma; attr eps → [dx, dGamma, dBeta]
+ *  - batchNormBackward: inputs dy, x, mean, variance, gamma (and beta with relu6); attrs eps, relu6 →
+ *    [dx, dGamma, dBeta] (relu6: the gradient of the forward with relu6, dy masked where 0 < y ≤ 6)
  *  - relu6Grad: inputs dy, x → dy where 0 < x ≤ 6, else 0
  */
 export const FUSED_KERNEL_NAMES = {
@@ -157,7 +158,27 @@ export function batchNormTraining(
   return f(x, gamma, beta);
 }
 
-/** batchNormTraining on the backend's fused kernels: keeps x, mean and variance for the backward pass. */
+/**
+ * relu6(batchNormTraining(x, …)): on a backend with the fused kernels, one forward kernel (its
+ * `relu6` attribute) and one backward kernel (the mask recomputed from x), so neither a ReLU6 pass
+ * nor its gradient pass; elsewhere the two ops composed. Same values and gradients as
+ * `relu6Op(batchNormTraining(x, gamma, beta, eps, onStatistics))`.
+ */
+export function batchNormRelu6Training(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+  onStatistics?: (mean: tf.Tensor, unbiasedVariance: tf.Tensor) => void,
+): tf.Tensor {
+  if (hasKernel(FUSED_KERNEL_NAMES.batchNormForward, x, gamma, beta) && hasKernel(FUSED_KERNEL_NAMES.batchNormBackward)) {
+    const count = statisticsAxes(x).reduce((n, a) => n * x.shape[a]!, 1);
+    return fusedBatchNormTraining(x, gamma, beta, eps, count, onStatistics, true);
+  }
+  return relu6Op(batchNormTraining(x, gamma, beta, eps, onStatistics));
+}
+
+/** batchNormTraining (then ReLU6, `relu6`) on the backend's fused kernels: keeps x, mean and variance (and β) for the backward pass. */
 function fusedBatchNormTraining(
   x: tf.Tensor,
   gamma: tf.Tensor,
@@ -165,16 +186,18 @@ function fusedBatchNormTraining(
   eps: number,
   count: number,
   onStatistics?: (mean: tf.Tensor, unbiasedVariance: tf.Tensor) => void,
+  relu6 = false,
 ): tf.Tensor {
   const f = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, mean, variance] = tf.engine().runKernel(FUSED_KERNEL_NAMES.batchNormForward, { x: xIn, gamma: g, beta: b }, { eps, relu6: false }) as tf.Tensor[];
+    const [y, mean, variance] = tf.engine().runKernel(FUSED_KERNEL_NAMES.batchNormForward, { x: xIn, gamma: g, beta: b }, { eps, relu6 }) as tf.Tensor[];
     onStatistics?.(mean!, count > 1 ? tf.mul(variance!, count / (count - 1)) : variance!);
-    save([xIn, mean!, variance!, g]);
+    save(relu6 ? [xIn, mean!, variance!, g, b] : [xIn, mean!, variance!, g]);
     return {
       value: y!,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ms, vs, gs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        return tf.engine().runKernel(FUSED_KERNEL_NAMES.batchNormBackward, { dy, x: xs, mean: ms, variance: vs, gamma: gs }, { eps }) as tf.Tensor[];
+        const [xs, ms, vs, gs, bs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const inputs = { dy, x: xs, mean: ms, variance: vs, gamma: gs, ...(bs ? { beta: bs } : {}) };
+        return tf.engine().runKernel(FUSED_KERNEL_NAMES.batchNormBackward, inputs, { eps, relu6 }) as tf.Tensor[];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
@@ -220,12 +243,24 @@ export class BatchNorm implements Module {
         return tf.batchNorm(x, mean, variance, this.beta, this.gamma, this.eps);
       });
     }
-    const m = this.momentum;
-    return batchNormTraining(x, this.gamma, this.beta, this.eps, (mean, unbiased) => {
-      this.movingMean.assign(tf.add(tf.mul(this.movingMean, 1 - m), tf.mul(mean, m)));
-      this.movingVariance.assign(tf.add(tf.mul(this.movingVariance, 1 - m), tf.mul(unbiased, m)));
-    });
+    return batchNormTraining(x, this.gamma, this.beta, this.eps, this.updateStatistics);
   }
+
+  /**
+   * ReLU6 after this batch norm: `relu6For(this.apply(x, ctx), ctx)`, the same values and gradients,
+   * in training one fused op on backends that have the kernels (`batchNormRelu6Training`).
+   */
+  applyRelu6(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    if (!ctx.training) return tf.tidy(() => tf.relu6(this.apply(x, ctx)));
+    return batchNormRelu6Training(x, this.gamma, this.beta, this.eps, this.updateStatistics);
+  }
+
+  /** Running averages ← (1 − momentum)·running + momentum·batch statistics. */
+  private readonly updateStatistics = (mean: tf.Tensor, unbiased: tf.Tensor): void => {
+    const m = this.momentum;
+    this.movingMean.assign(tf.add(tf.mul(this.movingMean, 1 - m), tf.mul(mean, m)));
+    this.movingVariance.assign(tf.add(tf.mul(this.movingVariance, 1 - m), tf.mul(unbiased, m)));
+  };
 
   variables(): NamedVariable[] {
     return [
