@@ -1,19 +1,21 @@
 // This session's two changes to the retraining step, against the step before them, in one process:
 // the retraining step of the full example's derived network (bench/workloads.mjs (b): core's
 // WeightStep, SGD + Nesterov 0.9, L2 on kernels, label smoothing 0.1, batch 128) on wasm, one thread,
-// in three forms run in alternating blocks on three copies of the same network, so that load on the
+// in four forms run in alternating blocks on four copies of the same network, so that load on the
 // machine reaches all alike:
 //   before    the SGD update as tensor ops with the L2 term in the loss (WeightStep `update: 'tensor'`),
-//             batch norm and ReLU6 as two ops (BatchNorm.applyRelu6 patched back to relu6(bn(x)))
-//   host-sgd  the update on the host (`update: 'host'`), batch norm and ReLU6 still two ops
-//   now       the update on the host and batch norm + ReLU6 as one op (the defaults)
-// Also checks that the three take the same first step (weights after it agree to float rounding).
+//             batch norm and ReLU6 as two ops (BatchNorm.applyRelu6 patched back to relu6(bn(x))),
+//             the depthwise forward on tfjs's kernel (DepthwiseConv2d.apply patched back to tf.depthwiseConv2d)
+//   host-sgd  the update on the host (`update: 'host'`), the rest as before
+//   bn-relu6  and batch norm + ReLU6 as one op
+//   now       and the depthwise forward on the fused kernel (the defaults)
+// Also checks that all take the same first step (weights after it agree to float rounding).
 //
 // Usage: npx tsc -b && node bench/retrain-step.mjs [--batch=128] [--blocks=6] [--steps=5] [--weightDecay=0.0005] [--json=<file>]
 import { loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm, isDecayedWeight, relu6For, Rng, WeightStep } from '@proxyless/core';
+import { BatchNorm, DepthwiseConv2d, isDecayedWeight, relu6For, Rng, WeightStep } from '@proxyless/core';
 import { MBConvSpace } from '@proxyless/space-mbconv';
 import { parseArgs } from './common.mjs';
 import { ARCHITECTURE, INPUT, RETRAIN_OPTIONS, SPACE_OPTIONS, median, syntheticSplit, useBackend } from './workloads.mjs';
@@ -26,10 +28,15 @@ const fusedApplyRelu6 = BatchNorm.prototype.applyRelu6;
 function twoOps(x, ctx) {
   return relu6For(this.apply(x, ctx), ctx);
 }
+const fusedDepthwise = DepthwiseConv2d.prototype.apply;
+function tfjsDepthwise(x) {
+  return tf.depthwiseConv2d(x, this.w, this.stride, 'same');
+}
 const FORMS = {
-  before: { update: 'tensor', applyRelu6: twoOps },
-  'host-sgd': { update: 'host', applyRelu6: twoOps },
-  now: { update: 'host', applyRelu6: fusedApplyRelu6 },
+  before: { update: 'tensor', applyRelu6: twoOps, depthwise: tfjsDepthwise },
+  'host-sgd': { update: 'host', applyRelu6: twoOps, depthwise: tfjsDepthwise },
+  'bn-relu6': { update: 'host', applyRelu6: fusedApplyRelu6, depthwise: tfjsDepthwise },
+  now: { update: 'host', applyRelu6: fusedApplyRelu6, depthwise: fusedDepthwise },
 };
 const names = Object.keys(FORMS);
 const nets = Object.fromEntries(names.map((f) => [f, space.buildCompact(ARCHITECTURE, new Rng(1).fork('compact-init'))]));
@@ -43,6 +50,7 @@ const weightsOf = (net) => {
 
 async function step(form, batch) {
   BatchNorm.prototype.applyRelu6 = FORMS[form].applyRelu6;
+  DepthwiseConv2d.prototype.apply = FORMS[form].depthwise;
   const t0 = performance.now();
   const r = await steps[form].run({ weights: weightsOf(nets[form]), apply: (x, ctx) => nets[form].apply(x, ctx), batch, forward: { rng: new Rng('bench') }, lr: 0.05 });
   return { ms: performance.now() - t0, loss: r.loss };
@@ -71,6 +79,7 @@ for (let block = 0; block < args.blocks; block++) {
   }
 }
 BatchNorm.prototype.applyRelu6 = fusedApplyRelu6;
+DepthwiseConv2d.prototype.apply = fusedDepthwise;
 const rows = names.map((f) => ({ form: f, medianMs: median(times[f]), steps: times[f].length, imagesPerSecond: (args.batch * 1000) / median(times[f]) }));
 console.log(`\n${backend.describe().device}, tfjs ${tf.version_core}, node ${process.version}; batch ${args.batch}, weight decay ${args.weightDecay}, ${args.blocks} alternating blocks of ${args.steps} timed steps per form\n`);
 console.log('| form | median ms/step | img/s | speed-up over before |\n|---|---|---|---|');

@@ -8,3 +8,4 @@ export { depthwiseFilterGrad } from './depthwise-filter-grad';
 export { depthwiseInputGrad } from './depthwise-input-grad';
 export { conv1x1FilterGrad } from './conv1x1-filter-grad';
 export { convFilterGrad } from './conv-filter-grad';
+export { depthwiseForward } from './depthwise-forward';

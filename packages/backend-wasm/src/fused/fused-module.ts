@@ -32,6 +32,10 @@ export interface FusedExports {
     x: number, dy: number, dW: number, n: number, h: number, w: number, c: number, o: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
   ): void;
+  depthwiseForward(
+    x: number, f: number, y: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
+  ): void;
   depthwiseInputGrad(
     dy: number, f: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,

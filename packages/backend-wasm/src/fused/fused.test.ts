@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { BatchNorm, batchNormRelu6Training, batchNormTraining, FUSED_KERNEL_NAMES, relu6Op } from '@proxyless/core';
+import { BatchNorm, batchNormRelu6Training, batchNormTraining, DepthwiseConv2d, FUSED_KERNEL_NAMES, relu6Op, Rng } from '@proxyless/core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WasmBackendImpl } from '../wasm-backend-plugin.js';
 import { registerTrainingKernels } from '../kernels/register-all-kernels.js';
@@ -18,6 +18,8 @@ const Wasm = (globalThis as unknown as {
 }).WebAssembly;
 
 const FUSED_NAMES = Object.values(FUSED_KERNEL_NAMES);
+/** The kernels a batch norm + ReLU6 training step dispatches to. */
+const BN_RELU6_NAMES = [FUSED_KERNEL_NAMES.batchNormForward, FUSED_KERNEL_NAMES.batchNormBackward, FUSED_KERNEL_NAMES.relu6Grad];
 
 /** Kernel names a function runs (tf.profile). */
 async function kernelsOf(fn: () => tf.TensorContainer): Promise<string[]> {
@@ -61,7 +63,7 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
   test('core dispatches batch norm and the ReLU6 gradient to them on wasm, and composes tfjs ops on cpu', async () => {
     const step = () => bnRelu6Step([2, 4, 4, 8]);
     const onWasm = await kernelsOf(() => void step());
-    for (const name of FUSED_NAMES) expect(onWasm).toContain(name);
+    for (const name of BN_RELU6_NAMES) expect(onWasm).toContain(name);
     expect(onWasm).not.toContain('Square');
     expect(onWasm).not.toContain('Step');
     await tf.setBackend('cpu');
@@ -120,6 +122,32 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
       expect(kernels).not.toContain('Relu6');
       expect(kernels).not.toContain(FUSED_KERNEL_NAMES.relu6Grad);
       expect(kernels.filter((k) => k === FUSED_KERNEL_NAMES.batchNormBackward)).toHaveLength(1);
+    }
+  });
+
+  test('a depthwise conv in training runs the fused forward and gives what tf.depthwiseConv2d gives; inference keeps tfjs\'s kernel', async () => {
+    // channels with an 8-wide block, a 4-wide block and a scalar tail; odd sizes; strides 1 and 2; kernels 3, 5, 7
+    for (const [h, w, c, k, s] of [[9, 7, 13, 3, 1], [9, 7, 13, 5, 2], [8, 8, 4, 7, 2], [5, 6, 3, 5, 1]] as const) {
+      const dw = new DepthwiseConv2d('dw', c, k, s, new Rng(k * 10 + s));
+      const x = tf.randomNormal([2, h, w, c], 0, 1, 'float32', h + c);
+      const dy = tf.randomNormal([2, Math.ceil(h / s), Math.ceil(w / s), c], 0, 1, 'float32', 3);
+      const step = (training: boolean) =>
+        tf.tidy(() => {
+          const f = (xi: tf.Tensor, wi: tf.Tensor) =>
+            tf.sum(tf.mul(training ? dw.apply(xi, { training: true }) : tf.depthwiseConv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, s, 'same'), dy));
+          const { value, grads } = tf.valueAndGrads(f)([x, dw.w]);
+          return [dw.apply(x, { training }), value, ...grads].map((t) => Array.from(t.dataSync()));
+        });
+      const before = tf.memory().numTensors;
+      const fused = step(true);
+      const plain = step(false);
+      expect(fused[0]!.length).toBe(2 * Math.ceil(h / s) * Math.ceil(w / s) * c);
+      expect(maxAbsDiff(fused, plain)).toBeLessThan(1e-4);
+      expect(tf.memory().numTensors).toBe(before);
+      const training = await kernelsOf(() => void step(true));
+      expect(training).toContain(FUSED_KERNEL_NAMES.depthwiseForward);
+      expect(await kernelsOf(() => void tf.tidy(() => dw.apply(x, { training: false })))).toEqual(['DepthwiseConv2dNative']);
+      tf.dispose([x, dy, dw.w]);
     }
   });
 
@@ -202,6 +230,8 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
       out.push(Array.from(f32.subarray(5000, 5000 + 9 * c)));
       k.depthwiseInputGrad(at(3000), at(7200), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
       out.push(Array.from(f32.subarray(5000, 5000 + 2 * 5 * 6 * c)));
+      k.depthwiseForward(at(1000), at(7200), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
+      out.push(Array.from(f32.subarray(5000, 5000 + 2 * 3 * 3 * c)));
       // 1×1 filter gradient: x [150, 7], dy [150, 7] → dW [7, 7] (4×8 tiles, 4-wide and scalar tails)
       k.conv1x1FilterGrad(at(1000), at(3000), at(5000), m, c, c);
       out.push(Array.from(f32.subarray(5000, 5000 + c * c)));

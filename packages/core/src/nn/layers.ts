@@ -67,13 +67,36 @@ export class DepthwiseConv2d implements Module {
     this.w = weight([kernel, kernel, channels, 1], heNormal(rng, kernel * kernel * channels, kernel * kernel));
   }
 
-  apply(x: tf.Tensor, _ctx: ForwardContext): tf.Tensor {
+  apply(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    if (ctx.training && hasKernel(FUSED_KERNEL_NAMES.depthwiseForward, x, this.w)) return depthwiseTraining(x as tf.Tensor4D, this.w as tf.Tensor4D, this.stride);
     return tf.depthwiseConv2d(x as tf.Tensor4D, this.w as tf.Tensor4D, this.stride, 'same');
   }
 
   variables(): NamedVariable[] {
     return [{ name: `${this.name}/depthwise_kernel`, variable: this.w, trainable: true }];
   }
+}
+
+/**
+ * tf.depthwiseConv2d(x, filter, stride, 'same') through the backend's fused forward kernel, with
+ * tfjs's two gradient kernels (what tf.depthwiseConv2d's registered gradient runs) for the backward.
+ */
+function depthwiseTraining(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number): tf.Tensor {
+  const attrs = { strides: [stride, stride] as [number, number], pad: 'same' as const, dilations: [1, 1] as [number, number] };
+  const f = tf.customGrad(((xIn: tf.Tensor4D, w: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    save([xIn, w]);
+    return {
+      value: tf.engine().runKernel(FUSED_KERNEL_NAMES.depthwiseForward, { x: xIn, filter: w }, attrs) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        return [
+          tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy, filter: ws }, { ...attrs, inputShape: xs.shape }) as tf.Tensor,
+          tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x: xs, dy }, { ...attrs, filterShape: ws.shape }) as tf.Tensor,
+        ];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x, filter);
 }
 
 export interface BatchNormOptions {
@@ -91,11 +114,14 @@ export interface BatchNormOptions {
  *  - batchNormBackward: inputs dy, x, mean, variance, gamma (and beta with relu6); attrs eps, relu6 →
  *    [dx, dGamma, dBeta] (relu6: the gradient of the forward with relu6, dy masked where 0 < y ≤ 6)
  *  - relu6Grad: inputs dy, x → dy where 0 < x ≤ 6, else 0
+ *  - depthwiseForward: inputs x [N, H, W, C], filter [kh, kw, C, 1]; attrs strides, pad, dilations →
+ *    y, as DepthwiseConv2dNative (training steps only: inference keeps tfjs's kernel)
  */
 export const FUSED_KERNEL_NAMES = {
   batchNormForward: 'ProxylessBatchNormForward',
   batchNormBackward: 'ProxylessBatchNormBackward',
   relu6Grad: 'ProxylessRelu6Grad',
+  depthwiseForward: 'ProxylessDepthwiseForward',
 } as const;
 
 /** Whether the active backend registers this kernel (float32 inputs only reach fused kernels). */
