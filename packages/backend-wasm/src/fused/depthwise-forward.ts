@@ -1,7 +1,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { FUSED_KERNEL_NAMES } from '@proxyless/core';
 import { convGeometry } from '../kernels/conv-geometry.js';
-import { addressOf, fusedFor, type WasmBackendInternals } from './fused-module.js';
+import { DEPTHWISE, runDepthwise, type WasmBackendInternals } from './fused-module.js';
 
 /** Kernel name: a depthwise convolution (channel multiplier 1) for training steps. */
 export const PROXYLESS_DEPTHWISE_FORWARD = FUSED_KERNEL_NAMES.depthwiseForward;
@@ -9,7 +9,7 @@ export const PROXYLESS_DEPTHWISE_FORWARD = FUSED_KERNEL_NAMES.depthwiseForward;
 /**
  * Inputs `x` [N, H, W, C], `filter` [kh, kw, C, 1]; attrs `strides`, `pad`, `dilations` (as
  * DepthwiseConv2dNative's, NHWC). Output y [N, oh, ow, C]: one wasm SIMD pass per output row and tap
- * (assembly/depthwise-forward.ts). The inference path keeps tfjs's own kernel (what a deployed model
+ * (assembly/depthwise.ts). The inference path keeps tfjs's own kernel (what a deployed model
  * runs, and what measured latency times).
  */
 function depthwiseForward(args: { inputs: Record<string, TensorInfo>; attrs: NamedAttrMap; backend: unknown }): TensorInfo {
@@ -21,12 +21,7 @@ function depthwiseForward(args: { inputs: Record<string, TensorInfo>; attrs: Nam
   }
   const g = convGeometry(PROXYLESS_DEPTHWISE_FORWARD, x.shape, filter.shape, a.strides, a.dilations ?? 1, a.pad, undefined, true);
   const y = be.makeOutput([g.batch, g.outHeight, g.outWidth, g.inChannels], 'float32');
-  if (g.batch * g.outHeight * g.outWidth * g.inChannels > 0) {
-    fusedFor(be).depthwiseForward(
-      addressOf(be, x, 'x'), addressOf(be, filter, 'filter'), addressOf(be, y, 'y'), g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
-      g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft,
-    );
-  }
+  if (g.batch * g.outHeight * g.outWidth * g.inChannels > 0) runDepthwise(be, DEPTHWISE.forward, y, x, filter, g);
   return y;
 }
 

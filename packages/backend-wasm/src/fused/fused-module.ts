@@ -1,4 +1,5 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { ConvGeometry } from '../kernels/conv-geometry.js';
 
 /**
  * A `WebAssembly.Memory` as this package's public types name it (structurally, so that they declare no
@@ -23,21 +24,14 @@ export interface FusedExports {
     relu6: number, dGamma: number, dBeta: number, scratch: number,
   ): void;
   relu6Grad(dy: number, x: number, dx: number, n: number): void;
-  depthwiseFilterGrad(
-    x: number, dy: number, dW: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
-    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
-  ): void;
   conv1x1FilterGrad(x: number, dy: number, dW: number, k: number, c: number, o: number): void;
   convFilterGrad(
     x: number, dy: number, dW: number, n: number, h: number, w: number, c: number, o: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
   ): void;
-  depthwiseForward(
-    x: number, f: number, y: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
-    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
-  ): void;
-  depthwiseInputGrad(
-    dy: number, f: number, dx: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
+  /** `op`: DEPTHWISE.forward (out = y, inp = x, tap = f), .inputGrad (out = dy, inp = dx, tap = f), .filterGrad (out = dy, inp = x, tap = dW). */
+  depthwise(
+    op: number, out: number, inp: number, tap: number, n: number, h: number, w: number, c: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, pt: number, pl: number,
   ): void;
 }
@@ -153,3 +147,25 @@ export function withScratch<T>(backend: WasmBackendInternals, bytes: number, fn:
 }
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** What the fused `depthwise` export computes (assembly/depthwise.ts): the forward or one of its gradients. */
+export const DEPTHWISE = { forward: 0, inputGrad: 1, filterGrad: 2 } as const;
+
+/**
+ * The depthwise conv of geometry `g` (channel multiplier 1) in one wasm SIMD pass: `op` writes y
+ * (`out`, from x in `inp`), dx (`inp`, from dy in `out`) or dW (`tap`, from dy and x).
+ */
+export function runDepthwise(
+  backend: WasmBackendInternals,
+  op: (typeof DEPTHWISE)[keyof typeof DEPTHWISE],
+  out: TensorInfo,
+  inp: TensorInfo,
+  tap: TensorInfo,
+  g: ConvGeometry,
+): void {
+  const at = (t: TensorInfo, what: string) => addressOf(backend, t, what);
+  fusedFor(backend).depthwise(
+    op, at(out, 'out'), at(inp, 'inp'), at(tap, 'tap'), g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
+    g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft,
+  );
+}

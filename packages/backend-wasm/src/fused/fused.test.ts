@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { BatchNorm, batchNormRelu6Training, batchNormTraining, DepthwiseConv2d, FUSED_KERNEL_NAMES, relu6Op, Rng } from '@proxyless/core';
+import { BatchNorm, batchNormTraining, DepthwiseConv2d, FUSED_KERNEL_NAMES, relu6Op, Rng } from '@proxyless/core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WasmBackendImpl } from '../wasm-backend-plugin.js';
 import { registerTrainingKernels } from '../kernels/register-all-kernels.js';
 import { fusedKernelConfigs, fusedKernelsAvailable, fusedVariantFor } from './index.js';
-import { heapOf, type FusedExports, type WasmBackendInternals } from './fused-module.js';
+import { DEPTHWISE, heapOf, type FusedExports, type WasmBackendInternals } from './fused-module.js';
 
 /** The JS WebAssembly API (@types/emscripten, pulled in by tfjs-backend-wasm's types, declares a narrower one). */
 const Wasm = (globalThis as unknown as {
@@ -105,9 +105,9 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
           const g = tf.randomNormal([c], 3, 0.3, 'float32', 7);
           const b = tf.randomNormal([c], 2, 0.3, 'float32', 8);
           const f = (xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) =>
-            tf.sum(tf.mul(fused ? batchNormRelu6Training(xi, gi, bi, 1e-3) : relu6Op(batchNormTraining(xi, gi, bi, 1e-3)), dy));
+            tf.sum(tf.mul(fused ? batchNormTraining(xi, gi, bi, 1e-3, undefined, true) : relu6Op(batchNormTraining(xi, gi, bi, 1e-3)), dy));
           const { value, grads } = tf.valueAndGrads(f)([x, g, b]);
-          const y = fused ? batchNormRelu6Training(x, g, b, 1e-3) : relu6Op(batchNormTraining(x, g, b, 1e-3));
+          const y = fused ? batchNormTraining(x, g, b, 1e-3, undefined, true) : relu6Op(batchNormTraining(x, g, b, 1e-3));
           return [y, value, ...grads].map((t) => Array.from(t.dataSync()));
         });
       const before = tf.memory().numTensors;
@@ -226,11 +226,11 @@ describe('fused kernels (AssemblyScript, wasm SIMD, on the tfjs heap)', () => {
       out.push(Array.from(f32.subarray(5000, 5000 + m * c)));
       // depthwise gradients, 3×3 stride 2 pad 1 on x [2, 5, 6, 7] (dy [2, 3, 3, 7]): x @1000, dy @3000, filter @7200 (9c → @7200..7263)
       for (let i = 0; i < 9 * c; i++) f32[7200 + i] = Math.sin(i);
-      k.depthwiseFilterGrad(at(1000), at(3000), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
+      k.depthwise(DEPTHWISE.filterGrad, at(3000), at(1000), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
       out.push(Array.from(f32.subarray(5000, 5000 + 9 * c)));
-      k.depthwiseInputGrad(at(3000), at(7200), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
+      k.depthwise(DEPTHWISE.inputGrad, at(3000), at(5000), at(7200), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
       out.push(Array.from(f32.subarray(5000, 5000 + 2 * 5 * 6 * c)));
-      k.depthwiseForward(at(1000), at(7200), at(5000), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
+      k.depthwise(DEPTHWISE.forward, at(5000), at(1000), at(7200), 2, 5, 6, c, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1);
       out.push(Array.from(f32.subarray(5000, 5000 + 2 * 3 * 3 * c)));
       // 1×1 filter gradient: x [150, 7], dy [150, 7] → dW [7, 7] (4×8 tiles, 4-wide and scalar tails)
       k.conv1x1FilterGrad(at(1000), at(3000), at(5000), m, c, c);

@@ -9,7 +9,7 @@ import {
 import { depthwiseFilterGrad } from './conv-grads.js';
 import { convGeometry } from './conv-geometry.js';
 import { composite } from './kernel-scope.js';
-import { addressOf, fusedFor, useFused, type WasmBackendInternals } from '../fused/fused-module.js';
+import { DEPTHWISE, runDepthwise, useFused, type WasmBackendInternals } from '../fused/fused-module.js';
 
 function depthwiseConv2dNativeBackpropFilter(args: {
   inputs: DepthwiseConv2dNativeBackpropFilterInputs;
@@ -21,12 +21,9 @@ function depthwiseConv2dNativeBackpropFilter(args: {
   const g = convGeometry(DepthwiseConv2dNativeBackpropFilter, x.shape, filterShape, strides, dilations ?? 1, pad, dimRoundingMode, true);
   const be = args.backend as WasmBackendInternals;
   if (filterShape[3] === 1 && x.dtype === 'float32' && dy.dtype === 'float32' && useFused(be)) {
-    // One pass of wasm SIMD over x and dY (assembly/depthwise-filter-grad.ts).
+    // One pass of wasm SIMD over x and dY (assembly/depthwise.ts).
     const dW = be.makeOutput([...filterShape], 'float32');
-    fusedFor(be).depthwiseFilterGrad(
-      addressOf(be, x, 'x'), addressOf(be, dy, 'dy'), addressOf(be, dW, 'dW'), g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
-      g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft,
-    );
+    runDepthwise(be, DEPTHWISE.filterGrad, dy, x, dW, g);
     return dW;
   }
   return composite(args.backend, 'wasm', (k) => depthwiseFilterGrad(k, x, dy, g));

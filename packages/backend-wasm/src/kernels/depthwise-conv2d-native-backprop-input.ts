@@ -9,7 +9,7 @@ import {
 import { depthwiseInputGrad } from './conv-grads.js';
 import { convGeometry } from './conv-geometry.js';
 import { composite } from './kernel-scope.js';
-import { addressOf, fusedFor, useFused, type WasmBackendInternals } from '../fused/fused-module.js';
+import { DEPTHWISE, runDepthwise, useFused, type WasmBackendInternals } from '../fused/fused-module.js';
 
 function depthwiseConv2dNativeBackpropInput(args: {
   inputs: DepthwiseConv2dNativeBackpropInputInputs;
@@ -21,12 +21,9 @@ function depthwiseConv2dNativeBackpropInput(args: {
   const g = convGeometry(DepthwiseConv2dNativeBackpropInput, inputShape, filter.shape, strides, dilations ?? 1, pad, dimRoundingMode, true);
   const be = args.backend as WasmBackendInternals;
   if (filter.shape[3] === 1 && dy.dtype === 'float32' && filter.dtype === 'float32' && useFused(be)) {
-    // dY scattered through the filter in one wasm SIMD pass (assembly/depthwise-input-grad.ts).
+    // dY scattered through the filter in one wasm SIMD pass (assembly/depthwise.ts).
     const dx = be.makeOutput([...inputShape], 'float32');
-    fusedFor(be).depthwiseInputGrad(
-      addressOf(be, dy, 'dy'), addressOf(be, filter, 'filter'), addressOf(be, dx, 'dx'), g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
-      g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft,
-    );
+    runDepthwise(be, DEPTHWISE.inputGrad, dy, dx, filter, g);
     return dx;
   }
   return composite(args.backend, 'wasm', (k) => depthwiseInputGrad(k, dy, filter, g));

@@ -147,7 +147,10 @@ function batchMoments(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; xc: tf.T
  * reductions over the leading axes (fast on wasm with @proxyless/backend-wasm), no `tf.moments`
  * (its broadcasting squared difference is slow there); keeps one activation-sized tensor for the
  * backward pass (the centred input). `onStatistics` receives the batch mean and the unbiased
- * variance (for running averages).
+ * variance (for running averages). `relu6`: ReLU6 after it, with the same values and gradients as
+ * `relu6Op(batchNormTraining(…))`; on a backend with the fused kernels that is one forward kernel
+ * (its `relu6` attribute) and one backward kernel (the mask recomputed from x), so neither a ReLU6
+ * pass nor its gradient pass.
  */
 export function batchNormTraining(
   x: tf.Tensor,
@@ -155,12 +158,14 @@ export function batchNormTraining(
   beta: tf.Tensor,
   eps: number,
   onStatistics?: (mean: tf.Tensor, unbiasedVariance: tf.Tensor) => void,
+  relu6 = false,
 ): tf.Tensor {
   const axes = statisticsAxes(x);
   const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
   if (hasKernel(FUSED_KERNEL_NAMES.batchNormForward, x, gamma, beta) && hasKernel(FUSED_KERNEL_NAMES.batchNormBackward)) {
-    return fusedBatchNormTraining(x, gamma, beta, eps, count, onStatistics);
+    return fusedBatchNormTraining(x, gamma, beta, eps, count, onStatistics, relu6);
   }
+  if (relu6) return relu6Op(batchNormTraining(x, gamma, beta, eps, onStatistics));
   const f = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const { mean, xc, variance } = batchMoments(xIn, axes);
     onStatistics?.(mean, count > 1 ? tf.mul(variance, count / (count - 1)) : variance);
@@ -182,26 +187,6 @@ export function batchNormTraining(
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x, gamma, beta);
-}
-
-/**
- * relu6(batchNormTraining(x, …)): on a backend with the fused kernels, one forward kernel (its
- * `relu6` attribute) and one backward kernel (the mask recomputed from x), so neither a ReLU6 pass
- * nor its gradient pass; elsewhere the two ops composed. Same values and gradients as
- * `relu6Op(batchNormTraining(x, gamma, beta, eps, onStatistics))`.
- */
-export function batchNormRelu6Training(
-  x: tf.Tensor,
-  gamma: tf.Tensor,
-  beta: tf.Tensor,
-  eps: number,
-  onStatistics?: (mean: tf.Tensor, unbiasedVariance: tf.Tensor) => void,
-): tf.Tensor {
-  if (hasKernel(FUSED_KERNEL_NAMES.batchNormForward, x, gamma, beta) && hasKernel(FUSED_KERNEL_NAMES.batchNormBackward)) {
-    const count = statisticsAxes(x).reduce((n, a) => n * x.shape[a]!, 1);
-    return fusedBatchNormTraining(x, gamma, beta, eps, count, onStatistics, true);
-  }
-  return relu6Op(batchNormTraining(x, gamma, beta, eps, onStatistics));
 }
 
 /** batchNormTraining (then ReLU6, `relu6`) on the backend's fused kernels: keeps x, mean and variance (and β) for the backward pass. */
@@ -274,11 +259,11 @@ export class BatchNorm implements Module {
 
   /**
    * ReLU6 after this batch norm: `relu6For(this.apply(x, ctx), ctx)`, the same values and gradients,
-   * in training one fused op on backends that have the kernels (`batchNormRelu6Training`).
+   * in training one fused op on backends that have the kernels (`batchNormTraining` with `relu6`).
    */
   applyRelu6(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
     if (!ctx.training) return tf.tidy(() => tf.relu6(this.apply(x, ctx)));
-    return batchNormRelu6Training(x, this.gamma, this.beta, this.eps, this.updateStatistics);
+    return batchNormTraining(x, this.gamma, this.beta, this.eps, this.updateStatistics, true);
   }
 
   /** Running averages ← (1 − momentum)·running + momentum·batch statistics. */
