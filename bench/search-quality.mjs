@@ -40,7 +40,9 @@
 //        [--reinforceSamples=10] [--reinforceLr=0.01] [--reinforceW=-0.07] [--reinforceLatency=table|measured] [--reinforceMeasureMs=50]
 //        [--redo=<ids or kinds> (searches again; a retraining of the same network is reused)] [--dryRun] [--out=.tmp/search-quality]
 //        quick checks only: [--searchEpochs=6] [--warmupEpochs=2] [--trainLimit=20000] [--retrainLimit=0 (all)] [--maxBatchesPerEpoch=0 (all)]
-//        node bench/search-quality.mjs --summary [--out=…] [--rounds=5] [--timingMs=500] [--seeds/--jobs/--widths/--budgets: what is expected]
+//        node bench/search-quality.mjs --summary [--out=…] [--rounds=20] [--timingMs=100] [--seeds/--jobs/--widths/--budgets: what is expected]
+// (20 rounds of 100 ms windows: two such passes agreed within 1–3% where 5 × 500 ms read 3–13% high,
+// docs/BENCHMARKS.md §10)
 // --dryRun lists the jobs and checks every search config with `proxyless validate` (nothing trained).
 // Ctrl-C: the running search writes its checkpoint and the runner stops; the job is not recorded and
 // runs again next time, from scratch, except its phases that finished (a search, a retraining with
@@ -124,8 +126,8 @@ const DEFAULTS = {
   dryRun: false,
   out: '.tmp/search-quality',
   summary: false,
-  rounds: 5,
-  timingMs: 500,
+  rounds: 20,
+  timingMs: 100,
 };
 const USAGE = `usage: node bench/search-quality.mjs ${Object.entries(DEFAULTS).map(([k, v]) => `[--${k}=${Array.isArray(v) ? v.join(',') : v}]`).join(' ')}`;
 function fail(message) {
