@@ -1,4 +1,4 @@
-import { ldf, stf } from './common';
+import { affine4, batchNormScaleShift, ldf, stf } from './common';
 
 /**
  * y = (x − mean)·γ/√(var + eps) + β over x [m, c], as y = x·scale + shift per channel; with
@@ -9,11 +9,7 @@ export function batchNormApply(
 ): void {
   const scale = scratch;
   const shift = scratch + (<usize>c << 2);
-  for (let k = 0; k < c; k++) {
-    const s = ldf(gamma, k) / Mathf.sqrt(ldf(variance, k) + eps);
-    stf(scale, k, s);
-    stf(shift, k, ldf(beta, k) - ldf(mean, k) * s);
-  }
+  batchNormScaleShift(gamma, beta, mean, variance, eps, c, scale, shift);
   const row = <usize>c << 2;
   for (let r = 0; r < m; r++) {
     const xp = x + <usize>r * row;
@@ -25,13 +21,12 @@ export function batchNormApply(
       if (relu6) {
         for (; k + 4 <= c; k += 4) {
           const o = <usize>k << 2;
-          const v = f32x4.add(f32x4.mul(v128.load(xp + o), v128.load(scale + o)), v128.load(shift + o));
-          v128.store(yp + o, f32x4.min(f32x4.max(v, lo), hi));
+          v128.store(yp + o, f32x4.min(f32x4.max(affine4(v128.load(xp + o), scale, shift, o), lo), hi));
         }
       } else {
         for (; k + 4 <= c; k += 4) {
           const o = <usize>k << 2;
-          v128.store(yp + o, f32x4.add(f32x4.mul(v128.load(xp + o), v128.load(scale + o)), v128.load(shift + o)));
+          v128.store(yp + o, affine4(v128.load(xp + o), scale, shift, o));
         }
       }
     }

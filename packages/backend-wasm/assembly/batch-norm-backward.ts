@@ -1,4 +1,4 @@
-import { addInto, BLOCK, ldf, stf, zero } from './common';
+import { addInto, affine4, batchNormScaleShift, BLOCK, ldf, stf, zero } from './common';
 
 /**
  * Gradient of y = (x − mean)·r·γ + β with batch statistics (r = 1/√(var + eps)), x and dy [m, c]:
@@ -24,13 +24,7 @@ export function batchNormBackward(
   const row = cb;
   zero(dBeta, c);
   zero(sProd, c);
-  if (relu6) {
-    for (let k = 0; k < c; k++) {
-      const a = ldf(gamma, k) / Mathf.sqrt(ldf(variance, k) + eps);
-      stf(scale, k, a);
-      stf(shift, k, ldf(beta, k) - ldf(mean, k) * a);
-    }
-  }
+  if (relu6) batchNormScaleShift(gamma, beta, mean, variance, eps, c, scale, shift);
   for (let r0 = 0; r0 < m; r0 += BLOCK) {
     const r1 = min(m, r0 + BLOCK);
     zero(pBeta, c);
@@ -44,7 +38,7 @@ export function batchNormBackward(
           const o = <usize>k << 2;
           const xv = v128.load(xp + o);
           let d = v128.load(dp + o);
-          if (relu6) d = v128.and(d, mask6(f32x4.add(f32x4.mul(xv, v128.load(scale + o)), v128.load(shift + o))));
+          if (relu6) d = v128.and(d, mask6(affine4(xv, scale, shift, o)));
           const xc = f32x4.sub(xv, v128.load(mean + o));
           v128.store(pBeta + o, f32x4.add(v128.load(pBeta + o), d));
           v128.store(pProd + o, f32x4.add(v128.load(pProd + o), f32x4.mul(d, xc)));
@@ -82,7 +76,7 @@ export function batchNormBackward(
         const o = <usize>k << 2;
         const xv = v128.load(xp + o);
         let d = v128.load(dp + o);
-        if (relu6) d = v128.and(d, mask6(f32x4.add(f32x4.mul(xv, v128.load(scale + o)), v128.load(shift + o))));
+        if (relu6) d = v128.and(d, mask6(affine4(xv, scale, shift, o)));
         const v = f32x4.add(f32x4.add(f32x4.mul(d, v128.load(coefA + o)), f32x4.mul(xv, v128.load(coefB + o))), v128.load(coefK + o));
         v128.store(op + o, v);
       }

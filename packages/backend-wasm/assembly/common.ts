@@ -44,3 +44,21 @@ export function addInto(acc: usize, src: usize, n: i32): void {
   }
   for (; c < n; c++) stf(acc, c, ldf(acc, c) + ldf(src, c));
 }
+
+/**
+ * Batch norm as an affine map per channel, y = x·scale + shift: scale = γ/√(var + eps),
+ * shift = β − mean·scale, into `scale` and `shift` [c]. The forward (batchNormApply) and the ReLU6
+ * mask of the backward (batchNormBackward) share it, so the mask sees the forward's exact y.
+ */
+export function batchNormScaleShift(gamma: usize, beta: usize, mean: usize, variance: usize, eps: f32, c: i32, scale: usize, shift: usize): void {
+  for (let k = 0; k < c; k++) {
+    const s = ldf(gamma, k) / Mathf.sqrt(ldf(variance, k) + eps);
+    stf(scale, k, s);
+    stf(shift, k, ldf(beta, k) - ldf(mean, k) * s);
+  }
+}
+
+/** x·scale + shift for 4 channels at byte offset o (the batch norm's y, see batchNormScaleShift). */
+@inline export function affine4(x: v128, scale: usize, shift: usize, o: usize): v128 {
+  return f32x4.add(f32x4.mul(x, v128.load(scale + o)), v128.load(shift + o));
+}

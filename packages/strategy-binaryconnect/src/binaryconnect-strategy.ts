@@ -354,22 +354,27 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     let hi = Number.POSITIVE_INFINITY;
     const tolerance = o.budgetTolerance || 0.05;
     const lower = (1 - tolerance) * T;
-    const firstRounds = 4;
+    // A derived network's first reading, logged. Phases of load on a shared machine last seconds:
+    // against the search's reference network (4 rounds, median ratio) when the session offers it,
+    // else the least of five measurements. `why`: what the log adds about the budget it was derived under.
+    const firstReading = async (r: DeriveReport, budget: number, why = ''): Promise<number> => {
+      let m: number;
+      if (this.measureLatencies) m = (await this.measureLatencies([r.architecture], 4))[0]!;
+      else {
+        const times: number[] = [];
+        for (let k = 0; k < 5; k++) times.push(await measure(r.architecture));
+        m = Math.min(...times);
+      }
+      this.log(`binaryconnect: derived network measured ${fmt(m)} ${unit} (model ${fmt(r.latency!)} ${unit}, derived under ${fmt(budget)} ${unit}${why}) vs budget ${T} ${unit}: ${m <= T ? 'fits' : 'over'}`);
+      return m;
+    };
     for (let step = 0; step < 4 * o.measureDerived + 8; step++) {
       const key = JSON.stringify(report.architecture);
       let m = measured.get(key);
       if (m === undefined) {
         if (measured.size >= o.measureDerived) break;
-        // phases of load on a shared machine last seconds: against the search's reference network
-        // (4 rounds, median ratio) when the session offers it, else the least of five measurements
-        if (this.measureLatencies) m = (await this.measureLatencies([report.architecture], firstRounds))[0]!;
-        else {
-          const times: number[] = [];
-          for (let k = 0; k < 5; k++) times.push(await measure(report.architecture));
-          m = Math.min(...times);
-        }
+        m = await firstReading(report, modelBudget);
         measured.set(key, m);
-        this.log(`binaryconnect: derived network measured ${fmt(m)} ${unit} (model ${fmt(report.latency!)} ${unit}, derived under ${fmt(modelBudget)} ${unit}) vs budget ${T} ${unit}: ${m <= T ? 'fits' : 'over'}`);
       }
       tried.push({ report, measured: m, modelBudget });
       // a fitting network within budgetTolerance of T is the aim; with no tolerance the budget binds
@@ -426,8 +431,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
         }
         fresh++;
         // measured as before: a first reading, and a second, independent one if the first fits
-        const m = (await measureLatencies([r.architecture], firstRounds))[0]!;
-        this.log(`binaryconnect: derived network measured ${fmt(m)} ${unit} (model ${fmt(r.latency!)} ${unit}, derived under ${fmt(budget)} ${unit}, below the networks that measured over T the second time) vs budget ${T} ${unit}: ${m <= T ? 'fits' : 'over'}`);
+        const m = await firstReading(r, budget, ', below the networks that measured over T the second time');
         const c = m <= T ? await measureAgain(r.architecture, m) : m;
         measured.set(key, c);
         tried.push({ report: r, measured: c, modelBudget: budget });

@@ -157,6 +157,8 @@ export class WeightStep {
         if (x !== batch.x) tf.dispose([x, y]);
       }
     }
+    // the decayed weights by stable name (the L2 term's variables)
+    const decayed = new Set(decay ? weights.decayed.map((v) => v.name) : []);
     let flat: Float32Array | undefined;
     // variables without a gradient this step, not decayed (none when data-parallel: the flat gradient has zeros there)
     let skip: Set<string> | undefined;
@@ -172,15 +174,13 @@ export class WeightStep {
     } else if (onHost) {
       flat = flattenGradients(weights.train, grads);
       // as in the tensor form, where the L2 term gives every decayed weight a gradient
-      const decayedNames = new Set(decay ? weights.decayed.map((v) => v.variable.name) : []);
-      skip = new Set(weights.train.map((v) => v.variable.name).filter((name) => !grads[name] && !decayedNames.has(name)));
+      skip = new Set(weights.train.filter((v) => !grads[v.variable.name] && !decayed.has(v.name)).map((v) => v.variable.name));
       tf.dispose(Object.values(grads));
       grads = {};
     }
     try {
       if (onHost) {
         const current = flattenVariables(weights.train);
-        const decayed = new Set(weights.decayed.map((v) => v.name));
         if (decay) loss += (o.weightDecay / 2) * sumOfSquaresOf(weights.train, current, decayed);
         // Stop before the bad step touches any weight: the last checkpoint stays the last good state.
         if (this.guard && !Number.isFinite(loss)) throw new NonFiniteLoss(loss);
