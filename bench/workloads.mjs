@@ -308,7 +308,12 @@ export async function runSupernetWorkers({ workers = 2, batch: batchSize = 64, w
 /** (b) with `workers` threads: `trainNetworkInWorkers` on the derived network, batch 128. */
 export async function runCompactWorkers({ workers = 2, batch: batchSize = 128, warmup = 3, steps = 20, seed = 1 }) {
   const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-dp-'));
-  const batches = warmup + steps + 1;
+  const wanted = warmup + steps + 1;
+  // more steps than the subset holds batches: several epochs over it (each epoch's end adds one long
+  // gap, its 64-image validation, which the median step time leaves out)
+  const perEpoch = Math.min(wanted, Math.floor(3936 / batchSize));
+  const epochs = Math.ceil(wanted / perEpoch);
+  const batches = perEpoch;
   const record = {
     seed,
     backend: { use: '@proxyless/backend-wasm' },
@@ -321,7 +326,7 @@ export async function runCompactWorkers({ workers = 2, batch: batchSize = 128, w
   const stamps = [];
   try {
     const { network, dataset } = await composeNetwork({ architectureFile: file, log: () => {} });
-    const options = trainNetworkOptions.parse({ ...RETRAIN_OPTIONS, epochs: 1, batchSize, maxBatchesPerEpoch: batches });
+    const options = trainNetworkOptions.parse({ ...RETRAIN_OPTIONS, epochs, batchSize, maxBatchesPerEpoch: batches });
     await trainNetworkInWorkers(network, dataset, options, { seed, onStep: () => void stamps.push(performance.now()) }, { workers, compose: { architectureFile: file } });
     tf.dispose(network.variables().map((v) => v.variable));
   } finally {
