@@ -46,7 +46,8 @@
 // --dryRun lists the jobs and checks every search config with `proxyless validate` (nothing trained).
 // Ctrl-C: the running search writes its checkpoint and the runner stops; the job is not recorded and
 // runs again next time, from scratch, except its phases that finished (a search, a retraining with
-// the same record and flags are reused). A failed job is recorded as <id>.failed.json; the runner
+// the same record and flags are reused) and a retraining cut short, which resumes from its last
+// finished epoch (`proxyless train --resume`). A failed job is recorded as <id>.failed.json; the runner
 // goes on with the next job. One runner per --out folder (<out>/runner.lock).
 // Writes <out>/jobs/<id>.json (done) or <id>.failed.json (the error; the job runs again next time);
 // the summary writes <out>/summary.json, summary.md, accuracy-vs-latency.svg and accuracy-vs-latency.html.
@@ -363,8 +364,9 @@ async function retrain(id, dir, { space, seed, architecture }, epochs) {
   writeJson(archFile, record);
   log(`${id}: retrain ${epochs} epoch${epochs === 1 ? '' : 's'}: ${archText(architecture)}${space.width ? ` ×${space.width}` : ''} (log ${join(dir, 'train.log')})`);
   const t = Date.now();
-  const stdout = await proxyless(['train', archFile, ...cliArgs, '--out', modelDir, '--json'], join(dir, 'train.log'), { capture: true });
-  const seconds = (Date.now() - t) / 1000;
+  // --resume: a retraining killed part-way (the session ended) continues from its last epoch's checkpoint
+  const stdout = await proxyless(['train', archFile, ...cliArgs, '--out', modelDir, '--resume', '--json'], join(dir, 'train.log'), { capture: true });
+  let seconds = (Date.now() - t) / 1000;
   let reported;
   try {
     reported = JSON.parse(stdout);
@@ -373,6 +375,8 @@ async function retrain(id, dir, { space, seed, architecture }, epochs) {
   }
   const metrics = readJson(join(modelDir, 'metrics.json'));
   if (!metrics.test) throw new Error(`${modelDir}/metrics.json has no test evaluation`);
+  // resumed: the training's own seconds over all its runs (this process saw only the last part)
+  if (metrics.resumedAfterEpoch) seconds = Math.max(seconds, metrics.seconds);
   const result = {
     modelDir,
     epochs,

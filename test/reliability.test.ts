@@ -109,7 +109,7 @@ describe('one writer per run directory', () => {
 });
 
 describe('signals: SIGTERM is handled like Ctrl-C', () => {
-  it('train (2 data-parallel workers): SIGTERM stops it with a message and exit 143, no model directory', async () => {
+  it('train (2 data-parallel workers): SIGTERM stops it with a message and exit 143, keeping only the last epoch\'s checkpoint', async () => {
     const dir = tempDir('proxyless-term-train-');
     const file = writeConfig(
       dir,
@@ -127,8 +127,10 @@ describe('signals: SIGTERM is handled like Ctrl-C', () => {
     train.child.kill('SIGTERM');
     const r = await train.done;
     expect(r.code, r.stderr).toBe(143);
-    expect(r.stderr).toContain('proxyless: interrupted (SIGTERM) (nothing saved; train keeps no checkpoint — run it again)');
-    expect(existsSync(join(dir, 'model'))).toBe(false);
+    const checkpoint = join(dir, 'model', 'train-checkpoint.ckpt');
+    expect(r.stderr).toContain(`proxyless: interrupted (SIGTERM) (${checkpoint} holds the last finished epoch: run the same command with --resume to continue)`);
+    expect(existsSync(checkpoint)).toBe(true);
+    expect(existsSync(join(dir, 'model', 'weights.ckpt')), 'no model directory before the end').toBe(false);
   }, 60_000);
 
   it('latency build: SIGTERM stops after the op being measured, keeps every entry and exits 143', async () => {

@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { smallConfig, tempDir, writeConfig } from '../../../test/helpers.js';
-import { assertBuilt, runCliProcess } from '../test/run-cli.js';
+import { assertNothingHalfWritten, smallConfig, tempDir, writeConfig } from '../../../test/helpers.js';
+import { assertBuilt, runCliProcess, spawnCli } from '../test/run-cli.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -135,6 +135,40 @@ describe('proxyless search → derive → train → eval', () => {
     expect(out.test.count).toBe(64);
     for (const f of ['weights.ckpt', 'architecture.json', 'metrics.json']) expect(existsSync(join(runDir, 'model', f)), f).toBe(true);
     testAccuracy = out.test.accuracy;
+  });
+
+  it('train --resume continues a killed training from its last epoch and ends where an uninterrupted one does', async () => {
+    const arch = join(runDir, 'architecture.json');
+    const flags = ['--epochs', '12', '--batch-size', '16', '--lr', '0.1', '--workers', '2']; // data-parallel: the workers resume too
+    const whole = await runCliProcess(['train', arch, ...flags, '--out', join(dir, 'whole'), '--json']);
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(existsSync(join(dir, 'whole', 'train-checkpoint.ckpt')), 'removed at the end').toBe(false);
+
+    const cut = join(dir, 'cut');
+    const run = spawnCli(['train', arch, ...flags, '--out', cut]);
+    await run.waitForStderr(/epoch +2\/12 done/);
+    run.child.kill('SIGTERM');
+    const killed = await run.done;
+    expect(killed.code, killed.stderr).toBe(143);
+    expect(killed.stderr).toContain(`${join(cut, 'train-checkpoint.ckpt')} holds the last finished epoch: run the same command with --resume to continue`);
+    expect(existsSync(join(cut, 'weights.ckpt'))).toBe(false);
+    await assertNothingHalfWritten(cut);
+
+    // another training's checkpoint is refused, naming what differs
+    const other = await runCliProcess(['train', arch, '--epochs', '12', '--batch-size', '16', '--lr', '0.2', '--workers', '2', '--out', cut, '--resume']);
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain('option lr is 0.1 there and 0.2 here');
+
+    const resumed = await runCliProcess(['train', arch, ...flags, '--out', cut, '--resume', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const a = JSON.parse(whole.stdout);
+    const b = JSON.parse(resumed.stdout);
+    expect(b.resumedAfterEpoch).toBeGreaterThanOrEqual(2);
+    expect(b.train.epoch).toBe(11);
+    // the same data order, randomness, weights, velocities and batch-norm statistics: the same result
+    expect(b.test).toEqual(a.test);
+    expect(b.train.validationLoss).toBe(a.train.validationLoss);
+    expect(existsSync(join(cut, 'train-checkpoint.ckpt'))).toBe(false);
   });
 
   it('eval reports loss, accuracy and count of the saved model', async () => {

@@ -178,10 +178,14 @@ Examples:
     .option('--max-batches-per-epoch <n>', 'cap on batches per epoch, for quick runs (default: all)')
     .option('--backend <name>', 'backend plugin to train on (default: the one in architecture.json, else cpu)')
     .option('--workers <n>', 'data-parallel worker threads, a number or "auto" (one per core, at most 4) (default: 1)')
+    .option('--resume', 'continue the training whose checkpoint is in the model directory (same architecture, options and workers); without one there, start from scratch')
     .addHelpText(
       'after',
       `
-The model directory holds weights.ckpt, architecture.json and metrics.json.
+The model directory holds weights.ckpt, architecture.json and metrics.json. While it trains,
+train-checkpoint.ckpt there holds the state after the last finished epoch (written atomically, removed
+at the end): after a kill or Ctrl-C, the same command with --resume continues from it, exactly as if
+it had not stopped.
 
 --workers N splits every batch over N threads (the wasm and cpu backends use one core each) and
 averages their gradients: about N times the throughput on N free cores. Batch-norm statistics are
@@ -192,7 +196,8 @@ Examples:
   $ proxyless train runs/try1/architecture.json
   $ proxyless train runs/try1/architecture.json --epochs 1 --max-batches-per-epoch 20 --out /tmp/model
   $ proxyless train runs/try1/architecture.json --lr 0.1 --lr-schedule constant --json
-  $ proxyless train runs/try1/architecture.json --workers auto`,
+  $ proxyless train runs/try1/architecture.json --workers auto
+  $ proxyless train runs/try1/architecture.json --workers auto --resume`,
     )
     .action(act((ctx, file: string, opts: TrainFlagValues) => trainCommand(ctx, file, opts)));
 

@@ -43,6 +43,7 @@ export * from './training/weight-step.js';
 export * from './training/arch-compute.js';
 export * from './training/search-trainer.js';
 export * from './training/train-network.js';
+export * from './training/train-checkpoint.js';
 export * from './training/collective.js';
 export * from './training/data-parallel.js';
 export { SearchWorkerFailed, SearchWorkers, type SearchWorkerData } from './training/search-workers.js';

@@ -2,13 +2,17 @@ import {
   autoWorkers,
   composeNetwork,
   evaluateNetwork,
+  loadTrainCheckpoint,
   saveModelDir,
+  saveTrainCheckpoint,
+  TRAIN_CHECKPOINT_FILE,
   trainNetworkInWorkers,
   trainNetworkOptions,
   type Evaluation,
   type TrainNetworkOptions,
 } from '@proxyless/core';
-import { existsSync, statSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { duration, num } from '../format.js';
@@ -28,7 +32,7 @@ export const TRAIN_FLAGS = {
   maxBatchesPerEpoch: '--max-batches-per-epoch',
 } as const satisfies Partial<Record<keyof TrainNetworkOptions, string>>;
 
-export type TrainFlagValues = Partial<Record<keyof typeof TRAIN_FLAGS, string>> & { out?: string; backend?: string; workers?: string };
+export type TrainFlagValues = Partial<Record<keyof typeof TRAIN_FLAGS, string>> & { out?: string; backend?: string; workers?: string; resume?: boolean };
 
 /** `--workers`: a positive integer or "auto". */
 export function parseWorkers(value: string | undefined): number {
@@ -76,10 +80,14 @@ export async function trainCommand(ctx: CommandContext, architectureFile: string
   const modelDir = resolve(flags.out ?? join(dirname(file), 'model'));
   if (existsSync(modelDir) && !statSync(modelDir).isDirectory()) throw new UsageError(`train: --out ${modelDir} is a file; expected a model directory to write`);
   const progress = out.verbose ? new EpochProgress({ stream: io.stderr }) : undefined;
-  // Ctrl-C and SIGTERM (data-parallel worker threads end with the process): nothing is saved, exit 130 / 143.
+  const checkpointFile = join(modelDir, TRAIN_CHECKPOINT_FILE);
+  // Ctrl-C and SIGTERM (data-parallel worker threads end with the process): the last epoch's checkpoint stays, exit 130 / 143.
   const removeSigint = onSigint(undefined, (signal) => {
     progress?.stop();
-    out.error(`proxyless: interrupted${signal === 'SIGTERM' ? ' (SIGTERM)' : ''} (nothing saved; train keeps no checkpoint — run it again)`);
+    out.error(
+      `proxyless: interrupted${signal === 'SIGTERM' ? ' (SIGTERM)' : ''}` +
+        (existsSync(checkpointFile) ? ` (${checkpointFile} holds the last finished epoch: run the same command with --resume to continue)` : ' (no epoch finished; nothing saved)'),
+    );
   });
   try {
     const backendOverride = flags.backend ? { backend: { use: flags.backend, options: {} } } : {};
@@ -91,22 +99,39 @@ export async function trainCommand(ctx: CommandContext, architectureFile: string
         (options.maxBatchesPerEpoch ? `, at most ${options.maxBatchesPerEpoch} batches per epoch` : '') +
         (workers > 1 ? `, ${workers} data-parallel workers (batch slices of ${Math.floor(options.batchSize / workers)}–${Math.ceil(options.batchSize / workers)})` : ''),
     );
+    const identity = { architecture: record.architecture, seed: record.seed, options, workers };
+    const resume = flags.resume ? loadTrainCheckpoint(checkpointFile, network, identity) : undefined;
+    if (resume) out.info(`resuming from ${checkpointFile}: ${resume.epochsDone} of ${options.epochs} epochs done`);
+    else if (flags.resume) out.info(`no checkpoint at ${checkpointFile}: training from scratch`);
+    else if (existsSync(checkpointFile)) out.info(`training from scratch: ${checkpointFile} of an earlier run is replaced (--resume continues it instead)`);
+    const before = resume?.seconds ?? 0;
     const t0 = Date.now();
     const cb = progress ? trainProgressCallbacks(progress, options.epochs) : undefined;
-    const last = await trainNetworkInWorkers(
-      network,
-      dataset,
-      options,
-      { seed: record.seed, ...(cb ? { onStep: cb.onStep, onEpoch: cb.onEpoch } : {}) },
-      { workers, compose: { architectureFile: file, ...backendOverride } },
-    );
+    let last;
+    try {
+      last = await trainNetworkInWorkers(
+        network,
+        dataset,
+        options,
+        {
+          seed: record.seed,
+          ...(cb ? { onStep: cb.onStep, onEpoch: cb.onEpoch } : {}),
+          ...(resume ? { resume } : {}),
+          onCheckpoint: (state) => saveTrainCheckpoint(checkpointFile, network, identity, state, before + (Date.now() - t0) / 1000),
+        },
+        { workers, compose: { architectureFile: file, ...backendOverride } },
+      );
+    } finally {
+      if (resume) tf.dispose(Object.values(resume.slots));
+    }
     progress?.stop();
     let test: Evaluation | undefined;
     if (dataset.test && dataset.test.size > 0) test = evaluateNetwork(network, dataset.test);
     // Relative paths in the record (e.g. a data folder) keep resolving against the architecture file's folder.
     const saved = { ...record, $source: record.$source ?? { file, dir: dirname(file) } };
-    const metrics = { options, workers, train: last, ...(test ? { test } : {}), seconds: (Date.now() - t0) / 1000 };
+    const metrics = { options, workers, train: last, ...(test ? { test } : {}), seconds: before + (Date.now() - t0) / 1000, ...(resume ? { resumedAfterEpoch: resume.epochsDone } : {}) };
     saveModelDir(modelDir, { network, record: saved, metrics });
+    rmSync(checkpointFile, { force: true }); // the model directory now holds the result
 
     out.result(`trained ${options.epochs} epoch${options.epochs === 1 ? '' : 's'} in ${duration(metrics.seconds)}`);
     out.result(`train loss ${num(last.trainLoss)}, accuracy ${num(last.trainAccuracy)}`);

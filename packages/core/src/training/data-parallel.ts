@@ -6,7 +6,7 @@ import type { PluginRef } from '../config/schema.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../spaces/search-space.js';
 import { combineShares, flattenVariables, type StepShare, type TrainCollective } from './collective.js';
-import { trainNetwork, type TrainEpochInfo, type TrainNetworkOptions, type TrainStepInfo } from './train-network.js';
+import { trainNetwork, type TrainCheckpointState, type TrainEpochInfo, type TrainNetworkOptions, type TrainResume, type TrainStepInfo } from './train-network.js';
 
 /** How the worker threads rebuild the network and the data: the same architecture file and overrides as the caller. */
 export interface WorkerCompose {
@@ -24,6 +24,8 @@ export interface TrainWorkerData {
   readonly size: number;
   /** Every variable of the caller's network (trainable and not), in `network.variables()` order. */
   readonly initial: Float32Array;
+  /** A resumed training: epochs done and the optimizer's velocities (by stable variable name). */
+  readonly resume?: { readonly epochsDone: number; readonly slots: Readonly<Record<string, { readonly shape: number[]; readonly values: Float32Array }>> };
 }
 
 /** Messages between rank 0 (this thread) and a worker. */
@@ -122,19 +124,33 @@ export async function trainNetworkInWorkers(
   network: Network,
   dataset: Dataset,
   options: TrainNetworkOptions,
-  hooks: { seed: number; onStep?: (s: TrainStepInfo) => void | Promise<void>; onEpoch?: (e: TrainEpochInfo) => void | Promise<void> },
+  hooks: {
+    seed: number;
+    onStep?: (s: TrainStepInfo) => void | Promise<void>;
+    onEpoch?: (e: TrainEpochInfo) => void | Promise<void>;
+    /** See `trainNetwork`: the network holds the checkpoint's weights, every rank starts from them and these velocities. */
+    resume?: TrainResume;
+    onCheckpoint?: (state: TrainCheckpointState) => void | Promise<void>;
+  },
   parallel: { readonly workers: number; readonly compose: WorkerCompose },
 ): Promise<TrainEpochInfo> {
   const size = parallel.workers;
   if (!Number.isInteger(size) || size < 1) throw new Error(`trainNetworkInWorkers: workers must be a positive integer, got ${size}`);
-  if (size === 1) return trainNetwork(network, dataset, options, hooks);
+  // nothing left to train (a resume after the last epoch): no workers to start
+  if (size === 1 || hooks.resume?.epochsDone === options.epochs) return trainNetwork(network, dataset, options, hooks);
   const initial = flattenVariables(network.variables());
+  const resume = hooks.resume
+    ? {
+        epochsDone: hooks.resume.epochsDone,
+        slots: Object.fromEntries(Object.entries(hooks.resume.slots).map(([k, t]) => [k, { shape: [...t.shape], values: Float32Array.from(t.dataSync() as Float32Array) }])),
+      }
+    : undefined;
   const entry = workerEntry();
   const workers: Worker[] = [];
   const inboxes: Inbox[] = [];
   try {
     for (let rank = 1; rank < size; rank++) {
-      const data: TrainWorkerData = { compose: parallel.compose, options, seed: hooks.seed, rank, size, initial };
+      const data: TrainWorkerData = { compose: parallel.compose, options, seed: hooks.seed, rank, size, initial, ...(resume ? { resume } : {}) };
       const worker = new Worker(entry, { workerData: data, execArgv: workerExecArgv() });
       const inbox = new Inbox();
       worker.on('message', (m: WorkerMessage) => inbox.push(m));

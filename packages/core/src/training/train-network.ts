@@ -32,6 +32,22 @@ export interface TrainEpochInfo {
   readonly seconds: number;
 }
 
+/** Where a resumed training continues: after `epochsDone` whole epochs, with the optimizer's velocities (by stable variable name). */
+export interface TrainResume {
+  readonly epochsDone: number;
+  readonly slots: Readonly<Record<string, tf.Tensor>>;
+  /** The last finished epoch's figures (what a resume with nothing left to train returns). */
+  readonly last?: TrainEpochInfo;
+}
+
+/** What a checkpoint after an epoch holds besides the network's variables (rank 0 only). */
+export interface TrainCheckpointState {
+  readonly epochsDone: number;
+  readonly last: TrainEpochInfo;
+  /** The optimizer's velocities by stable variable name (the optimizer's own tensors: read them, do not dispose them). */
+  slots(): Record<string, tf.Tensor>;
+}
+
 export interface Evaluation {
   readonly loss: number;
   readonly accuracy: number;
@@ -81,20 +97,33 @@ export async function trainNetwork(
     onEpoch?: (e: TrainEpochInfo) => void | Promise<void>;
     /** Data-parallel training: this process trains on its slice of every batch (see `trainNetworkInWorkers`). */
     collective?: TrainCollective;
+    /** Continue a training: the network already holds the checkpoint's weights; this restores the rest. */
+    resume?: TrainResume;
+    /**
+     * After every epoch (its batch-norm statistics averaged over the ranks, after `onEpoch`), on rank 0:
+     * where to save a checkpoint that `resume` continues exactly (the data order and the forward
+     * randomness are seeded per epoch and step).
+     */
+    onCheckpoint?: (state: TrainCheckpointState) => void | Promise<void>;
   },
 ): Promise<TrainEpochInfo> {
   if (network.mixedOps.length > 0) throw new Error('trainNetwork: expected a compact network (it has mixed ops); derive an architecture first');
   const train = network.variables().filter((v) => v.trainable);
   const weights = { train, decayed: train.filter(isDecayedWeight) };
   const collective = hooks.collective;
+  const resume = hooks.resume;
+  const first = resume?.epochsDone ?? 0;
+  if (!Number.isInteger(first) || first < 0 || first > options.epochs) throw new Error(`trainNetwork: resume.epochsDone must be an integer in [0, ${options.epochs}] (the epochs asked for), got ${first}`);
   const weightStep = new WeightStep(options);
   const state = network.variables().filter((v) => !v.trainable);
   const batchesPerEpoch = Math.min(dataset.train.numBatches(options.batchSize), options.maxBatchesPerEpoch ?? Infinity);
   const total = batchesPerEpoch * options.epochs;
-  let step = 0;
-  let last: TrainEpochInfo | undefined;
+  let step = first * batchesPerEpoch;
+  let last: TrainEpochInfo | undefined = resume?.last;
+  if (first === options.epochs && !last) throw new Error('trainNetwork: resume says every epoch is done but has no last epoch figures');
   try {
-    for (let epoch = 0; epoch < options.epochs; epoch++) {
+    if (resume) weightStep.sgd.loadSlots(resume.slots);
+    for (let epoch = first; epoch < options.epochs; epoch++) {
       const t0 = Date.now();
       let lossSum = 0;
       let correct = 0;
@@ -141,6 +170,10 @@ export async function trainNetwork(
         seconds: (Date.now() - t0) / 1000,
       };
       await hooks.onEpoch?.(last);
+      if (hooks.onCheckpoint && (collective?.rank ?? 0) === 0) {
+        const done = last;
+        await hooks.onCheckpoint({ epochsDone: epoch + 1, last: done, slots: () => weightStep.sgd.slots() });
+      }
     }
   } finally {
     weightStep.dispose();

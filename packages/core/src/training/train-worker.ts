@@ -34,7 +34,12 @@ async function main(): Promise<void> {
       return (await inbox.next('averaged')).state;
     },
   };
-  await trainNetwork(network, dataset, data.options, { seed: data.seed, collective });
+  const slots = data.resume ? Object.fromEntries(Object.entries(data.resume.slots).map(([k, s]) => [k, tf.tensor(s.values, s.shape, 'float32')])) : {};
+  try {
+    await trainNetwork(network, dataset, data.options, { seed: data.seed, collective, ...(data.resume ? { resume: { epochsDone: data.resume.epochsDone, slots } } : {}) });
+  } finally {
+    tf.dispose(Object.values(slots));
+  }
   send({ type: 'done', checksum: checksum(flattenVariables(network.variables())) });
 }
 
