@@ -309,11 +309,10 @@ export async function runSupernetWorkers({ workers = 2, batch: batchSize = 64, w
 export async function runCompactWorkers({ workers = 2, batch: batchSize = 128, warmup = 3, steps = 20, seed = 1 }) {
   const dir = mkdtempSync(join(tmpdir(), 'proxyless-bench-dp-'));
   const wanted = warmup + steps + 1;
-  // more steps than the subset holds batches: several epochs over it (each epoch's end adds one long
-  // gap, its 64-image validation, which the median step time leaves out)
-  const perEpoch = Math.min(wanted, Math.floor(3936 / batchSize));
-  const epochs = Math.ceil(wanted / perEpoch);
-  const batches = perEpoch;
+  // batches per epoch; more steps than the subset's 3,936 training images hold: several epochs over it
+  // (each epoch's end adds one long gap, its 64-image validation, which the median step time leaves out)
+  const batches = Math.min(wanted, Math.floor(3936 / batchSize));
+  const epochs = Math.ceil(wanted / batches);
   const record = {
     seed,
     backend: { use: '@proxyless/backend-wasm' },

@@ -97,3 +97,16 @@ export function gradientsFromFlat(vars: readonly NamedVariable[], flat: Float32A
   if (flat.length !== total) throw new Error(`data-parallel: ${flat.length} values for variables of ${total}`);
   return Object.fromEntries(slots.map(({ v, at, size }) => [v.variable.name, tf.tensor(flat.subarray(at, at + size), v.variable.shape, 'float32')]));
 }
+
+/** Optimizer slots (by stable variable name) as plain arrays, what a worker thread can be sent. */
+export type HostSlots = Readonly<Record<string, { readonly shape: number[]; readonly values: Float32Array }>>;
+
+/** Copies slot tensors into plain arrays (rank 0 → a worker's start data). */
+export function slotsToHost(slots: Readonly<Record<string, tf.Tensor>>): HostSlots {
+  return Object.fromEntries(Object.entries(slots).map(([k, t]) => [k, { shape: [...t.shape], values: Float32Array.from(t.dataSync() as Float32Array) }]));
+}
+
+/** Slot tensors from plain arrays (the inverse of `slotsToHost`); the caller disposes them. */
+export function slotsFromHost(slots: HostSlots): Record<string, tf.Tensor> {
+  return Object.fromEntries(Object.entries(slots).map(([k, s]) => [k, tf.tensor(s.values, s.shape, 'float32')]));
+}

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { PluginRef } from '../config/schema.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Network } from '../spaces/search-space.js';
-import { combineShares, flattenVariables, type StepShare, type TrainCollective } from './collective.js';
+import { combineShares, flattenVariables, slotsToHost, type HostSlots, type StepShare, type TrainCollective } from './collective.js';
 import { trainNetwork, type TrainCheckpointState, type TrainEpochInfo, type TrainNetworkOptions, type TrainResume, type TrainStepInfo } from './train-network.js';
 
 /** How the worker threads rebuild the network and the data: the same architecture file and overrides as the caller. */
@@ -25,7 +25,7 @@ export interface TrainWorkerData {
   /** Every variable of the caller's network (trainable and not), in `network.variables()` order. */
   readonly initial: Float32Array;
   /** A resumed training: epochs done and the optimizer's velocities (by stable variable name). */
-  readonly resume?: { readonly epochsDone: number; readonly slots: Readonly<Record<string, { readonly shape: number[]; readonly values: Float32Array }>> };
+  readonly resume?: { readonly epochsDone: number; readonly slots: HostSlots };
 }
 
 /** Messages between rank 0 (this thread) and a worker. */
@@ -139,12 +139,7 @@ export async function trainNetworkInWorkers(
   // nothing left to train (a resume after the last epoch): no workers to start
   if (size === 1 || hooks.resume?.epochsDone === options.epochs) return trainNetwork(network, dataset, options, hooks);
   const initial = flattenVariables(network.variables());
-  const resume = hooks.resume
-    ? {
-        epochsDone: hooks.resume.epochsDone,
-        slots: Object.fromEntries(Object.entries(hooks.resume.slots).map(([k, t]) => [k, { shape: [...t.shape], values: Float32Array.from(t.dataSync() as Float32Array) }])),
-      }
-    : undefined;
+  const resume = hooks.resume ? { epochsDone: hooks.resume.epochsDone, slots: slotsToHost(hooks.resume.slots) } : undefined;
   const entry = workerEntry();
   const workers: Worker[] = [];
   const inboxes: Inbox[] = [];

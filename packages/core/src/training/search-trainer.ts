@@ -15,7 +15,7 @@ import type { EpochSummary, SearchHooks, SearchResult, StepInfo } from '../sessi
 import { pick, type SearchSession, type SessionSnapshot } from '../session/search-session.js';
 import { yieldToEventLoop } from '../tfjs/runtime.js';
 import { localArchCompute } from './arch-compute.js';
-import { flattenVariables } from './collective.js';
+import { flattenVariables, slotsToHost } from './collective.js';
 import { autoWorkers } from './data-parallel.js';
 import { PathWeights, trainBatches, ValidationStream } from './search-data.js';
 import { SearchWorkerFailed, SearchWorkers } from './search-workers.js';
@@ -171,7 +171,7 @@ export class SearchTrainer implements Trainer {
     if (!config?.backend || !config.data || !config.space) {
       throw new Error(`trainer.options.workers: ${size} workers rebuild the supernet from the search's config; this session has none (compose it with composeSearch), or use workers: 1`);
     }
-    const slots = Object.fromEntries(Object.entries(this.weightStep.sgd.slots()).map(([k, t]) => [k, { shape: [...t.shape], values: Float32Array.from(t.dataSync() as Float32Array) }]));
+    const slots = slotsToHost(this.weightStep.sgd.slots());
     const o = this.options;
     this.pool = await SearchWorkers.start({
       config,

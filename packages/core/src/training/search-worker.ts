@@ -13,7 +13,7 @@ import { composeRuntime } from '../runtime/runtime-stage.js';
 import type { Network } from '../spaces/search-space.js';
 import { ensureGradients } from '../tfjs/runtime.js';
 import { evaluationShare, evaluationShares, gateGradientShare } from './arch-compute.js';
-import { assignFlat, flattenVariables, shardRange, type StepShare, type TrainCollective } from './collective.js';
+import { assignFlat, flattenVariables, shardRange, slotsFromHost, type StepShare, type TrainCollective } from './collective.js';
 import { checksum, Inbox } from './data-parallel.js';
 import { PathWeights, trainBatches, validationBatchAt } from './search-data.js';
 import { replicatedVariables, type SearchCommand, type SearchWorkerData, type SearchWorkerMessage } from './search-workers.js';
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   assignFlat(network.variables(), data.initial);
   const o = data.options;
   const weightStep = new WeightStep(o, true);
-  const slots = Object.fromEntries(Object.entries(data.slots).map(([k, s]) => [k, tf.tensor(s.values, s.shape, 'float32')]));
+  const slots = slotsFromHost(data.slots);
   weightStep.sgd.loadSlots(slots); // copies them
   tf.dispose(Object.values(slots));
   const paths = new PathWeights(network);

@@ -16,7 +16,7 @@ import {
   type EvaluationShare,
   type GateGradientShare,
 } from './arch-compute.js';
-import { assignFlat, combineShares, flattenVariables, shardRange, type StepShare, type TrainCollective } from './collective.js';
+import { assignFlat, combineShares, flattenVariables, shardRange, type HostSlots, type StepShare, type TrainCollective } from './collective.js';
 import { checksum, Inbox, workerEntry, workerExecArgv } from './data-parallel.js';
 import type { WeightStepOptions } from './weight-step.js';
 
@@ -31,7 +31,7 @@ export interface SearchWorkerData {
   /** Every variable of rank 0's supernet, in `network.variables()` order. */
   readonly initial: Float32Array;
   /** Rank 0's momentum slots (resumed searches), by stable variable name. */
-  readonly slots: Readonly<Record<string, { readonly shape: number[]; readonly values: Float32Array }>>;
+  readonly slots: HostSlots;
 }
 
 /** Commands from rank 0; a worker runs them in order. */

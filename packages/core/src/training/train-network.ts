@@ -170,10 +170,7 @@ export async function trainNetwork(
         seconds: (Date.now() - t0) / 1000,
       };
       await hooks.onEpoch?.(last);
-      if (hooks.onCheckpoint && (collective?.rank ?? 0) === 0) {
-        const done = last;
-        await hooks.onCheckpoint({ epochsDone: epoch + 1, last: done, slots: () => weightStep.sgd.slots() });
-      }
+      if (hooks.onCheckpoint && (collective?.rank ?? 0) === 0) await hooks.onCheckpoint({ epochsDone: epoch + 1, last, slots: () => weightStep.sgd.slots() });
     }
   } finally {
     weightStep.dispose();

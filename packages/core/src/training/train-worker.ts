@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { composeNetwork } from '../runtime/compose-network.js';
 import { ensureGradients } from '../tfjs/runtime.js';
-import { assignFlat, flattenVariables, type StepShare, type TrainCollective } from './collective.js';
+import { assignFlat, flattenVariables, slotsFromHost, type StepShare, type TrainCollective } from './collective.js';
 import { checksum, Inbox, type RankZeroMessage, type TrainWorkerData, type WorkerMessage } from './data-parallel.js';
 import { trainNetwork } from './train-network.js';
 
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
       return (await inbox.next('averaged')).state;
     },
   };
-  const slots = data.resume ? Object.fromEntries(Object.entries(data.resume.slots).map(([k, s]) => [k, tf.tensor(s.values, s.shape, 'float32')])) : {};
+  const slots = data.resume ? slotsFromHost(data.resume.slots) : {};
   try {
     await trainNetwork(network, dataset, data.options, { seed: data.seed, collective, ...(data.resume ? { resume: { epochsDone: data.resume.epochsDone, slots } } : {}) });
   } finally {
