@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadCheckpoint, saveCheckpoint } from '../artifacts/checkpoint.js';
+import { loadCheckpoint, readCheckpointHeader, saveCheckpoint } from '../artifacts/checkpoint.js';
 import { InputError } from '../config/config-error.js';
 import type { Network } from '../spaces/search-space.js';
 import type { TrainCheckpointState, TrainEpochInfo, TrainNetworkOptions, TrainResume } from './train-network.js';
@@ -54,41 +54,43 @@ export function saveTrainCheckpoint(path: string, network: Network, id: TrainIde
  */
 export function loadTrainCheckpoint(path: string, network: Network, id: TrainIdentity): (TrainResume & { readonly seconds: number }) | undefined {
   if (!existsSync(path)) return undefined;
-  const ckpt = loadCheckpoint(path);
-  let handedOver = false;
-  try {
-    const h = ckpt.json as Partial<Header> | null;
-    if (!h || typeof h !== 'object' || h.format !== FORMAT) throw new InputError(`${path}: not a training checkpoint (format ${JSON.stringify(h?.format)}; expected "${FORMAT}")`);
-    const differs = (field: string, saved: unknown, now: unknown): never => {
-      throw new InputError(
-        `${path}: written by a different training: ${field} is ${JSON.stringify(saved)} there and ${JSON.stringify(now)} here; expected the same architecture, seed, options and workers to resume (or train without --resume to start over)`,
-      );
-    };
-    if (JSON.stringify(sorted(h.architecture ?? {})) !== JSON.stringify(sorted(id.architecture))) differs('the architecture', h.architecture, id.architecture);
-    if (h.seed !== id.seed) differs('seed', h.seed, id.seed);
-    if (h.workers !== id.workers) differs('workers', h.workers, id.workers);
-    const saved = (h.options ?? {}) as Record<string, unknown>;
-    const now = id.options as unknown as Record<string, unknown>;
-    for (const k of new Set([...Object.keys(saved), ...Object.keys(now)])) if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) differs(`option ${k}`, saved[k], now[k]);
-    const epochsDone = h.epochsDone;
-    if (typeof epochsDone !== 'number' || !Number.isInteger(epochsDone) || epochsDone < 1 || epochsDone > id.options.epochs) {
-      throw new InputError(`${path}: epochsDone is ${JSON.stringify(epochsDone)}; expected an integer in [1, ${id.options.epochs}]`);
-    }
-    if (!h.last || typeof h.last !== 'object') throw new InputError(`${path}: has no figures of its last epoch (field last); expected a checkpoint written by \`proxyless train\``);
-    for (const v of network.variables()) {
-      const t = ckpt.tensors[`net/${v.name}`];
-      if (!t) throw new InputError(`${path}: has no tensor for network variable ${v.name}; expected a checkpoint of this architecture`);
-      if (t.shape.join('x') !== v.variable.shape.join('x')) throw new InputError(`${path}: ${v.name} has shape [${t.shape}]; the network expects [${v.variable.shape}]`);
-    }
-    for (const v of network.variables()) v.variable.assign(ckpt.tensors[`net/${v.name}`]!);
-    const slots: Record<string, tf.Tensor> = {};
-    for (const [k, t] of Object.entries(ckpt.tensors)) if (k.startsWith('trainer/')) slots[k.slice('trainer/'.length)] = t;
-    handedOver = true;
-    tf.dispose(Object.entries(ckpt.tensors).filter(([k]) => !k.startsWith('trainer/')).map(([, t]) => t));
-    return { epochsDone, slots, last: h.last, seconds: typeof h.seconds === 'number' ? h.seconds : 0 };
-  } finally {
-    if (!handedOver) tf.dispose(Object.values(ckpt.tensors));
+  // everything is checked on the header (no tensor data read) before anything is loaded
+  const header = readCheckpointHeader(path);
+  const h = header.json as Partial<Header> | null;
+  if (!h || typeof h !== 'object' || h.format !== FORMAT) throw new InputError(`${path}: not a training checkpoint (format ${JSON.stringify(h?.format)}; expected "${FORMAT}")`);
+  const differs = (field: string, saved: unknown, now: unknown): never => {
+    throw new InputError(
+      `${path}: written by a different training: ${field} is ${JSON.stringify(saved)} there and ${JSON.stringify(now)} here; expected the same architecture, seed, options and workers to resume (or train without --resume to start over)`,
+    );
+  };
+  if (JSON.stringify(sorted(h.architecture ?? {})) !== JSON.stringify(sorted(id.architecture))) differs('the architecture', h.architecture, id.architecture);
+  if (h.seed !== id.seed) differs('seed', h.seed, id.seed);
+  if (h.workers !== id.workers) differs('workers', h.workers, id.workers);
+  const saved = (h.options ?? {}) as Record<string, unknown>;
+  const now = id.options as unknown as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(saved), ...Object.keys(now)])) if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) differs(`option ${k}`, saved[k], now[k]);
+  const epochsDone = h.epochsDone;
+  if (typeof epochsDone !== 'number' || !Number.isInteger(epochsDone) || epochsDone < 1 || epochsDone > id.options.epochs) {
+    throw new InputError(`${path}: epochsDone is ${JSON.stringify(epochsDone)}; expected an integer in [1, ${id.options.epochs}]`);
   }
+  if (!h.last || typeof h.last !== 'object') throw new InputError(`${path}: has no figures of its last epoch (field last); expected a checkpoint written by \`proxyless train\``);
+  const shapes = new Map(header.tensors.map((t) => [t.name, t.shape]));
+  for (const v of network.variables()) {
+    const shape = shapes.get(`net/${v.name}`);
+    if (!shape) throw new InputError(`${path}: has no tensor for network variable ${v.name}; expected a checkpoint of this architecture`);
+    if (shape.join('x') !== v.variable.shape.join('x')) throw new InputError(`${path}: ${v.name} has shape [${shape}]; the network expects [${v.variable.shape}]`);
+  }
+  const byName = new Map(network.variables().map((v) => [`net/${v.name}`, v.variable]));
+  const ckpt = loadCheckpoint(path);
+  const slots: Record<string, tf.Tensor> = {};
+  for (const [k, t] of Object.entries(ckpt.tensors)) {
+    if (k.startsWith('trainer/')) slots[k.slice('trainer/'.length)] = t;
+    else {
+      byName.get(k)?.assign(t);
+      t.dispose();
+    }
+  }
+  return { epochsDone, slots, last: h.last, seconds: typeof h.seconds === 'number' ? h.seconds : 0 };
 }
 
 function sorted(o: Readonly<Record<string, string>>): [string, string][] {
