@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { assignNetworkTensors, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 describe('checkpoints', () => {
   beforeAll(async () => {
@@ -24,6 +24,20 @@ describe('checkpoints', () => {
     expect(back.tensors['trainer/b']!.dtype).toBe('int32');
     expect(Array.from(back.tensors['trainer/b']!.dataSync())).toEqual([7, 8, 9]);
     expect(readdirSync(dir)).toEqual(['checkpoint.ckpt']); // no temp file left behind
+  });
+
+  it("restores a network's variables by name only when every one is there with its shape", () => {
+    const vars = [
+      { name: 'a/kernel', variable: tf.variable(tf.zeros([2, 3])) },
+      { name: 'a/bias', variable: tf.variable(tf.zeros([3])) },
+    ];
+    const good = { 'net/a/kernel': tf.ones([2, 3]), 'net/a/bias': tf.fill([3], 2) };
+    // the first variable fits, the second does not: nothing is assigned
+    expect(() => assignNetworkTensors(vars, { ...good, 'net/a/bias': tf.ones([4]) }, 'f.ckpt', 'net/')).toThrow('f.ckpt: a/bias has shape [4]; the network expects [3]');
+    expect(() => assignNetworkTensors(vars, { 'net/a/kernel': good['net/a/kernel'] }, 'f.ckpt', 'net/')).toThrow('f.ckpt: has no tensor for network variable a/bias');
+    expect(Array.from(vars[0]!.variable.dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+    assignNetworkTensors(vars, good, 'f.ckpt', 'net/');
+    expect(Array.from(vars[1]!.variable.dataSync())).toEqual([2, 2, 2]);
   });
 
   it('a failed save leaves the previous checkpoint intact and no temp files', () => {

@@ -132,3 +132,32 @@ export function loadCheckpoint(path: string): CheckpointData {
 export function disposeCheckpoint(data: CheckpointData): void {
   tf.dispose(Object.values(data.tensors));
 }
+
+/**
+ * Checks that a checkpoint holds, for every one of a network's variables, a tensor named
+ * `prefix + name` of the variable's shape (`shapeOf` reads the checkpoint: its header or its loaded
+ * tensors). An InputError names `where`, the variable and both shapes.
+ */
+export function checkNetworkTensors(
+  variables: readonly { readonly name: string; readonly variable: tf.Variable }[],
+  shapeOf: (key: string) => readonly number[] | undefined,
+  where: string,
+  prefix = '',
+): void {
+  for (const v of variables) {
+    const shape = shapeOf(prefix + v.name);
+    if (!shape) throw new InputError(`${where}: has no tensor for network variable ${v.name}; expected a checkpoint of this architecture`);
+    if (shape.join('x') !== v.variable.shape.join('x')) throw new InputError(`${where}: ${v.name} has shape [${shape}]; the network expects [${v.variable.shape}]`);
+  }
+}
+
+/** Assigns a network's variables from checked tensors named `prefix + name` (see `checkNetworkTensors`). */
+export function assignNetworkTensors(
+  variables: readonly { readonly name: string; readonly variable: tf.Variable }[],
+  tensors: Readonly<Record<string, tf.Tensor>>,
+  where: string,
+  prefix = '',
+): void {
+  checkNetworkTensors(variables, (k) => tensors[k]?.shape, where, prefix);
+  for (const v of variables) v.variable.assign(tensors[prefix + v.name]!);
+}

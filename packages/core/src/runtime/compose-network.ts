@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../artifacts/atomic.js';
-import { loadCheckpoint, readCheckpointHeader, saveCheckpoint } from '../artifacts/checkpoint.js';
+import { assignNetworkTensors, loadCheckpoint, readCheckpointHeader, saveCheckpoint } from '../artifacts/checkpoint.js';
 import type { Backend } from '../backend/backend.js';
 import { ConfigError, FieldError, InputError, problemsFromZod } from '../config/config-error.js';
 import { MAX_CONFIG_BYTES } from '../config/load-config.js';
@@ -138,12 +138,7 @@ export function loadModelWeights(dir: string, network: Network): void {
   if (!existsSync(path)) throw new Error(`${dir}: no ${ModelFiles.weights} (is it a model directory written by \`proxyless train\`?)`);
   const ckpt = loadCheckpoint(path);
   try {
-    for (const v of network.variables()) {
-      const t = ckpt.tensors[v.name];
-      if (!t) throw new Error(`${path}: no weights for ${v.name}`);
-      if (t.shape.join('x') !== v.variable.shape.join('x')) throw new Error(`${path}: ${v.name} has shape [${t.shape}], the network expects [${v.variable.shape}]`);
-      v.variable.assign(t);
-    }
+    assignNetworkTensors(network.variables(), ckpt.tensors, path);
   } finally {
     tf.dispose(Object.values(ckpt.tensors));
   }

@@ -120,9 +120,9 @@ describe('SearchSession', () => {
     const { s, network } = session();
     const snap = s.snapshot();
     const { ['net/b0/b/kernel']: kernel, ...missing } = snap.tensors;
-    expect(() => s.restoreNetwork({ ...snap, tensors: missing })).toThrow('checkpoint has no tensor for network variable b0/b/kernel');
+    expect(() => s.restoreNetwork({ ...snap, tensors: missing })).toThrow('checkpoint: has no tensor for network variable b0/b/kernel');
     const wrong = { ...snap, tensors: { ...snap.tensors, 'net/b0/b/kernel': tf.zeros([3, 4]) } };
-    expect(() => s.restoreNetwork(wrong)).toThrow('checkpoint tensor b0/b/kernel has shape [3,4] but the network expects [4,3]');
+    expect(() => s.restoreNetwork(wrong)).toThrow('checkpoint: b0/b/kernel has shape [3,4]; the network expects [4,3]');
     expect(network.variables().length).toBe(5);
     tf.dispose([kernel!, ...Object.values(wrong.tensors)]);
   });

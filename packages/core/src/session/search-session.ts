@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { assignNetworkTensors } from '../artifacts/checkpoint.js';
 import type { Backend } from '../backend/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { ExpectedLatency } from '../latency/latency-provider.js';
@@ -114,14 +115,7 @@ export class SearchSession {
 
   /** Loads the network's variables (α included) from a snapshot. */
   restoreNetwork(snap: SessionSnapshot): void {
-    for (const v of this.components.network.variables()) {
-      const t = snap.tensors[`net/${v.name}`];
-      if (!t) throw new Error(`checkpoint has no tensor for network variable ${v.name}`);
-      if (t.shape.join('x') !== v.variable.shape.join('x')) {
-        throw new Error(`checkpoint tensor ${v.name} has shape [${t.shape}] but the network expects [${v.variable.shape}]`);
-      }
-      v.variable.assign(t);
-    }
+    assignNetworkTensors(this.components.network.variables(), snap.tensors, 'checkpoint', 'net/');
   }
 
   /**

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadCheckpoint, readCheckpointHeader, saveCheckpoint } from '../artifacts/checkpoint.js';
+import { checkNetworkTensors, loadCheckpoint, readCheckpointHeader, saveCheckpoint } from '../artifacts/checkpoint.js';
 import { InputError } from '../config/config-error.js';
 import type { Network } from '../spaces/search-space.js';
 import type { TrainCheckpointState, TrainEpochInfo, TrainNetworkOptions, TrainResume } from './train-network.js';
@@ -75,11 +75,7 @@ export function loadTrainCheckpoint(path: string, network: Network, id: TrainIde
   }
   if (!h.last || typeof h.last !== 'object') throw new InputError(`${path}: has no figures of its last epoch (field last); expected a checkpoint written by \`proxyless train\``);
   const shapes = new Map(header.tensors.map((t) => [t.name, t.shape]));
-  for (const v of network.variables()) {
-    const shape = shapes.get(`net/${v.name}`);
-    if (!shape) throw new InputError(`${path}: has no tensor for network variable ${v.name}; expected a checkpoint of this architecture`);
-    if (shape.join('x') !== v.variable.shape.join('x')) throw new InputError(`${path}: ${v.name} has shape [${shape}]; the network expects [${v.variable.shape}]`);
-  }
+  checkNetworkTensors(network.variables(), (k) => shapes.get(k), path, 'net/');
   const byName = new Map(network.variables().map((v) => [`net/${v.name}`, v.variable]));
   const ckpt = loadCheckpoint(path);
   const slots: Record<string, tf.Tensor> = {};
