@@ -169,6 +169,19 @@ describe('proxyless search → derive → train → eval', () => {
     expect(b.test).toEqual(a.test);
     expect(b.train.validationLoss).toBe(a.train.validationLoss);
     expect(existsSync(join(cut, 'train-checkpoint.ckpt'))).toBe(false);
+
+    // resuming it again: it finished, so nothing is trained and nothing in the model directory changes
+    const weights = readFileSync(join(cut, 'weights.ckpt'));
+    const metrics = readFileSync(join(cut, 'metrics.json'), 'utf8');
+    const again = await runCliProcess(['train', arch, ...flags, '--out', cut, '--resume', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ command: 'train', status: 'finished', modelDir: cut, test: a.test });
+    expect(readFileSync(join(cut, 'weights.ckpt')).equals(weights)).toBe(true);
+    expect(readFileSync(join(cut, 'metrics.json'), 'utf8')).toBe(metrics);
+    // … unless the command asks for another training: refused, naming what differs
+    const otherDone = await runCliProcess(['train', arch, ...flags, '--label-smoothing', '0', '--out', cut, '--resume']);
+    expect(otherDone.code).toBe(2);
+    expect(otherDone.stderr).toContain('option labelSmoothing is 0.1 there and 0 here');
   });
 
   it('eval reports loss, accuracy and count of the saved model', async () => {

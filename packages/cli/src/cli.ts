@@ -178,7 +178,7 @@ Examples:
     .option('--max-batches-per-epoch <n>', 'cap on batches per epoch, for quick runs (default: all)')
     .option('--backend <name>', 'backend plugin to train on (default: the one in architecture.json, else cpu)')
     .option('--workers <n>', 'data-parallel worker threads, a number or "auto" (one per core, at most 4) (default: 1)')
-    .option('--resume', 'continue the training whose checkpoint is in the model directory (same architecture, options and workers); without one there, start from scratch')
+    .option('--resume', 'continue the training whose checkpoint is in the model directory (same architecture, options and workers); a finished model of the same training there is left as it is; with neither, start from scratch')
     .addHelpText(
       'after',
       `

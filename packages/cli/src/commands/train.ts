@@ -3,6 +3,7 @@ import {
   composeNetwork,
   evaluateNetwork,
   loadTrainCheckpoint,
+  readFinishedTraining,
   saveModelDir,
   saveTrainCheckpoint,
   TRAIN_CHECKPOINT_FILE,
@@ -101,6 +102,14 @@ export async function trainCommand(ctx: CommandContext, architectureFile: string
     );
     const identity = { architecture: record.architecture, seed: record.seed, options, workers };
     const resume = flags.resume ? loadTrainCheckpoint(checkpointFile, network, identity) : undefined;
+    // resuming a training that already finished: nothing to do, nothing changed (exit 0, so a retried resume is harmless)
+    const finished = flags.resume && !resume ? readFinishedTraining(modelDir, identity) : undefined;
+    if (finished) {
+      const test = finished['test'] as Evaluation | undefined;
+      out.result(`${modelDir} already holds this training's model${test ? ` (test accuracy ${num(test.accuracy)})` : ''}; nothing resumed, nothing changed`);
+      out.emitJson({ command: 'train', status: 'finished', modelDir, architecture: record.architecture, ...finished });
+      return 0;
+    }
     if (resume) out.info(`resuming from ${checkpointFile}: ${resume.epochsDone} of ${options.epochs} epochs done`);
     else if (flags.resume) out.info(`no checkpoint at ${checkpointFile}: training from scratch`);
     else if (existsSync(checkpointFile)) out.info(`training from scratch: ${checkpointFile} of an earlier run is replaced (--resume continues it instead)`);

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { checkNetworkTensors, loadCheckpoint, readCheckpointHeader, saveCheckpoint } from '../artifacts/checkpoint.js';
 import { InputError } from '../config/config-error.js';
+import { ModelFiles } from '../runtime/compose-network.js';
 import type { Network } from '../spaces/search-space.js';
 import type { TrainCheckpointState, TrainEpochInfo, TrainNetworkOptions, TrainResume } from './train-network.js';
 
@@ -58,17 +59,7 @@ export function loadTrainCheckpoint(path: string, network: Network, id: TrainIde
   const header = readCheckpointHeader(path);
   const h = header.json as Partial<Header> | null;
   if (!h || typeof h !== 'object' || h.format !== FORMAT) throw new InputError(`${path}: not a training checkpoint (format ${JSON.stringify(h?.format)}; expected "${FORMAT}")`);
-  const differs = (field: string, saved: unknown, now: unknown): never => {
-    throw new InputError(
-      `${path}: written by a different training: ${field} is ${JSON.stringify(saved)} there and ${JSON.stringify(now)} here; expected the same architecture, seed, options and workers to resume (or train without --resume to start over)`,
-    );
-  };
-  if (JSON.stringify(sorted(h.architecture ?? {})) !== JSON.stringify(sorted(id.architecture))) differs('the architecture', h.architecture, id.architecture);
-  if (h.seed !== id.seed) differs('seed', h.seed, id.seed);
-  if (h.workers !== id.workers) differs('workers', h.workers, id.workers);
-  const saved = (h.options ?? {}) as Record<string, unknown>;
-  const now = id.options as unknown as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(saved), ...Object.keys(now)])) if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) differs(`option ${k}`, saved[k], now[k]);
+  checkSameTraining(path, h, id);
   const epochsDone = h.epochsDone;
   if (typeof epochsDone !== 'number' || !Number.isInteger(epochsDone) || epochsDone < 1 || epochsDone > id.options.epochs) {
     throw new InputError(`${path}: epochsDone is ${JSON.stringify(epochsDone)}; expected an integer in [1, ${id.options.epochs}]`);
@@ -87,6 +78,49 @@ export function loadTrainCheckpoint(path: string, network: Network, id: TrainIde
     }
   }
   return { epochsDone, slots, last: h.last, seconds: typeof h.seconds === 'number' ? h.seconds : 0 };
+}
+
+/**
+ * Throws an InputError unless `saved` (a checkpoint's header, or a finished model directory's record
+ * and metrics) was written by the training `id` describes: same architecture, seed, options and
+ * worker count. The message names the first field that differs, with both values.
+ */
+function checkSameTraining(where: string, saved: { architecture?: Record<string, string>; seed?: unknown; options?: unknown; workers?: unknown }, id: TrainIdentity): void {
+  const differs = (field: string, there: unknown, here: unknown): never => {
+    throw new InputError(
+      `${where}: written by a different training: ${field} is ${JSON.stringify(there)} there and ${JSON.stringify(here)} here; expected the same architecture, seed, options and workers to resume (or train without --resume to start over)`,
+    );
+  };
+  if (JSON.stringify(sorted(saved.architecture ?? {})) !== JSON.stringify(sorted(id.architecture))) differs('the architecture', saved.architecture, id.architecture);
+  if (saved.seed !== id.seed) differs('seed', saved.seed, id.seed);
+  if (saved.workers !== id.workers) differs('workers', saved.workers, id.workers);
+  const was = (saved.options ?? {}) as Record<string, unknown>;
+  const now = id.options as unknown as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(was), ...Object.keys(now)])) if (JSON.stringify(was[k]) !== JSON.stringify(now[k])) differs(`option ${k}`, was[k], now[k]);
+}
+
+/**
+ * The metrics of a training that already finished in `modelDir` (its weights, architecture.json and
+ * metrics.json are there) when it is the training `id` describes: what `proxyless train --resume`
+ * reports instead of training again. Undefined when the directory holds no finished model; an
+ * InputError when it holds another training's (see `loadTrainCheckpoint`).
+ */
+export function readFinishedTraining(modelDir: string, id: TrainIdentity): Record<string, unknown> | undefined {
+  const files = [ModelFiles.weights, ModelFiles.architecture, ModelFiles.metrics].map((f) => join(modelDir, f));
+  if (!files.every((f) => existsSync(f))) return undefined;
+  const read = (f: string): Record<string, unknown> => {
+    try {
+      const v = JSON.parse(readFileSync(f, 'utf8')) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+    } catch {
+      // reported below
+    }
+    throw new InputError(`${f}: not the JSON object \`proxyless train\` writes; expected a finished model directory (or train without --resume to start over)`);
+  };
+  const record = read(files[1]!);
+  const metrics = read(files[2]!);
+  checkSameTraining(modelDir, { architecture: record['architecture'] as Record<string, string>, seed: record['seed'], options: metrics['options'], workers: metrics['workers'] }, id);
+  return metrics;
 }
 
 function sorted(o: Readonly<Record<string, string>>): [string, string][] {
