@@ -61,7 +61,7 @@ for (const T of args.remeasure ? [] : args.budgets) {
     rows.push({
       T,
       seconds: (Date.now() - t0) / 1000,
-      calibration: cal ? { scale: cal.scale, perLayer: cal.perLayer, offset: cal.offset, mapeBefore: cal.mapeBefore, mapeAfter: cal.mapeAfter } : undefined,
+      calibration: cal ? { model: cal.model, scale: cal.scale, perLayer: cal.perLayer, offset: cal.offset, mapeBefore: cal.mapeBefore, mapeAfter: cal.mapeAfter, mapeHeldOut: cal.mapeHeldOut } : undefined,
       checked: { architecture: result.architecture, model: result.latency, searchMeasured: result.measuredLatency },
       argmax: session.components.strategy.deriveReport?.().argmax,
       mu: session.components.strategy.dualLambda,

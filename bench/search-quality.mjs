@@ -218,7 +218,7 @@ async function latencyModelOf(runDir) {
     const cal = readStoredCalibration(join(runDir, LATENCY_CALIBRATION_FILE), provider.target, provider.unit);
     const expected = createExpectedLatency(network, provider, cal);
     return {
-      calibration: cal ? { scale: cal.scale, perLayer: cal.perLayer, offset: cal.offset, mapeBefore: cal.mapeBefore, mapeAfter: cal.mapeAfter } : undefined,
+      calibration: cal ? { model: cal.model, scale: cal.scale, perLayer: cal.perLayer, offset: cal.offset, mapeBefore: cal.mapeBefore, mapeAfter: cal.mapeAfter, mapeHeldOut: cal.mapeHeldOut } : undefined,
       mixed: network.mixedOps.map((m) => ({ label: m.label, candidates: m.candidates.map((c) => ({ name: c.name })) })),
       of: (arch) => expected.ofArchitecture(arch),
     };
