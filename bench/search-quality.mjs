@@ -52,7 +52,7 @@
 // Writes <out>/jobs/<id>.json (done) or <id>.failed.json (the error; the job runs again next time);
 // the summary writes <out>/summary.json, summary.md, accuracy-vs-latency.svg and accuracy-vs-latency.html.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -361,7 +361,16 @@ async function retrain(id, dir, { space, seed, architecture }, epochs) {
   rmSync(doneFile, { force: true });
   const archFile = join(dir, 'retrain-architecture.json');
   const modelDir = join(dir, 'model');
+  // A model directory of another retraining here (a --redo that derived another network, other epochs)
+  // would be refused by `train --resume` (its checkpoint or finished model is not this training's): clear it.
+  const startedFile = join(dir, 'retrain-started.json');
+  const started = existsSync(startedFile) ? readJson(startedFile) : existsSync(archFile) ? { record: readJson(archFile) } : undefined;
+  if (started && existsSync(modelDir) && (!same(started.record, record) || (started.args && !same(started.args, cliArgs)))) {
+    log(`${id}: ${modelDir} holds another retraining (${archText(started.record.architecture ?? {})}); it is removed and this one starts afresh`);
+    rmSync(modelDir, { recursive: true, force: true });
+  }
   writeJson(archFile, record);
+  writeJson(startedFile, { record, args: cliArgs });
   log(`${id}: retrain ${epochs} epoch${epochs === 1 ? '' : 's'}: ${archText(architecture)}${space.width ? ` ×${space.width}` : ''} (log ${join(dir, 'train.log')})`);
   const t = Date.now();
   // --resume: a retraining killed part-way (the session ended) continues from its last epoch's checkpoint
@@ -561,6 +570,8 @@ async function runAll() {
     }
     const t = Date.now();
     log(`── ${job.id} (${todo.indexOf(job) + 1}/${todo.length})`);
+    // a job run again is not done until it is done again (a random search must not price its budget on the old record)
+    if (redoing.has(job.id) && existsSync(doneFile(job.id))) renameSync(doneFile(job.id), join(jobsDir, `${job.id}.json.before-redo`));
     try {
       const record = await runJob(job);
       if (record.skipped) {
