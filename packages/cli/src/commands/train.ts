@@ -3,6 +3,7 @@ import {
   composeNetwork,
   evaluateNetwork,
   loadTrainCheckpoint,
+  readArchitectureFile,
   readFinishedTraining,
   saveModelDir,
   saveTrainCheckpoint,
@@ -91,6 +92,18 @@ export async function trainCommand(ctx: CommandContext, architectureFile: string
     );
   });
   try {
+    // resuming a training that already finished: nothing to do, nothing changed (exit 0, so a retried
+    // resume is harmless); answered from the files, before the network and the data are built
+    if (flags.resume && !existsSync(checkpointFile)) {
+      const { architecture, seed } = readArchitectureFile(file);
+      const finished = readFinishedTraining(modelDir, { architecture, seed, options, workers });
+      if (finished) {
+        const test = finished['test'] as Evaluation | undefined;
+        out.result(`${modelDir} already holds this training's model${test ? ` (test accuracy ${num(test.accuracy)})` : ''}; nothing resumed, nothing changed`);
+        out.emitJson({ command: 'train', status: 'finished', modelDir, architecture, ...finished });
+        return 0;
+      }
+    }
     const backendOverride = flags.backend ? { backend: { use: flags.backend, options: {} } } : {};
     const { network, dataset, record } = await composeNetwork({ architectureFile: file, ...backendOverride, log: out.info });
     const counted = network.variables().reduce((s, v) => s + v.variable.size, 0);
@@ -102,14 +115,6 @@ export async function trainCommand(ctx: CommandContext, architectureFile: string
     );
     const identity = { architecture: record.architecture, seed: record.seed, options, workers };
     const resume = flags.resume ? loadTrainCheckpoint(checkpointFile, network, identity) : undefined;
-    // resuming a training that already finished: nothing to do, nothing changed (exit 0, so a retried resume is harmless)
-    const finished = flags.resume && !resume ? readFinishedTraining(modelDir, identity) : undefined;
-    if (finished) {
-      const test = finished['test'] as Evaluation | undefined;
-      out.result(`${modelDir} already holds this training's model${test ? ` (test accuracy ${num(test.accuracy)})` : ''}; nothing resumed, nothing changed`);
-      out.emitJson({ command: 'train', status: 'finished', modelDir, architecture: record.architecture, ...finished });
-      return 0;
-    }
     if (resume) out.info(`resuming from ${checkpointFile}: ${resume.epochsDone} of ${options.epochs} epochs done`);
     else if (flags.resume) out.info(`no checkpoint at ${checkpointFile}: training from scratch`);
     else if (existsSync(checkpointFile)) out.info(`training from scratch: ${checkpointFile} of an earlier run is replaced (--resume continues it instead)`);

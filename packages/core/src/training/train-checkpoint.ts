@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { checkNetworkTensors, loadCheckpoint, readCheckpointHeader, saveCheckpoint } from '../artifacts/checkpoint.js';
 import { InputError } from '../config/config-error.js';
-import { ModelFiles } from '../runtime/compose-network.js';
+import { ModelFiles, readArchitectureFile } from '../runtime/compose-network.js';
 import type { Network } from '../spaces/search-space.js';
 import type { TrainCheckpointState, TrainEpochInfo, TrainNetworkOptions, TrainResume } from './train-network.js';
 
@@ -108,18 +108,16 @@ function checkSameTraining(where: string, saved: { architecture?: Record<string,
 export function readFinishedTraining(modelDir: string, id: TrainIdentity): Record<string, unknown> | undefined {
   const files = [ModelFiles.weights, ModelFiles.architecture, ModelFiles.metrics].map((f) => join(modelDir, f));
   if (!files.every((f) => existsSync(f))) return undefined;
-  const read = (f: string): Record<string, unknown> => {
-    try {
-      const v = JSON.parse(readFileSync(f, 'utf8')) as unknown;
-      if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-    } catch {
-      // reported below
-    }
-    throw new InputError(`${f}: not the JSON object \`proxyless train\` writes; expected a finished model directory (or train without --resume to start over)`);
-  };
-  const record = read(files[1]!);
-  const metrics = read(files[2]!);
-  checkSameTraining(modelDir, { architecture: record['architecture'] as Record<string, string>, seed: record['seed'], options: metrics['options'], workers: metrics['workers'] }, id);
+  const record = readArchitectureFile(files[1]!);
+  let metrics: Record<string, unknown> | undefined;
+  try {
+    const v = JSON.parse(readFileSync(files[2]!, 'utf8')) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) metrics = v as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  if (!metrics) throw new InputError(`${files[2]}: not the JSON object \`proxyless train\` writes; expected a finished model directory (or train without --resume to start over)`);
+  checkSameTraining(modelDir, { architecture: record.architecture, seed: record.seed, options: metrics['options'], workers: metrics['workers'] }, id);
   return metrics;
 }
 
