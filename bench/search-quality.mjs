@@ -39,6 +39,8 @@
 //        [--augment=horizontal-flip,random-crop:2 (the default)] [--validation=2000] [--randomK=4] [--randomEpochs=0 (rule)]
 //        [--reinforceSamples=10] [--reinforceLr=0.01] [--reinforceW=-0.07] [--reinforceLatency=table|measured] [--reinforceMeasureMs=50]
 //        [--redo=<ids or kinds> (searches again; a retraining of the same network is reused)] [--dryRun] [--out=.tmp/search-quality]
+//        [--records=<folder to commit>, e.g. bench/results/search-quality-e56 (see keepRecord)]
+//        [--referenceMs=0.3244 (the machine the budgets are stated for; see budgetScale)]
 //        quick checks only: [--searchEpochs=6] [--warmupEpochs=2] [--trainLimit=20000] [--retrainLimit=0 (all)] [--maxBatchesPerEpoch=0 (all)]
 //        node bench/search-quality.mjs --summary [--out=…] [--rounds=20] [--timingMs=100] [--seeds/--jobs/--widths/--budgets: what is expected]
 // (20 rounds of 100 ms windows: two such passes agreed within 1–3% where 5 × 500 ms read 3–13% high,
@@ -49,16 +51,18 @@
 // the same record and flags are reused) and a retraining cut short, which resumes from its last
 // finished epoch (`proxyless train --resume`). A failed job is recorded as <id>.failed.json; the runner
 // goes on with the next job. One runner per --out folder (<out>/runner.lock).
+// A study spans sessions, and <out> (under .tmp) does not survive a new checkout: --records keeps
+// every finished job's record in a folder to commit, and restores what <out> lacks from it.
 // Writes <out>/jobs/<id>.json (done) or <id>.failed.json (the error; the job runs again next time);
 // the summary writes <out>/summary.json, summary.md, accuracy-vs-latency.svg and accuracy-vs-latency.html.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createExpectedLatency, LATENCY_CALIBRATION_FILE, MeasuredLatencyProvider, readConfigFile, readStoredCalibration, relativeTimer, Rng, writeFileAtomic } from '@proxyless/core';
+import { createExpectedLatency, FASHION_MNIST_SYSTEM_DIR, fastestArchitecture, LATENCY_CALIBRATION_FILE, networkLayers, MeasuredLatencyProvider, readConfigFile, readStoredCalibration, relativeTimer, Rng, writeFileAtomic } from '@proxyless/core';
 import { MBConvSpace, mbconvSpaceOptions } from '@proxyless/space-mbconv';
-import { parseArgs, referenceArchitecture } from './common.mjs';
+import { parseArgs } from './common.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(root, 'packages/cli/dist/bin.js');
@@ -126,6 +130,8 @@ const DEFAULTS = {
   redo: '',
   dryRun: false,
   out: '.tmp/search-quality',
+  records: '',
+  referenceMs: 0.3244,
   summary: false,
   rounds: 20,
   timingMs: 100,
@@ -150,6 +156,7 @@ for (const [k, min] of [['retrainEpochs', 1], ['validation', 1], ['randomK', 1],
 if (args.warmupEpochs >= args.searchEpochs) fail(`--warmupEpochs=${args.warmupEpochs} must be below --searchEpochs=${args.searchEpochs} (no architecture step would run)`);
 if (!(args.reinforceLr > 0) || !(args.reinforceW <= 0) || !(args.reinforceMeasureMs >= 0) || !(args.timingMs >= 0)) fail('--reinforceLr > 0, --reinforceW ≤ 0, --reinforceMeasureMs ≥ 0 and --timingMs ≥ 0 expected');
 if (!['table', 'measured'].includes(args.reinforceLatency)) fail(`--reinforceLatency=${args.reinforceLatency}: expected table or measured`);
+if (!(args.referenceMs > 0)) fail(`--referenceMs=${args.referenceMs}: expected a positive latency in ms`);
 if (!args.seeds.length || args.seeds.some((s) => !Number.isInteger(s) || s < 0)) fail(`--seeds=${args.seeds}: expected whole numbers ≥ 0`);
 if (args.widths.some((w) => !(w > 0 && w <= 8))) fail(`--widths=${args.widths}: expected multipliers in (0, 8]`);
 if (args.budgets.some((t) => !(t > 0))) fail(`--budgets=${args.budgets}: expected positive latencies in ms`);
@@ -168,11 +175,18 @@ const augment = args.augment.split(',').map((s) => s.trim()).filter(Boolean).map
 });
 const trainFlags = args.trainFlags.split(/\s+/).filter(Boolean);
 if (!existsSync(CLI)) fail(`${CLI} is missing; build first (npx tsc -b)`);
+// Full scale needs the full data set: without the Debian package the data plugin falls back to the
+// example's committed 4,000-image subset, and hours of retraining would measure the wrong thing.
+const quick = args.retrainLimit > 0 || args.trainLimit < DEFAULTS.trainLimit || args.maxBatchesPerEpoch > 0;
+if (!quick && !args.summary && !args.dryRun && !existsSync(FASHION_MNIST_SYSTEM_DIR)) {
+  fail(`${FASHION_MNIST_SYSTEM_DIR} is missing: the study needs the full Fashion-MNIST (60,000 + 10,000 images), not the example's committed subset. Install it (Debian: apt-get install dataset-fashion-mnist), or pass --retrainLimit for a quick check`);
+}
 
 const out = resolve(root, args.out);
 const jobsDir = join(out, 'jobs');
 const runsDir = join(out, 'runs');
 const LATENCY_CACHE = join(out, 'latency-cache-cpu.json');
+const recordsDir = args.records ? resolve(root, args.records) : undefined;
 const T0 = Date.now();
 const elapsed = () => {
   const s = Math.round((Date.now() - T0) / 1000);
@@ -227,6 +241,59 @@ async function latencyModelOf(runDir) {
   }
 }
 
+/**
+ * This machine's reference network and its quiet latency: the network every search of the study times
+ * against (the fastest by the op table) and the latency the searches pinned for it, which the op
+ * table's cache remembers per machine. A machine that has none yet gets it as a search would: the
+ * least of 33 timings, then remembered.
+ */
+let machineRef;
+const machineReference = () =>
+  (machineRef ??= (async () => {
+    await ensureWasm();
+    const { calibrate: _c, cacheFile: _f, ...timing } = example.latency.options ?? {};
+    const provider = new MeasuredLatencyProvider({ ...timing, cacheFile: LATENCY_CACHE });
+    const space = spaceOf(spaceOptions(1));
+    const network = space.buildSupernet(new Rng('search-quality:machine-reference'));
+    try {
+      await provider.prepare([...network.fixedOps, ...space.describe().flatMap((m) => m.candidates)]);
+      const architecture = fastestArchitecture(network, provider);
+      const layers = networkLayers(network, architecture);
+      let latency = provider.rememberedNetworkLatency('reference', layers);
+      if (latency === undefined) {
+        const compact = space.buildCompact(architecture, new Rng('search-quality:reference'));
+        const timings = [];
+        for (let i = 0; i < 33; i++) timings.push(await provider.measureNetwork(compact, INPUT));
+        for (const v of compact.variables()) v.variable.dispose();
+        latency = Math.min(...timings);
+        provider.rememberNetworkLatency('reference', layers, latency);
+        log(`the reference network timed ${latency.toFixed(4)} ms here (least of ${timings.length}); remembered in ${LATENCY_CACHE}`);
+      }
+      return { architecture, latency, device: provider.describe().device };
+    } finally {
+      for (const v of network.variables()) v.variable.dispose();
+    }
+  })());
+
+/**
+ * Budgets (full.yaml's T, --budgets) are stated in ms on the machine the study began on, whose
+ * reference network timed --referenceMs (0.3244 ms, Intel Xeon ×2, docs/RESULTS.md). On another
+ * machine every T is scaled by the ratio of the two reference latencies, so that each search keeps the
+ * same budget relative to the hardware: T = 0.75 ms there is ≈ 2.3 reference networks everywhere.
+ * (Sessions draw their machine: a faster one timed the reference at 0.218 ms, where an unscaled
+ * T = 0.75 ms no longer bound and the search took the largest network.)
+ */
+let budgetScale;
+const scaled = (T) => {
+  if (budgetScale === undefined) throw new Error('internal: the budget scale is not known yet');
+  return +(T * budgetScale).toFixed(4);
+};
+async function settleBudgetScale() {
+  const ref = await machineReference();
+  budgetScale = ref.latency / args.referenceMs;
+  log(`budgets: the reference network's quiet latency here (${ref.device}) is ${ref.latency.toFixed(4)} ms against ${args.referenceMs} ms where they are stated: every T × ${budgetScale.toFixed(3)} (T = ${T_EXAMPLE} ms → ${scaled(T_EXAMPLE)} ms)`);
+}
+
 // --------------------------------------------------------------------------------- child processes
 let child;
 let stopping = false;
@@ -270,6 +337,7 @@ const searchData = () => ({ ...example.data, options: { ...example.data.options,
 /** full.yaml with seed s and the study's data, shared op table and schedule; `strategy` replaced when given. */
 function searchConfig(seed, { strategy, latencyOptions } = {}) {
   const { $schema: _s, output: _o, ...config } = structuredClone(example);
+  if (config.strategy.options.budget !== undefined) config.strategy.options.budget = scaled(config.strategy.options.budget);
   config.seed = seed;
   config.data = searchData();
   config.latency = { ...config.latency, options: { ...config.latency.options, cacheFile: LATENCY_CACHE, ...latencyOptions } };
@@ -292,11 +360,11 @@ const SEARCHES = {
     searchConfig(s, {
       strategy: {
         use: '@proxyless/strategy-reinforce',
-        options: { samples: args.reinforceSamples, lr: args.reinforceLr, reward: { use: 'latency', budget: T_EXAMPLE, w: args.reinforceW, latencySource: args.reinforceLatency } },
+        options: { samples: args.reinforceSamples, lr: args.reinforceLr, reward: { use: 'latency', budget: scaled(T_EXAMPLE), w: args.reinforceW, latencySource: args.reinforceLatency } },
       },
       ...(args.reinforceLatency === 'measured' ? { latencyOptions: { minDurationMs: args.reinforceMeasureMs } } : {}),
     }),
-  sweep: (s, T) => searchConfig(s, { strategy: { ...example.strategy, options: { ...example.strategy.options, budget: T } } }),
+  sweep: (s, T) => searchConfig(s, { strategy: { ...example.strategy, options: { ...example.strategy.options, budget: scaled(T) } } }),
 };
 
 /** Retraining data options (the recipe's), the same for every network of a study. */
@@ -307,8 +375,13 @@ const retrainData = () => {
   return { ...example.data, options };
 };
 const trainArgs = (epochs) => ['--epochs', String(epochs), ...RETRAIN_RECIPE.train, ...(args.maxBatchesPerEpoch ? ['--max-batches-per-epoch', String(args.maxBatchesPerEpoch)] : []), ...trainFlags];
-/** What makes two retrainings the same (epochs aside): recorded in every job, compared by the summary. */
-const recipe = () => ({ data: retrainData().options, train: trainArgs(0).slice(2) });
+/**
+ * What makes two retrainings the same (epochs aside): recorded in every job, compared by the summary.
+ * The data folder is written relative to the repository, so that records kept by --records compare
+ * equal from another checkout (`portable` reads older records' absolute folders the same way).
+ */
+const portable = (r) => (r?.data?.fallbackDir && r.data.fallbackDir.endsWith('examples/fashion-mnist/data') ? { ...r, data: { ...r.data, fallbackDir: 'examples/fashion-mnist/data' } } : r);
+const recipe = () => portable({ data: { ...retrainData().options, fallbackDir: relative(root, EXAMPLE_DATA) }, train: trainArgs(0).slice(2) });
 
 // ------------------------------------------------------------------------------------------ phases
 /** The ids of --redo: their searches run again rather than reuse a finished one. */
@@ -443,7 +516,7 @@ async function searchRecord(s) {
 async function runJob(job) {
   const { id, kind, seed } = job;
   const dir = join(runsDir, id);
-  const base = { id, kind, seed, host: hostname(), recipe: recipe() };
+  const base = { id, kind, seed, host: hostname(), recipe: recipe(), budgetScale: { scale: budgetScale, referenceMs: (await machineReference()).latency, statedFor: args.referenceMs, device: (await machineReference()).device } };
   if (kind === 'bc' || kind === 'nolat' || kind === 'reinforce') {
     const config = SEARCHES[kind](seed);
     const s = await searchRecord(await search(id, config));
@@ -469,6 +542,7 @@ async function runJob(job) {
     const bcFile = join(jobsDir, `bc-${seed}.json`);
     if (!existsSync(bcFile)) return { skipped: `bc-${seed} is not done (random search is priced on its latency model and its cost)` };
     const bc = readJson(bcFile);
+    if (!bc.runDir || !existsSync(join(bc.runDir, 'config.json'))) return { skipped: `bc-${seed}'s record has no search run to price on (${bc.transcribed ? 'transcribed: its run was lost' : bc.runDir ?? 'no runDir'})` };
     const T = bc.latency.budget;
     const model = await latencyModelOf(bc.runDir);
     const rng = new Rng(`random-search:${seed}`);
@@ -513,6 +587,63 @@ async function runJob(job) {
   throw new Error(`unknown kind ${kind}`);
 }
 
+// ----------------------------------------------------------------------------------- --records
+/** What random search and the summary read from a search's run directory, besides the job record. */
+const SEARCH_FILES = ['config.json', LATENCY_CALIBRATION_FILE];
+const recordFiles = (dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.failed.json') && f !== basename(LATENCY_CACHE)) : []);
+
+/**
+ * --records=<dir>: a folder to commit, so that a study of many sessions survives a lost <out> (a new
+ * checkout has no .tmp). It holds each finished job's record, its search run's config and latency
+ * calibration (<id>.search/), and the study's op table: everything random search and the summary
+ * read, none of the models (they stay in <out>). Records already in <dir> are kept as they are.
+ */
+function keepRecord(record) {
+  if (!recordsDir) return;
+  mkdirSync(recordsDir, { recursive: true });
+  writeJson(join(recordsDir, `${record.id}.json`), record);
+  if (record.runDir && existsSync(join(record.runDir, 'config.json'))) {
+    const dir = join(recordsDir, `${record.id}.search`);
+    mkdirSync(dir, { recursive: true });
+    for (const f of SEARCH_FILES) if (existsSync(join(record.runDir, f))) copyFileSync(join(record.runDir, f), join(dir, f));
+  }
+  if (existsSync(LATENCY_CACHE)) copyFileSync(LATENCY_CACHE, join(recordsDir, basename(LATENCY_CACHE)));
+}
+
+/**
+ * --records, at start: records in <dir> that <out> lacks come back into <out>/jobs (a record whose
+ * search run is gone points to a restored copy of the run's config and calibration under
+ * <out>/runs/<id>/search), and the op table when <out> has none; records in <out> that <dir> lacks are
+ * kept there.
+ */
+function syncRecords() {
+  if (!recordsDir) return;
+  mkdirSync(jobsDir, { recursive: true });
+  mkdirSync(runsDir, { recursive: true });
+  const cache = join(recordsDir, basename(LATENCY_CACHE));
+  if (!existsSync(LATENCY_CACHE) && existsSync(cache)) {
+    copyFileSync(cache, LATENCY_CACHE);
+    log(`op table restored from ${cache}`);
+  }
+  const restored = [];
+  for (const f of recordFiles(recordsDir)) {
+    if (existsSync(join(jobsDir, f))) continue;
+    const record = readJson(join(recordsDir, f));
+    const kept = join(recordsDir, `${record.id}.search`);
+    if (record.runDir && !existsSync(join(record.runDir, 'config.json')) && existsSync(kept)) {
+      record.runDir = join(runsDir, record.id, 'search');
+      mkdirSync(record.runDir, { recursive: true });
+      for (const file of SEARCH_FILES) if (existsSync(join(kept, file))) copyFileSync(join(kept, file), join(record.runDir, file));
+    }
+    writeJson(join(jobsDir, f), record);
+    restored.push(record.id);
+  }
+  if (restored.length) log(`restored ${restored.length} job record(s) from ${recordsDir}: ${restored.join(', ')}`);
+  const kept = recordFiles(jobsDir).filter((f) => !existsSync(join(recordsDir, f)));
+  for (const f of kept) keepRecord(readJson(join(jobsDir, f)));
+  if (kept.length) log(`kept ${kept.length} job record(s) in ${recordsDir}: ${kept.map((f) => f.slice(0, -5)).join(', ')}`);
+}
+
 function plan() {
   const jobs = [];
   for (const seed of args.seeds) {
@@ -543,6 +674,8 @@ async function runAll() {
   }
   writeFileSync(lockFile, String(process.pid));
   process.on('exit', () => rmSync(lockFile, { force: true }));
+  syncRecords();
+  await settleBudgetScale();
   const redo = new Set(args.redo.split(',').map((s) => s.trim()).filter(Boolean));
   const jobs = plan();
   const doneFile = (id) => join(jobsDir, `${id}.json`);
@@ -565,7 +698,7 @@ async function runAll() {
     if (stopping) break;
     if (!todo.includes(job)) {
       const prior = readJson(doneFile(job.id));
-      if (!same(prior.recipe, recipe())) log(`${job.id}: done earlier with another retraining recipe (${JSON.stringify(prior.recipe)}); kept (--redo=${job.id} to run it again)`);
+      if (!same(portable(prior.recipe), recipe())) log(`${job.id}: done earlier with another retraining recipe (${JSON.stringify(prior.recipe)}); kept (--redo=${job.id} to run it again)`);
       continue;
     }
     const t = Date.now();
@@ -580,7 +713,9 @@ async function runAll() {
         continue;
       }
       const seconds = (Date.now() - t) / 1000;
-      writeJson(doneFile(job.id), { ...record, date: new Date().toISOString(), seconds: { ...record.seconds, job: seconds } });
+      const done = { ...record, date: new Date().toISOString(), seconds: { ...record.seconds, job: seconds } };
+      writeJson(doneFile(job.id), done);
+      keepRecord(done);
       rmSync(join(jobsDir, `${job.id}.failed.json`), { force: true });
       counts.done++;
       log(`${job.id}: done in ${seconds.toFixed(0)} s → ${doneFile(job.id)}`);
@@ -676,6 +811,7 @@ function scatterSvg(series, { title, xLabel, yLabel, vLines = [] }) {
 }
 
 async function summary() {
+  syncRecords();
   if (!existsSync(jobsDir)) fail(`${jobsDir}: no jobs yet (run the jobs first)`);
   const files = readdirSync(jobsDir).filter((f) => f.endsWith('.json'));
   const done = files.filter((f) => !f.endsWith('.failed.json')).map((f) => readJson(join(jobsDir, f)));
@@ -696,18 +832,20 @@ async function summary() {
   for (const j of done) {
     if (j.kind === 'random') for (const c of j.random.candidates) addNet(j.spaceOptions, c.architecture);
     else addNet(j.spaceOptions, j.architecture);
-    if (j.latency?.argmax) addNet(j.spaceOptions, j.latency.argmax.architecture);
+    if (j.latency?.argmax?.architecture) addNet(j.spaceOptions, j.latency.argmax.architecture);
   }
   const provider = new MeasuredLatencyProvider({ warmup: 10, minRuns: 50, minDurationMs: args.timingMs });
   const refSpace = spaceOf(spaceOptions(1));
-  // the reference network the searches timed against, at the quiet latency they pinned on this machine
-  // (the first search job's latency-calibration.json); without one, the space's cheapest network and its least timing here
-  const pinned = done.filter((j) => j.runDir).map((j) => readStoredCalibration(join(j.runDir, LATENCY_CALIBRATION_FILE), 'cpu', 'ms')?.reference).find(Boolean);
-  const refArch = pinned?.architecture ?? referenceArchitecture(refSpace);
+  // the reference network the searches time against, at the quiet latency searches pinned on this
+  // machine (the op table's cache; timed and remembered here when this machine has none). Records may
+  // come from other machines: everything is re-timed here, and budgets are scaled to this machine.
+  await settleBudgetScale();
+  const pinned = await machineReference();
+  const refArch = pinned.architecture;
   const built = [...nets.entries()].map(([k, n]) => [k, spaceOf(n.space).buildCompact(n.arch, new Rng(`search-quality:${k}`))]);
   const reference = refSpace.buildCompact(refArch, new Rng('search-quality:reference'));
   const time = (net) => provider.measureNetwork(net, INPUT);
-  const timer = relativeTimer(time, reference, pinned ? { referenceLatency: pinned.latency, pinned: true } : {});
+  const timer = relativeTimer(time, reference, { referenceLatency: pinned.latency, pinned: true });
   const latencyOf = new Map();
   if (built.length) {
     log(`re-timing ${built.length} networks whole at batch 1 on wasm: ${args.rounds} interleaved rounds against a reference (≥ ${args.timingMs} ms per timing)`);
@@ -791,19 +929,21 @@ async function summary() {
     .sort((a, b) => a.T - b.T || a.seed - b.seed)
     .map((j) => {
       const m = measured(j.spaceOptions, j.architecture);
-      const off = Number.isFinite(m) ? (m - j.T) / j.T : NaN;
-      return { id: j.id, T: j.T, seed: j.seed, architecture: j.architecture, retimed: m, offPct: off * 100, within5: Math.abs(off) <= 0.05, underT: m <= j.T, model: j.latency.model, searchMeasured: j.latency.searchMeasured, argmaxModel: j.latency.argmax?.model, argmaxRetimed: j.latency.argmax ? measured(j.spaceOptions, j.latency.argmax.architecture) : undefined, binds: j.latency.argmax ? j.latency.argmax.model > j.T : undefined, reusedFrom: j.reusedFrom };
+      // T as this machine's ms (the re-timing's unit); the search's own model and check are in its machine's (its budget)
+      const Th = scaled(j.T);
+      const off = Number.isFinite(m) ? (m - Th) / Th : NaN;
+      return { id: j.id, T: j.T, There: Th, searchBudget: j.latency.budget, seed: j.seed, architecture: j.architecture, retimed: m, offPct: off * 100, within5: Math.abs(off) <= 0.05, underT: m <= Th, model: j.latency.model, searchMeasured: j.latency.searchMeasured, argmaxModel: j.latency.argmax?.model, argmaxRetimed: j.latency.argmax?.architecture ? measured(j.spaceOptions, j.latency.argmax.architecture) : undefined, binds: j.latency.argmax ? j.latency.argmax.model > j.latency.budget : undefined, reusedFrom: j.reusedFrom };
     });
 
   // ---- settings check: every retraining of the study should share one recipe
-  const recipes = [...new Set(done.filter((j) => j.kind !== 'sweep').map((j) => JSON.stringify(j.recipe)))];
+  const recipes = [...new Set(done.filter((j) => j.kind !== 'sweep').map((j) => JSON.stringify(portable(j.recipe))))];
   const epochsOf = [...new Set(done.filter((j) => j.kind !== 'sweep' && j.kind !== 'random').map((j) => j.retrain?.epochs))];
 
   // ---- markdown
   const md = [];
   md.push(`# Search quality: ${done.length} jobs\n`);
   md.push(`\`node bench/search-quality.mjs ${process.argv.slice(2).join(' ')}\` — ${new Date().toISOString()}, ${hostname()}.`);
-  md.push(`Latency: every network re-timed whole at batch 1 on wasm, ${args.rounds} interleaved round(s) against a reference network (${pinned ? 'the searches\' own' : 'every block\'s cheapest'}), median ratio × the reference's quiet latency, ${fixed(timer.referenceLatency, 4)} ms (${pinned ? 'as the searches pinned it on this machine' : 'its least timing here'}; its timings: ${refs.length ? `${Math.min(...refs).toFixed(3)}–${Math.max(...refs).toFixed(3)} ms over ${refs.length}, the machine's load` : 'none'}).`);
+  md.push(`Latency: every network re-timed whole at batch 1 on wasm (${pinned.device}), ${args.rounds} interleaved round(s) against the searches' reference network, median ratio × its quiet latency on this machine, ${fixed(timer.referenceLatency, 4)} ms (its timings: ${refs.length ? `${Math.min(...refs).toFixed(3)}–${Math.max(...refs).toFixed(3)} ms over ${refs.length}, the machine's load` : 'none'}). Budgets scaled to this machine: × ${budgetScale.toFixed(3)} (T = ${T_EXAMPLE} ms as stated → ${scaled(T_EXAMPLE)} ms).`);
   md.push(`Retraining: ${epochsOf.length === 1 ? `${epochsOf[0]} epoch${epochsOf[0] === 1 ? '' : 's'}` : `epochs ${epochsOf.join(', ')} (**differ across jobs**)`}, ${recipes.length === 1 ? `\`${JSON.parse(recipes[0]).train.join(' ')}\`, data ${JSON.stringify(JSON.parse(recipes[0]).data)}` : `**${recipes.length} different recipes across jobs**`}.`);
   if (missing.length) md.push(`\n**Missing** (planned by --seeds/--jobs/--widths/--budgets, not done): ${missing.join(', ')}.`);
   if (failed.length) md.push(`\n**Failed** (rerun the runner to retry): ${failed.map((f) => `${f.id} (${f.error.split('\n')[0].slice(0, 140)})`).join('; ')}.`);
@@ -823,9 +963,10 @@ async function summary() {
   const notes = comparisons.flatMap((c) => c.notes.map((n) => `${c.name}: ${n}`));
   if (notes.length) md.push(`\n${notes.map((n) => `- ${n}`).join('\n')}`);
   md.push('\n## Budget sweep (search only)\n');
-  md.push('| T (ms) | seed | derived: model / search\'s check / re-timed (ms) | vs T | within ±5%? | argmax: model / re-timed (ms) | budget binds (argmax > T)? | derived |\n|---|---|---|---|---|---|---|---|');
+  md.push(`T is stated for a machine whose reference network times ${args.referenceMs} ms; each search ran with it scaled to its machine (its budget), and the re-timing compares with it scaled to this one (× ${budgetScale.toFixed(3)}).\n`);
+  md.push('| T stated (ms) | seed | search\'s budget: derived model / search\'s check (ms) | T here / re-timed (ms) | vs T | within ±5%? | argmax: model / re-timed (ms) | budget binds (argmax > T)? | derived |\n|---|---|---|---|---|---|---|---|---|');
   for (const r of sweep) {
-    md.push(`| ${r.T} | ${r.seed} | ${fixed(r.model)} / ${fixed(r.searchMeasured)} / **${fixed(r.retimed)}** | ${Number.isFinite(r.offPct) ? `${r.offPct >= 0 ? '+' : ''}${r.offPct.toFixed(1)}%` : '–'} | ${r.within5 ? 'yes' : 'no'} | ${fixed(r.argmaxModel)} / ${fixed(r.argmaxRetimed)} | ${r.binds === undefined ? '–' : r.binds ? 'yes' : 'no'} | ${archText(r.architecture)}${r.reusedFrom ? ` (search of ${r.reusedFrom})` : ''} |`);
+    md.push(`| ${r.T} | ${r.seed} | ${fixed(r.searchBudget)}: ${fixed(r.model)} / ${fixed(r.searchMeasured)} | ${fixed(r.There)} / **${fixed(r.retimed)}** | ${Number.isFinite(r.offPct) ? `${r.offPct >= 0 ? '+' : ''}${r.offPct.toFixed(1)}%` : '–'} | ${r.within5 ? 'yes' : 'no'} | ${fixed(r.argmaxModel)} / ${fixed(r.argmaxRetimed)} | ${r.binds === undefined ? '–' : r.binds ? 'yes' : 'no'} | ${archText(r.architecture)}${r.reusedFrom ? ` (search of ${r.reusedFrom})` : ''} |`);
   }
   const Ts = [...new Set(sweep.map((r) => r.T))];
   if (Ts.length) md.push(`\nWithin ±5% of T: ${Ts.map((T) => `T ${T}: ${sweep.filter((r) => r.T === T && r.within5).length}/${sweep.filter((r) => r.T === T).length}`).join(', ')}; at or under T: ${sweep.filter((r) => r.underT).length}/${sweep.length}.`);
@@ -858,8 +999,7 @@ async function summary() {
     }),
   ].filter((s) => s.points.length);
   const title = 'Fashion-MNIST test accuracy vs latency measured whole (wasm, batch 1)';
-  const budgets = [...new Set(done.filter((j) => j.kind === 'bc' && j.latency?.budget !== undefined).map((j) => j.latency.budget))];
-  const vLines = budgets.map((T) => ({ value: T, label: `T = ${T} ms`, color: '#777777', dash: [5, 4] }));
+  const vLines = done.some((j) => j.kind === 'bc') ? [{ value: scaled(T_EXAMPLE), label: `T = ${scaled(T_EXAMPLE)} ms here`, color: '#777777', dash: [5, 4] }] : [];
   writeFileSync(join(out, 'accuracy-vs-latency.svg'), scatterSvg(series, { title, xLabel: 'measured latency (ms)', yLabel: 'test accuracy (%)', vLines }));
   try {
     const { chartPage } = await import('@proxyless/report');
@@ -877,7 +1017,7 @@ async function summary() {
     date: new Date().toISOString(),
     host: hostname(),
     jobs: { done: done.map((j) => j.id), failed: failed.map((f) => ({ id: f.id, error: f.error })), missing },
-    timing: { rounds: args.rounds, minDurationMs: args.timingMs, reference: refArch, referenceLatency: timer.referenceLatency, referencePinnedBySearch: Boolean(pinned), referenceTimings: refs, networks: [...nets.entries()].map(([k, n]) => ({ space: n.space, architecture: n.arch, latencyMs: latencyOf.get(k) })) },
+    timing: { rounds: args.rounds, minDurationMs: args.timingMs, device: pinned.device, reference: refArch, referenceLatency: timer.referenceLatency, budgetScale, referenceMsStated: args.referenceMs, referenceTimings: refs, networks: [...nets.entries()].map(([k, n]) => ({ space: n.space, architecture: n.arch, latencyMs: latencyOf.get(k) })) },
     recipes: recipes.map((r) => JSON.parse(r)),
     groups,
     comparisons,
