@@ -31,7 +31,9 @@
 // more, it times sampled networks, ≤ ≈ 15 min), a 28-epoch retrain of a full-example-sized network
 // ≈ 20 min (narrower baselines less). Per seed: bc ≈ 23 min, nolat ≈ 23, reinforce ≈ 23, five
 // baselines (widths 0.25–1: the curve must reach down to T) ≈ 75, random ≈ 23 (equal cost to bc),
-// four sweep searches ≈ 9 (one reused): ≈ 3 h; 3 seeds ≈ 8–9 h.
+// four sweep searches ≈ 9 (one reused): ≈ 3 h; 3 seeds ≈ 8–9 h. That is on an Intel Xeon ×2; on an
+// AMD EPYC ×2 (2026-11-30) a search took 76 s and 56-epoch retrainings 9–17 min (×0.35 to the
+// searched network), ≈ ×2.2 faster.
 // The summary re-times ≈ 60 networks: ≈ 5 min.
 //
 // Usage: npx tsc -b && node bench/search-quality.mjs [--seeds=1,2,3] [--jobs=bc,nolat,reinforce,baseline,random,sweep]
