@@ -1027,6 +1027,8 @@ async function summary() {
     baselineCurve: curve,
   });
   writeFileSync(join(out, 'summary.md'), markdown);
+  // beside the records it summarizes (not summary.json: every .json there is read as a job record)
+  if (recordsDir) for (const f of ['summary.md', 'accuracy-vs-latency.svg']) copyFileSync(join(out, f), join(recordsDir, f));
   console.log(markdown);
   log(`wrote ${join(out, 'summary.md')}, summary.json, accuracy-vs-latency.svg and .html`);
 }
