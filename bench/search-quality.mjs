@@ -60,7 +60,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createExpectedLatency, FASHION_MNIST_SYSTEM_DIR, fastestArchitecture, LATENCY_CALIBRATION_FILE, networkLayers, MeasuredLatencyProvider, readConfigFile, readStoredCalibration, relativeTimer, Rng, writeFileAtomic } from '@proxyless/core';
 import { MBConvSpace, mbconvSpaceOptions } from '@proxyless/space-mbconv';
@@ -223,14 +223,8 @@ const ensureWasm = () =>
  * createExpectedLatency as the search priced architectures. Without a calibration file: the plain op sum.
  */
 async function latencyModelOf(runDir) {
-  await ensureWasm();
   const config = readJson(join(runDir, 'config.json'));
-  const { calibrate: _c, ...timing } = config.latency?.options ?? {};
-  const provider = new MeasuredLatencyProvider({ ...timing, cacheFile: LATENCY_CACHE });
-  const space = spaceOf(config.space.options);
-  const network = space.buildSupernet(new Rng('search-quality:latency-model'));
-  try {
-    await provider.prepare([...network.fixedOps, ...space.describe().flatMap((m) => m.candidates)]);
+  return withOpTable(config.latency?.options, config.space.options, ({ provider, network }) => {
     const cal = readStoredCalibration(join(runDir, LATENCY_CALIBRATION_FILE), provider.target, provider.unit);
     const expected = createExpectedLatency(network, provider, cal);
     return {
@@ -238,6 +232,23 @@ async function latencyModelOf(runDir) {
       mixed: network.mixedOps.map((m) => ({ label: m.label, candidates: m.candidates.map((c) => ({ name: c.name })) })),
       of: (arch) => expected.ofArchitecture(arch),
     };
+  });
+}
+
+/**
+ * `fn({ provider, space, network })` on the supernet of `spaceOptions` with its op table ready: the
+ * study's shared cache, read with a search's latency options (calibration aside). The supernet's
+ * variables are disposed after.
+ */
+async function withOpTable(latencyOptions, spaceOptions, fn) {
+  await ensureWasm();
+  const { calibrate: _c, ...timing } = latencyOptions ?? {};
+  const provider = new MeasuredLatencyProvider({ ...timing, cacheFile: LATENCY_CACHE });
+  const space = spaceOf(spaceOptions);
+  const network = space.buildSupernet(new Rng('search-quality:latency-model'));
+  try {
+    await provider.prepare([...network.fixedOps, ...space.describe().flatMap((m) => m.candidates)]);
+    return await fn({ provider, space, network });
   } finally {
     for (const v of network.variables()) v.variable.dispose();
   }
@@ -251,31 +262,21 @@ async function latencyModelOf(runDir) {
  */
 let machineRef;
 const machineReference = () =>
-  (machineRef ??= (async () => {
-    await ensureWasm();
-    const { calibrate: _c, cacheFile: _f, ...timing } = example.latency.options ?? {};
-    const provider = new MeasuredLatencyProvider({ ...timing, cacheFile: LATENCY_CACHE });
-    const space = spaceOf(spaceOptions(1));
-    const network = space.buildSupernet(new Rng('search-quality:machine-reference'));
-    try {
-      await provider.prepare([...network.fixedOps, ...space.describe().flatMap((m) => m.candidates)]);
-      const architecture = fastestArchitecture(network, provider);
-      const layers = networkLayers(network, architecture);
-      let latency = provider.rememberedNetworkLatency('reference', layers);
-      if (latency === undefined) {
-        const compact = space.buildCompact(architecture, new Rng('search-quality:reference'));
-        const timings = [];
-        for (let i = 0; i < 33; i++) timings.push(await provider.measureNetwork(compact, INPUT));
-        for (const v of compact.variables()) v.variable.dispose();
-        latency = Math.min(...timings);
-        provider.rememberNetworkLatency('reference', layers, latency);
-        log(`the reference network timed ${latency.toFixed(4)} ms here (least of ${timings.length}); remembered in ${LATENCY_CACHE}`);
-      }
-      return { architecture, latency, device: provider.describe().device };
-    } finally {
-      for (const v of network.variables()) v.variable.dispose();
+  (machineRef ??= withOpTable(example.latency.options, spaceOptions(1), async ({ provider, space, network }) => {
+    const architecture = fastestArchitecture(network, provider);
+    const layers = networkLayers(network, architecture);
+    let latency = provider.rememberedNetworkLatency('reference', layers);
+    if (latency === undefined) {
+      const compact = space.buildCompact(architecture, new Rng('search-quality:reference'));
+      const timings = [];
+      for (let i = 0; i < 33; i++) timings.push(await provider.measureNetwork(compact, INPUT));
+      for (const v of compact.variables()) v.variable.dispose();
+      latency = Math.min(...timings);
+      provider.rememberNetworkLatency('reference', layers, latency);
+      log(`the reference network timed ${latency.toFixed(4)} ms here (least of ${timings.length}); remembered in ${LATENCY_CACHE}`);
     }
-  })());
+    return { architecture, latency, device: provider.describe().device };
+  }));
 
 /**
  * Budgets (full.yaml's T, --budgets) are stated in ms on the machine the study began on, whose
@@ -379,11 +380,11 @@ const retrainData = () => {
 const trainArgs = (epochs) => ['--epochs', String(epochs), ...RETRAIN_RECIPE.train, ...(args.maxBatchesPerEpoch ? ['--max-batches-per-epoch', String(args.maxBatchesPerEpoch)] : []), ...trainFlags];
 /**
  * What makes two retrainings the same (epochs aside): recorded in every job, compared by the summary.
- * The data folder is written relative to the repository, so that records kept by --records compare
- * equal from another checkout (`portable` reads older records' absolute folders the same way).
+ * The data folder is written relative to the repository (`portable`, which reads older records'
+ * absolute folders the same way), so that records kept by --records compare equal from another checkout.
  */
 const portable = (r) => (r?.data?.fallbackDir && r.data.fallbackDir.endsWith('examples/fashion-mnist/data') ? { ...r, data: { ...r.data, fallbackDir: 'examples/fashion-mnist/data' } } : r);
-const recipe = () => portable({ data: { ...retrainData().options, fallbackDir: relative(root, EXAMPLE_DATA) }, train: trainArgs(0).slice(2) });
+const recipe = () => portable({ data: retrainData().options, train: trainArgs(0).slice(2) });
 
 // ------------------------------------------------------------------------------------------ phases
 /** The ids of --redo: their searches run again rather than reuse a finished one. */
@@ -518,7 +519,8 @@ async function searchRecord(s) {
 async function runJob(job) {
   const { id, kind, seed } = job;
   const dir = join(runsDir, id);
-  const base = { id, kind, seed, host: hostname(), recipe: recipe(), budgetScale: { scale: budgetScale, referenceMs: (await machineReference()).latency, statedFor: args.referenceMs, device: (await machineReference()).device } };
+  const ref = await machineReference();
+  const base = { id, kind, seed, host: hostname(), recipe: recipe(), budgetScale: { scale: budgetScale, referenceMs: ref.latency, statedFor: args.referenceMs, device: ref.device } };
   if (kind === 'bc' || kind === 'nolat' || kind === 'reinforce') {
     const config = SEARCHES[kind](seed);
     const s = await searchRecord(await search(id, config));
