@@ -56,7 +56,13 @@ describe('searches on a Fashion-MNIST subset', () => {
   });
 
   it('with a measured latency reward runs end to end, and the derived latency moves toward T as |w| grows', async () => {
-    const T = 0.1; // ms: below every architecture of this space, so "toward T" means "faster"
+    // T below every architecture of this space, so "toward T" means "faster": half the fastest one's
+    // latency as measured on this machine (a fixed ms figure is below it on one machine, above on a faster one)
+    const probe = (await composeSearch({ config: writeConfig(tempDir(), latencyConfig(-0.07, 1)), noRunDir: true, log: () => {} })).session;
+    const fastest = Object.fromEntries(probe.network.mixedOps.map((m) => [m.label, m.candidates.find((c) => c.isZero)?.name ?? m.candidates[0]!.name]));
+    const probed: number[] = [];
+    for (let i = 0; i < 5; i++) probed.push(await probe.components.measureLatency!(fastest));
+    const T = 0.5 * median(probed);
     const runs: { w: number; result: SearchResult; recorder: Recorder; session: SearchSession }[] = [];
     for (const w of [-0.07, -2]) {
       const recorder = new Recorder();
