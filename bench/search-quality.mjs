@@ -42,7 +42,7 @@
 //        [--reinforceSamples=10] [--reinforceLr=0.01] [--reinforceW=-0.07] [--reinforceLatency=table|measured] [--reinforceMeasureMs=50]
 //        [--redo=<ids or kinds> (searches again; a retraining of the same network is reused)] [--dryRun] [--out=.tmp/search-quality]
 //        [--records=<folder to commit>, e.g. bench/results/search-quality-e56 (see keepRecord)]
-//        [--referenceMs=0.3244 (the machine the budgets are stated for; see budgetScale)]
+//        [--referenceMs=0.3244 (the machine the budgets are stated for; see budgetScale)] [--freshScale]
 //        quick checks only: [--searchEpochs=6] [--warmupEpochs=2] [--trainLimit=20000] [--retrainLimit=0 (all)] [--maxBatchesPerEpoch=0 (all)]
 //        node bench/search-quality.mjs --summary [--out=…] [--rounds=20] [--timingMs=100] [--seeds/--jobs/--widths/--budgets: what is expected]
 // (20 rounds of 100 ms windows: two such passes agreed within 1–3% where 5 × 500 ms read 3–13% high,
@@ -134,6 +134,7 @@ const DEFAULTS = {
   out: '.tmp/search-quality',
   records: '',
   referenceMs: 0.3244,
+  freshScale: false,
   summary: false,
   rounds: 20,
   timingMs: 100,
@@ -291,10 +292,29 @@ const scaled = (T) => {
   if (budgetScale === undefined) throw new Error('internal: the budget scale is not known yet');
   return +(T * budgetScale).toFixed(4);
 };
-async function settleBudgetScale() {
+/**
+ * The scale is fixed once per study and machine: when <out>/jobs holds bc records from this device,
+ * their scale is used again (the lowest seed's), not this start's measurement. The remembered reference
+ * latency only ever comes down (a quieter timing replaces it), so a scale measured again at each start
+ * drifts (on one AMD EPYC: × 0.673, then 0.659, then 0.643 over one session), and a reinforce or sweep
+ * search run later would search under another T than the bc search it is compared with.
+ * --freshScale ignores the records and uses this start's measurement. The summary always does: it
+ * re-times every network against this start's reference, so T is compared in the same unit.
+ */
+async function settleBudgetScale({ fresh = args.freshScale } = {}) {
   const ref = await machineReference();
-  budgetScale = ref.latency / args.referenceMs;
-  log(`budgets: the reference network's quiet latency here (${ref.device}) is ${ref.latency.toFixed(4)} ms against ${args.referenceMs} ms where they are stated: every T × ${budgetScale.toFixed(3)} (T = ${T_EXAMPLE} ms → ${scaled(T_EXAMPLE)} ms)`);
+  const measured = ref.latency / args.referenceMs;
+  const fixedBy = fresh || !existsSync(jobsDir)
+    ? undefined
+    : recordFiles(jobsDir)
+        .map((f) => readJson(join(jobsDir, f)))
+        .filter((r) => r.kind === 'bc' && r.budgetScale?.device === ref.device && r.budgetScale.scale > 0)
+        .sort((a, b) => a.seed - b.seed)[0];
+  budgetScale = fixedBy ? fixedBy.budgetScale.scale : measured;
+  const why = fixedBy
+    ? `the study's scale on this machine, fixed by ${fixedBy.id} (this start measured × ${measured.toFixed(3)}; --freshScale uses that)`
+    : `the reference network's quiet latency here is ${ref.latency.toFixed(4)} ms against ${args.referenceMs} ms where they are stated`;
+  log(`budgets on ${ref.device}: every T × ${budgetScale.toFixed(3)} (T = ${T_EXAMPLE} ms → ${scaled(T_EXAMPLE)} ms): ${why}`);
 }
 
 // --------------------------------------------------------------------------------- child processes
@@ -843,7 +863,7 @@ async function summary() {
   // the reference network the searches time against, at the quiet latency searches pinned on this
   // machine (the op table's cache; timed and remembered here when this machine has none). Records may
   // come from other machines: everything is re-timed here, and budgets are scaled to this machine.
-  await settleBudgetScale();
+  await settleBudgetScale({ fresh: true });
   const pinned = await machineReference();
   const refArch = pinned.architecture;
   const built = [...nets.entries()].map(([k, n]) => [k, spaceOf(n.space).buildCompact(n.arch, new Rng(`search-quality:${k}`))]);
