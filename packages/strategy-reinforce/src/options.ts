@@ -7,8 +7,10 @@ export const BUILTIN_REWARDS = ['accuracy', 'latency'] as const;
 export const accuracyRewardOptions = z.object({ use: z.literal('accuracy') }).strict();
 
 /**
- * `reward: { use: latency, budget, w }`: R(m) = ACC(m) × [LAT(m)/T]^w (paper, w < 0); `target` is the
- * deprecated name of `budget` (read with a warning).
+ * `reward: { use: latency, budget, w, wUnder }`: R(m) = ACC(m) × [LAT(m)/T]^w (paper, w < 0); with
+ * `wUnder`, that exponent applies where LAT(m) ≤ T instead (MnasNet's α and β: `wUnder: 0, w: -1` is
+ * its hard constraint, which gives nothing for being faster than T). `target` is the deprecated name
+ * of `budget` (read with a warning).
  * LAT(m) is measured on the active backend (`measured`), or summed from the latency provider's
  * per-op table / FLOPs (`table`); `auto` measures when the configured provider can.
  */
@@ -18,6 +20,11 @@ export const latencyRewardOptions = withRenamedOption(
       use: z.literal('latency'),
       budget: z.number().positive().describe('T: the latency budget (target), in the latency provider’s unit'),
       w: z.number().max(0).default(-0.07).describe('exponent of LAT/T (w < 0 rewards faster networks)'),
+      wUnder: z
+        .number()
+        .max(0)
+        .optional()
+        .describe('exponent of LAT/T where LAT ≤ T (default: w, the soft constraint; 0 with w = -1: the hard constraint, no reward for being faster than T)'),
       latencySource: z.enum(['auto', 'measured', 'table']).default('auto').describe('where LAT(m) comes from'),
     })
     .strict(),

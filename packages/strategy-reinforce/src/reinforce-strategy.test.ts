@@ -121,6 +121,33 @@ describe('ReinforceStrategy', () => {
     disposeNetwork(network);
   });
 
+  it('with wUnder the reward takes that exponent where LAT ≤ T (hard constraint: ACC alone under T)', async () => {
+    const space = tinySpace();
+    // T = 4 splits the table's architectures: 0.5 + {1, 3, 0} + {2, 5, 0} spans 0.5 … 8.5
+    const { network, strategy } = await strategyOn(space, { samples: 12, reward: { use: 'latency', budget: 4, w: -1, wUnder: 0, latencySource: 'table' } }, 8);
+    const table: Record<string, number[]> = { b0: [1, 3, 0], b1: [2, 5, 0] };
+    const ofArchitecture = (a: Record<string, string>) =>
+      0.5 + network.mixedOps.reduce((s, op) => s + table[op.label]![op.indexOf(a[op.label]!)]!, 0);
+    const latency = { ofArchitecture, fixed: 0.5, table, unit: 'ms', target: 'test', expected: () => tf.scalar(0) };
+    strategy.setup({ ...setupOf(space, network), latency });
+    const seen: { reward: number; accuracy: number; lat: number }[] = [];
+    strategy.hooks.reward.tapPromise('check', async (reward, ctx) => {
+      seen.push({ reward, accuracy: (await ctx.evaluate()).accuracy, lat: ofArchitecture(ctx.architecture) });
+      return reward;
+    });
+    const batch = randomBatch(space, 8, 5);
+    for (let i = 0; i < 3; i++) await strategy.archStep(stepInput(batch, i));
+    const under = seen.filter((s) => s.lat <= 4);
+    const over = seen.filter((s) => s.lat > 4);
+    expect(under.length).toBeGreaterThan(0);
+    expect(over.length).toBeGreaterThan(0);
+    for (const s of under) expect(s.reward).toBeCloseTo(s.accuracy, 12);
+    for (const s of over) expect(s.reward).toBeCloseTo(s.accuracy * (s.lat / 4) ** -1, 12);
+    tf.dispose([batch.x, batch.y]);
+    strategy.dispose();
+    disposeNetwork(network);
+  });
+
   it('the latency reward is ACC × (LAT/T)^w with LAT from the latency table (latencySource: table)', async () => {
     const space = tinySpace();
     const { network, strategy } = await strategyOn(space, { samples: 6, reward: { use: 'latency', budget: 2, w: -0.5, latencySource: 'table' } }, 8);

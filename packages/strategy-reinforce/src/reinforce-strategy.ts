@@ -85,10 +85,11 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     // Built-in rewards are taps like any plugin's.
     this.hooks.rewards.for('accuracy').tapPromise(PLUGIN_NAME, async (ctx) => (await ctx.evaluate()).accuracy);
     this.hooks.rewards.for('latency').tapPromise(PLUGIN_NAME, async (ctx) => {
-      const o = ctx.options as { budget: number; w: number; latencySource: 'auto' | LatencySource };
+      const o = ctx.options as { budget: number; w: number; wUnder?: number; latencySource: 'auto' | LatencySource };
       const { accuracy } = await ctx.evaluate();
       const lat = await ctx.latency(o.latencySource === 'auto' ? undefined : o.latencySource);
-      return accuracy * (lat / o.budget) ** o.w;
+      const w = lat <= o.budget && o.wUnder !== undefined ? o.wUnder : o.w;
+      return accuracy * (lat / o.budget) ** w;
     });
   }
 
@@ -313,7 +314,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
   private rewardOptions(): Record<string, unknown> {
     const r = this.options.reward;
     const lr = asLatencyReward(r);
-    if (lr) return { budget: lr.budget, w: lr.w, latencySource: lr.latencySource };
+    if (lr) return { budget: lr.budget, w: lr.w, ...(lr.wUnder !== undefined ? { wUnder: lr.wUnder } : {}), latencySource: lr.latencySource };
     return 'options' in r ? r.options : {};
   }
 
