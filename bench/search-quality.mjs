@@ -16,6 +16,8 @@
 //   nolat-s        the same search without the latency loss and without the budget, retrained
 //   reinforce-s    the same data/space/trainer with @proxyless/strategy-reinforce, reward
 //                  ACC·(LAT/T)^w at the same T, LAT measured whole (see REINFORCE below), retrained
+//   reinforce-hard-s  the same with MnasNet's hard constraint: reward ACC under T, ACC·(LAT/T)^-1 over
+//                  it (wUnder: 0, w: -1; --reinforceHardW), retrained
 //   baseline-w-s   MobileNetV2-style (every block 3x3_MBConv6) on the example's space at width
 //                  multiplier w (each of --widths), retrained; no search
 //   random-s       random search at the cost of bc-s: architectures drawn uniformly, kept when bc-s's
@@ -36,10 +38,10 @@
 // searched network), ≈ ×2.2 faster.
 // The summary re-times ≈ 60 networks: ≈ 5 min.
 //
-// Usage: npx tsc -b && node bench/search-quality.mjs [--seeds=1,2,3] [--jobs=bc,nolat,reinforce,baseline,random,sweep]
+// Usage: npx tsc -b && node bench/search-quality.mjs [--seeds=1,2,3] [--jobs=bc,nolat,reinforce,reinforce-hard,baseline,random,sweep]
 //        [--widths=0.25,0.35,0.5,0.75,1] [--budgets=0.55,0.65,0.75,0.85] [--retrainEpochs=28] [--trainFlags="--weight-decay 0.0005"]
 //        [--augment=horizontal-flip,random-crop:2 (the default)] [--validation=2000] [--randomK=4] [--randomEpochs=0 (rule)]
-//        [--reinforceSamples=10] [--reinforceLr=0.01] [--reinforceW=-0.07] [--reinforceLatency=table|measured] [--reinforceMeasureMs=50]
+//        [--reinforceSamples=10] [--reinforceLr=0.01] [--reinforceW=-0.07] [--reinforceHardW=-1] [--reinforceLatency=table|measured] [--reinforceMeasureMs=50]
 //        [--redo=<ids or kinds> (searches again; a retraining of the same network is reused)] [--dryRun] [--out=.tmp/search-quality]
 //        [--records=<folder to commit>, e.g. bench/results/search-quality-e56 (see keepRecord)]
 //        [--referenceMs=0.3244 (the machine the budgets are stated for; see budgetScale)] [--freshScale]
@@ -106,7 +108,7 @@ const RETRAIN_RECIPE = Object.freeze({
  */
 
 // ---------------------------------------------------------------------------------------------- flags
-const KINDS = ['bc', 'nolat', 'reinforce', 'baseline', 'random', 'sweep'];
+const KINDS = ['bc', 'nolat', 'reinforce', 'reinforce-hard', 'baseline', 'random', 'sweep'];
 const DEFAULTS = {
   seeds: [1, 2, 3],
   jobs: KINDS.join(','),
@@ -123,6 +125,7 @@ const DEFAULTS = {
   reinforceW: -0.07,
   reinforceMeasureMs: 50,
   reinforceLatency: 'table',
+  reinforceHardW: -1,
   // quick checks only (defaults: the full scale of full.yaml and run.mjs)
   searchEpochs: example.trainer.options.epochs,
   warmupEpochs: example.trainer.options.warmupEpochs,
@@ -157,7 +160,7 @@ try {
 const int = (k, min) => Number.isInteger(args[k]) && args[k] >= min || fail(`--${k}=${args[k]}: expected a whole number ≥ ${min}`);
 for (const [k, min] of [['retrainEpochs', 1], ['validation', 1], ['randomK', 1], ['randomEpochs', 0], ['reinforceSamples', 1], ['searchEpochs', 1], ['warmupEpochs', 0], ['trainLimit', 2], ['retrainLimit', 0], ['maxBatchesPerEpoch', 0], ['rounds', 1]]) int(k, min);
 if (args.warmupEpochs >= args.searchEpochs) fail(`--warmupEpochs=${args.warmupEpochs} must be below --searchEpochs=${args.searchEpochs} (no architecture step would run)`);
-if (!(args.reinforceLr > 0) || !(args.reinforceW <= 0) || !(args.reinforceMeasureMs >= 0) || !(args.timingMs >= 0)) fail('--reinforceLr > 0, --reinforceW ≤ 0, --reinforceMeasureMs ≥ 0 and --timingMs ≥ 0 expected');
+if (!(args.reinforceLr > 0) || !(args.reinforceW <= 0) || !(args.reinforceHardW <= 0) || !(args.reinforceMeasureMs >= 0) || !(args.timingMs >= 0)) fail('--reinforceLr > 0, --reinforceW ≤ 0, --reinforceHardW ≤ 0, --reinforceMeasureMs ≥ 0 and --timingMs ≥ 0 expected');
 if (!['table', 'measured'].includes(args.reinforceLatency)) fail(`--reinforceLatency=${args.reinforceLatency}: expected table or measured`);
 if (!(args.referenceMs > 0)) fail(`--referenceMs=${args.referenceMs}: expected a positive latency in ms`);
 if (!args.seeds.length || args.seeds.some((s) => !Number.isInteger(s) || s < 0)) fail(`--seeds=${args.seeds}: expected whole numbers ≥ 0`);
@@ -379,16 +382,20 @@ const SEARCHES = {
     const { budget: _b, lambda: _l, dualLr: _d, dualInit: _i, budgetOn: _o, derive: _r, beamWidth: _w, measureDerived: _m, ...rest } = example.strategy.options;
     return searchConfig(s, { strategy: { ...example.strategy, options: { ...rest, latencyLoss: 'none', hardBudget: false } } });
   },
-  reinforce: (s) =>
-    searchConfig(s, {
-      strategy: {
-        use: '@proxyless/strategy-reinforce',
-        options: { samples: args.reinforceSamples, lr: args.reinforceLr, reward: { use: 'latency', budget: scaled(T_EXAMPLE), w: args.reinforceW, latencySource: args.reinforceLatency } },
-      },
-      ...(args.reinforceLatency === 'measured' ? { latencyOptions: { minDurationMs: args.reinforceMeasureMs } } : {}),
-    }),
+  reinforce: (s) => reinforceSearch(s, { w: args.reinforceW }),
+  'reinforce-hard': (s) => reinforceSearch(s, { w: args.reinforceHardW, wUnder: 0 }),
   sweep: (s, T) => searchConfig(s, { strategy: { ...example.strategy, options: { ...example.strategy.options, budget: scaled(T) } } }),
 };
+
+function reinforceSearch(s, exponents) {
+  return searchConfig(s, {
+    strategy: {
+      use: '@proxyless/strategy-reinforce',
+      options: { samples: args.reinforceSamples, lr: args.reinforceLr, reward: { use: 'latency', budget: scaled(T_EXAMPLE), ...exponents, latencySource: args.reinforceLatency } },
+    },
+    ...(args.reinforceLatency === 'measured' ? { latencyOptions: { minDurationMs: args.reinforceMeasureMs } } : {}),
+  });
+}
 
 /** Retraining data options (the recipe's), the same for every network of a study. */
 const retrainData = () => {
@@ -541,7 +548,7 @@ async function runJob(job) {
   const dir = join(runsDir, id);
   const ref = await machineReference();
   const base = { id, kind, seed, host: hostname(), recipe: recipe(), budgetScale: { scale: budgetScale, referenceMs: ref.latency, statedFor: args.referenceMs, device: ref.device } };
-  if (kind === 'bc' || kind === 'nolat' || kind === 'reinforce') {
+  if (kind === 'bc' || kind === 'nolat' || kind === 'reinforce' || kind === 'reinforce-hard') {
     const config = SEARCHES[kind](seed);
     const s = await searchRecord(await search(id, config));
     const space = config.space.options;
@@ -708,7 +715,7 @@ async function runAll() {
   log(`${jobs.length} jobs planned in ${out}: ${jobs.length - todo.length} done, ${todo.length} to run (${todo.map((j) => j.id).join(', ') || 'none'})`);
   if (args.dryRun) {
     for (const job of todo) {
-      if (!['bc', 'nolat', 'reinforce', 'sweep'].includes(job.kind)) continue;
+      if (!['bc', 'nolat', 'reinforce', 'reinforce-hard', 'sweep'].includes(job.kind)) continue;
       const file = join(runsDir, job.id, 'dry-run-config.json');
       mkdirSync(dirname(file), { recursive: true });
       writeJson(file, job.kind === 'sweep' ? SEARCHES.sweep(job.seed, job.T) : SEARCHES[job.kind](job.seed));
@@ -782,7 +789,7 @@ function interpolate(points, x) {
   return undefined;
 }
 
-const COLORS = { bc: '#d62728', nolat: '#ff7f0e', reinforce: '#9467bd', random: '#2ca02c', 'random (not selected)': '#2ca02c', baseline: '#1f77b4' };
+const COLORS = { bc: '#d62728', nolat: '#ff7f0e', reinforce: '#9467bd', 'reinforce-hard': '#8c564b', random: '#2ca02c', 'random (not selected)': '#2ca02c', baseline: '#1f77b4' };
 
 /** A static scatter (SVG) of test accuracy vs latency: markers per group, the baseline mean as a line. */
 function scatterSvg(series, { title, xLabel, yLabel, vLines = [] }) {
@@ -894,7 +901,7 @@ async function summary() {
       });
     }
   }
-  const groupNames = ['bc', 'nolat', 'reinforce', 'random', ...[...new Set(rows.filter((r) => r.kind === 'baseline').map((r) => r.width))].sort((a, b) => a - b).map((w) => `baseline-${w}`)];
+  const groupNames = ['bc', 'nolat', 'reinforce', 'reinforce-hard', 'random', ...[...new Set(rows.filter((r) => r.kind === 'baseline').map((r) => r.width))].sort((a, b) => a - b).map((w) => `baseline-${w}`)];
   const groups = groupNames.map((g) => {
     const rs = rows.filter((r) => r.group === g);
     const stat = (f) => {
@@ -944,6 +951,7 @@ async function summary() {
     paired('bc − baseline curve at equal measured latency', baselineCurve),
     paired('bc − random (best of k on validation)', bySeed('random')),
     paired('bc − reinforce', bySeed('reinforce')),
+    paired('bc − reinforce-hard', bySeed('reinforce-hard')),
     paired('bc − nolat', bySeed('nolat')),
   ];
 
@@ -1017,9 +1025,9 @@ async function summary() {
   const series = [
     { name: 'baseline (each seed)', color: COLORS.baseline, marker: 'ring', points: plotted('baseline').map((r) => [r.latency, r.test * 100]), labels: plotted('baseline').map((r) => `×${r.width} s${r.seed}`) },
     { name: 'baseline mean over seeds', color: COLORS.baseline, marker: 'circle', line: true, points: curve.map((c) => [c.x, c.y * 100]), labels: curve.map((c) => `×${c.w}`) },
-    ...['bc', 'nolat', 'reinforce', 'random', 'random (not selected)'].map((g, i) => {
+    ...['bc', 'nolat', 'reinforce', 'reinforce-hard', 'random', 'random (not selected)'].map((g, i) => {
       const rs = rows.filter((r) => r.group === g && Number.isFinite(r.latency) && Number.isFinite(r.test));
-      return { name: g, color: COLORS[g], marker: ['circle', 'square', 'triangle', 'diamond', 'diamond'][i], opacity: g === 'random (not selected)' ? 0.3 : 1, points: rs.map((r) => [r.latency, r.test * 100]), labels: rs.map((r) => `s${r.seed}`) };
+      return { name: g, color: COLORS[g], marker: ['circle', 'square', 'triangle', 'triangle', 'diamond', 'diamond'][i], opacity: g === 'random (not selected)' ? 0.3 : 1, points: rs.map((r) => [r.latency, r.test * 100]), labels: rs.map((r) => `s${r.seed}`) };
     }),
   ].filter((s) => s.points.length);
   const title = 'Fashion-MNIST test accuracy vs latency measured whole (wasm, batch 1)';
