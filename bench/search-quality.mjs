@@ -914,10 +914,10 @@ async function summary() {
   // ---- paired differences by seed (test accuracy; SE = sd of the differences / √n)
   const seedsWith = (kind) => new Map(rows.filter((r) => r.kind === kind).map((r) => [r.seed, r]));
   const bcBySeed = seedsWith('bc');
-  const paired = (name, other) => {
+  const paired = (name, other, first = 'bc') => {
     const diffs = [];
     const notes = [];
-    for (const [seed, bc] of [...bcBySeed].sort((a, b) => a[0] - b[0])) {
+    for (const [seed, bc] of [...(first === 'bc' ? bcBySeed : seedsWith(first))].sort((a, b) => a[0] - b[0])) {
       const o = other(seed, bc);
       if (o.value === undefined) {
         if (o.note) notes.push(`seed ${seed}: ${o.note}`);
@@ -940,11 +940,11 @@ async function summary() {
   const baselineCurve = (seed, bc) => {
     const pts = rows.filter((r) => r.kind === 'baseline' && r.seed === seed && Number.isFinite(r.latency)).map((r) => ({ x: r.latency, y: r.test }));
     if (pts.length < 2) return { note: `${pts.length} baseline width(s) done for this seed (the curve needs 2)` };
-    if (!Number.isFinite(bc.latency)) return { note: 'bc not re-timed' };
+    if (!Number.isFinite(bc.latency)) return { note: `${bc.kind} not re-timed` };
     const y = interpolate(pts, bc.latency);
     const lo = Math.min(...pts.map((p) => p.x));
     const hi = Math.max(...pts.map((p) => p.x));
-    if (y === undefined) return { note: `bc's latency ${bc.latency.toFixed(3)} ms is outside the baseline range ${lo.toFixed(3)}–${hi.toFixed(3)} ms (not extrapolated)` };
+    if (y === undefined) return { note: `${bc.kind}'s latency ${bc.latency.toFixed(3)} ms is outside the baseline range ${lo.toFixed(3)}–${hi.toFixed(3)} ms (not extrapolated)` };
     return { value: y, latency: bc.latency };
   };
   const comparisons = [
@@ -953,6 +953,8 @@ async function summary() {
     paired('bc − reinforce', bySeed('reinforce')),
     paired('bc − reinforce-hard', bySeed('reinforce-hard')),
     paired('bc − nolat', bySeed('nolat')),
+    // the other searches against the curve at their own latency (where the curve reaches it)
+    ...['nolat', 'reinforce', 'reinforce-hard'].map((k) => paired(`${k} − baseline curve at equal measured latency`, baselineCurve, k)),
   ];
 
   // ---- the budget sweep
