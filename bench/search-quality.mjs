@@ -44,7 +44,7 @@
 //        [--reinforceSamples=10] [--reinforceLr=0.01] [--reinforceW=-0.07] [--reinforceHardW=-1] [--reinforceLatency=table|measured] [--reinforceMeasureMs=50]
 //        [--redo=<ids or kinds> (searches again; a retraining of the same network is reused)] [--dryRun] [--out=.tmp/search-quality]
 //        [--records=<folder to commit>, e.g. bench/results/search-quality-e56 (see keepRecord)]
-//        [--referenceMs=0.3244 (the machine the budgets are stated for; see budgetScale)] [--freshScale]
+//        [--referenceMs=0.3244 (the machine the budgets are stated for; see budgetScale)]
 //        quick checks only: [--searchEpochs=6] [--warmupEpochs=2] [--trainLimit=20000] [--retrainLimit=0 (all)] [--maxBatchesPerEpoch=0 (all)]
 //        node bench/search-quality.mjs --summary [--out=…] [--rounds=20] [--timingMs=100] [--seeds/--jobs/--widths/--budgets: what is expected]
 // (20 rounds of 100 ms windows: two such passes agreed within 1–3% where 5 × 500 ms read 3–13% high,
@@ -137,7 +137,6 @@ const DEFAULTS = {
   out: '.tmp/search-quality',
   records: '',
   referenceMs: 0.3244,
-  freshScale: false,
   summary: false,
   rounds: 20,
   timingMs: 100,
@@ -295,29 +294,18 @@ const scaled = (T) => {
   if (budgetScale === undefined) throw new Error('internal: the budget scale is not known yet');
   return +(T * budgetScale).toFixed(4);
 };
-/**
- * The scale is fixed once per study and machine: when <out>/jobs holds bc records from this device,
- * their scale is used again (the lowest seed's), not this start's measurement. The remembered reference
- * latency only ever comes down (a quieter timing replaces it), so a scale measured again at each start
- * drifts (on one AMD EPYC: × 0.673, then 0.659, then 0.643 over one session), and a reinforce or sweep
- * search run later would search under another T than the bc search it is compared with.
- * --freshScale ignores the records and uses this start's measurement. The summary always does: it
- * re-times every network against this start's reference, so T is compared in the same unit.
+/*
+ * The scale follows the machine's remembered reference latency, which only ever comes down, so T in ms
+ * moves between runs (on one AMD EPYC × 0.673, then 0.659, then 0.643). That is what keeps T fixed
+ * where it counts: a search prices every network as its ratio to the reference times that remembered
+ * latency, so T stays the same number of reference networks. (Fixing the scale once per machine was
+ * tried on 2026-11-30: the searches run later under the same T in ms then had a T 4.6% looser in
+ * reference networks than the bc searches they were paired with.)
  */
-async function settleBudgetScale({ fresh = args.freshScale } = {}) {
+async function settleBudgetScale() {
   const ref = await machineReference();
-  const measured = ref.latency / args.referenceMs;
-  const fixedBy = fresh || !existsSync(jobsDir)
-    ? undefined
-    : recordFiles(jobsDir)
-        .map((f) => readJson(join(jobsDir, f)))
-        .filter((r) => r.kind === 'bc' && r.budgetScale?.device === ref.device && r.budgetScale.scale > 0)
-        .sort((a, b) => a.seed - b.seed)[0];
-  budgetScale = fixedBy ? fixedBy.budgetScale.scale : measured;
-  const why = fixedBy
-    ? `the study's scale on this machine, fixed by ${fixedBy.id} (this start measured × ${measured.toFixed(3)}; --freshScale uses that)`
-    : `the reference network's quiet latency here is ${ref.latency.toFixed(4)} ms against ${args.referenceMs} ms where they are stated`;
-  log(`budgets on ${ref.device}: every T × ${budgetScale.toFixed(3)} (T = ${T_EXAMPLE} ms → ${scaled(T_EXAMPLE)} ms): ${why}`);
+  budgetScale = ref.latency / args.referenceMs;
+  log(`budgets: the reference network's quiet latency here (${ref.device}) is ${ref.latency.toFixed(4)} ms against ${args.referenceMs} ms where they are stated: every T × ${budgetScale.toFixed(3)} (T = ${T_EXAMPLE} ms → ${scaled(T_EXAMPLE)} ms)`);
 }
 
 // --------------------------------------------------------------------------------- child processes
@@ -870,7 +858,7 @@ async function summary() {
   // the reference network the searches time against, at the quiet latency searches pinned on this
   // machine (the op table's cache; timed and remembered here when this machine has none). Records may
   // come from other machines: everything is re-timed here, and budgets are scaled to this machine.
-  await settleBudgetScale({ fresh: true });
+  await settleBudgetScale();
   const pinned = await machineReference();
   const refArch = pinned.architecture;
   const built = [...nets.entries()].map(([k, n]) => [k, spaceOf(n.space).buildCompact(n.arch, new Rng(`search-quality:${k}`))]);
