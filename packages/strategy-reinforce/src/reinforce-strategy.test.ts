@@ -121,10 +121,13 @@ describe('ReinforceStrategy', () => {
     disposeNetwork(network);
   });
 
-  it('with wUnder the reward takes that exponent where LAT ≤ T (hard constraint: ACC alone under T)', async () => {
+  /**
+   * A strategy with the given options whose latency is a fixed per-op table (0.5 + {1, 3, 0} + {2, 5, 0}:
+   * 0.5 … 8.5 ms over the tiny space's architectures), recording each reward with its accuracy and LAT.
+   */
+  async function onTable(options: Parameters<typeof strategyOn>[1], seed: number) {
     const space = tinySpace();
-    // T = 4 splits the table's architectures: 0.5 + {1, 3, 0} + {2, 5, 0} spans 0.5 … 8.5
-    const { network, strategy } = await strategyOn(space, { samples: 12, reward: { use: 'latency', budget: 4, w: -1, wUnder: 0, latencySource: 'table' } }, 8);
+    const { network, strategy } = await strategyOn(space, options, seed);
     const table: Record<string, number[]> = { b0: [1, 3, 0], b1: [2, 5, 0] };
     const ofArchitecture = (a: Record<string, string>) =>
       0.5 + network.mixedOps.reduce((s, op) => s + table[op.label]![op.indexOf(a[op.label]!)]!, 0);
@@ -136,6 +139,17 @@ describe('ReinforceStrategy', () => {
       return reward;
     });
     const batch = randomBatch(space, 8, 5);
+    const dispose = () => {
+      tf.dispose([batch.x, batch.y]);
+      strategy.dispose();
+      disposeNetwork(network);
+    };
+    return { strategy, seen, batch, dispose };
+  }
+
+  it('with wUnder the reward takes that exponent where LAT ≤ T (hard constraint: ACC alone under T)', async () => {
+    // T = 4 splits the table's architectures
+    const { strategy, seen, batch, dispose } = await onTable({ samples: 12, reward: { use: 'latency', budget: 4, w: -1, wUnder: 0, latencySource: 'table' } }, 8);
     for (let i = 0; i < 3; i++) await strategy.archStep(stepInput(batch, i));
     const under = seen.filter((s) => s.lat <= 4);
     const over = seen.filter((s) => s.lat > 4);
@@ -143,32 +157,16 @@ describe('ReinforceStrategy', () => {
     expect(over.length).toBeGreaterThan(0);
     for (const s of under) expect(s.reward).toBeCloseTo(s.accuracy, 12);
     for (const s of over) expect(s.reward).toBeCloseTo(s.accuracy * (s.lat / 4) ** -1, 12);
-    tf.dispose([batch.x, batch.y]);
-    strategy.dispose();
-    disposeNetwork(network);
+    dispose();
   });
 
   it('the latency reward is ACC × (LAT/T)^w with LAT from the latency table (latencySource: table)', async () => {
-    const space = tinySpace();
-    const { network, strategy } = await strategyOn(space, { samples: 6, reward: { use: 'latency', budget: 2, w: -0.5, latencySource: 'table' } }, 8);
-    const table: Record<string, number[]> = { b0: [1, 3, 0], b1: [2, 5, 0] };
-    const ofArchitecture = (a: Record<string, string>) =>
-      0.5 + network.mixedOps.reduce((s, op) => s + table[op.label]![op.indexOf(a[op.label]!)]!, 0);
-    const latency = { ofArchitecture, fixed: 0.5, table, unit: 'ms', target: 'test', expected: () => tf.scalar(0) };
-    strategy.setup({ ...setupOf(space, network), latency });
-    const seen: { reward: number; accuracy: number; lat: number }[] = [];
-    strategy.hooks.reward.tapPromise('check', async (reward, ctx) => {
-      seen.push({ reward, accuracy: (await ctx.evaluate()).accuracy, lat: ofArchitecture(ctx.architecture) });
-      return reward;
-    });
-    const batch = randomBatch(space, 8, 5);
+    const { strategy, seen, batch, dispose } = await onTable({ samples: 6, reward: { use: 'latency', budget: 2, w: -0.5, latencySource: 'table' } }, 8);
     const m = await strategy.archStep(stepInput(batch));
     expect(seen).toHaveLength(6);
     for (const s of seen) expect(s.reward).toBeCloseTo(s.accuracy * (s.lat / 2) ** -0.5, 12);
     expect(m['latency/mean']).toBeGreaterThan(0.5);
-    tf.dispose([batch.x, batch.y]);
-    strategy.dispose();
-    disposeNetwork(network);
+    dispose();
   });
 
   it('measured LAT is timed once per distinct architecture, against the session\'s reference network when it offers one', async () => {
