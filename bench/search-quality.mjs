@@ -536,7 +536,8 @@ async function runJob(job) {
   const dir = join(runsDir, id);
   const ref = await machineReference();
   const base = { id, kind, seed, host: hostname(), recipe: recipe(), budgetScale: { scale: budgetScale, referenceMs: ref.latency, statedFor: args.referenceMs, device: ref.device } };
-  if (kind === 'bc' || kind === 'nolat' || kind === 'reinforce' || kind === 'reinforce-hard') {
+  // every kind with a search config but the sweep: searched, then the derived network retrained
+  if (kind in SEARCHES && kind !== 'sweep') {
     const config = SEARCHES[kind](seed);
     const s = await searchRecord(await search(id, config));
     const space = config.space.options;
@@ -703,7 +704,7 @@ async function runAll() {
   log(`${jobs.length} jobs planned in ${out}: ${jobs.length - todo.length} done, ${todo.length} to run (${todo.map((j) => j.id).join(', ') || 'none'})`);
   if (args.dryRun) {
     for (const job of todo) {
-      if (!['bc', 'nolat', 'reinforce', 'reinforce-hard', 'sweep'].includes(job.kind)) continue;
+      if (!(job.kind in SEARCHES)) continue;
       const file = join(runsDir, job.id, 'dry-run-config.json');
       mkdirSync(dirname(file), { recursive: true });
       writeJson(file, job.kind === 'sweep' ? SEARCHES.sweep(job.seed, job.T) : SEARCHES[job.kind](job.seed));
@@ -901,11 +902,10 @@ async function summary() {
 
   // ---- paired differences by seed (test accuracy; SE = sd of the differences / √n)
   const seedsWith = (kind) => new Map(rows.filter((r) => r.kind === kind).map((r) => [r.seed, r]));
-  const bcBySeed = seedsWith('bc');
   const paired = (name, other, first = 'bc') => {
     const diffs = [];
     const notes = [];
-    for (const [seed, bc] of [...(first === 'bc' ? bcBySeed : seedsWith(first))].sort((a, b) => a[0] - b[0])) {
+    for (const [seed, bc] of [...seedsWith(first)].sort((a, b) => a[0] - b[0])) {
       const o = other(seed, bc);
       if (o.value === undefined) {
         if (o.note) notes.push(`seed ${seed}: ${o.note}`);
