@@ -461,6 +461,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     const rule = deriveRule(o);
     let architecture = argmax;
     let latency = argmaxLatency;
+    let belowWindow = false;
     if (rule === 'within-budget' && lat && o.budget !== undefined) {
       const best = mostProbableWithin(
         this.ops.map((op) => ({ label: op.label, names: op.candidates.map((c) => c.name), probs: op.probsSync(), latency: lat.table[op.label]! })),
@@ -471,6 +472,7 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       );
       architecture = Object.fromEntries(this.ops.map((op, i) => [op.label, op.candidates[best.choice[i]!]!.name]));
       latency = lat.ofArchitecture(architecture);
+      belowWindow = best.belowWindow === true;
       if (!best.fits) this.log(`binaryconnect: no architecture fits the budget ${+o.budget.toPrecision(4)} ${lat.unit}; the fastest (${fmt(latency)} ${lat.unit}) is derived`);
     }
     const report: DeriveReport = {
@@ -482,7 +484,12 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       ...(latency !== undefined && o.budget !== undefined ? { fits: latency <= o.budget } : {}),
     };
     if (lat && o.budget !== undefined && !sameReport(this.lastReport, report)) {
-      const within = rule === 'within-budget' && argmaxLatency! > o.budget ? ` (argmax ${fmt(argmaxLatency!)} exceeds it)` : '';
+      const within =
+        rule === 'within-budget' && argmaxLatency! > o.budget
+          ? ` (argmax ${fmt(argmaxLatency!)} exceeds it)`
+          : belowWindow
+            ? ` (the budget does not bind: the slowest architecture of the space, ${fmt(this.ops.reduce((t, op) => t + Math.max(...lat.table[op.label]!), lat.fixed))} ${lat.unit}, lies more than budgetTolerance under it; derived within budgetTolerance of the slowest)`
+            : '';
       this.log(`binaryconnect: derived architecture ${fmt(latency!)} ${lat.unit} vs budget ${+o.budget.toPrecision(4)} ${lat.unit}: ${report.fits ? 'fits' : 'over budget'}${within}`);
     }
     this.lastReport = report;

@@ -62,6 +62,7 @@ describe('within-budget derive', () => {
     const rng = new Rng(7);
     let inWindow = 0;
     let outside = 0;
+    let belowWindow = 0;
     for (let trial = 0; trial < 200; trial++) {
       const ops = randomOps(rng);
       const target = 10 + rng.int(60);
@@ -77,6 +78,14 @@ describe('within-budget derive', () => {
       } else {
         outside++;
         expect(got.inWindow).toBe(false);
+        const slowest = 3 + ops.reduce((s, op) => s + Math.max(...op.latency), 0);
+        if (slowest < floor) {
+          // T does not bind: the same window under the slowest architecture
+          belowWindow++;
+          expect(got.belowWindow).toBe(true);
+          expect(got.logProb).toBeCloseTo(brute(ops, 3, slowest, (floor / target) * slowest)!.logProb, 10);
+          continue;
+        }
         // the first of the windows 2×, 4×, … as wide that holds an architecture, else the most probable ≤ T
         let widened: { choice: number[]; logProb: number } | undefined;
         for (let w = 2 * (target - floor); !widened && target - w > 0; w *= 2) widened = brute(ops, 3, target, target - w);
@@ -85,7 +94,29 @@ describe('within-budget derive', () => {
       }
     }
     expect(inWindow).toBeGreaterThan(20);
-    expect(outside).toBeGreaterThan(5);
+    expect(outside - belowWindow).toBeGreaterThan(5);
+    expect(belowWindow).toBeGreaterThan(5);
+  });
+
+  it('when T does not bind, a larger T never gives a faster architecture (the checked derive raises T by secant steps)', () => {
+    // The 2026-11-30 example run on a fast machine: the space's slowest architecture (0.601 ms) lay
+    // under 0.95·T (T = 0.75). The derive under T took the first widened window that held one,
+    // [0.60, 0.75], and gave the slowest architecture; it measured 0.58 ms, so the checked derive
+    // raised the model budget to 0.777 ms, whose widened window [0.466, 0.777] gave the argmax, at 0.489 ms.
+    const ops: BudgetChoice[] = [
+      { label: 'a', names: ['s', 'm', 'l'], probs: [0.5, 0.3, 0.2], latency: [1, 2, 3] },
+      { label: 'b', names: ['s', 'm', 'l'], probs: [0.45, 0.2, 0.35], latency: [1, 2, 3] },
+      { label: 'c', names: ['s', 'l'], probs: [0.6, 0.4], latency: [1, 3] },
+    ];
+    // slowest 3 + 9 = 12, argmax (s, s, s) = 6
+    const at = (T: number) => mostProbableWithin(ops, 3, T, 64, 0.95 * T);
+    const first = at(15);
+    expect(first).toMatchObject({ belowWindow: true, inWindow: false, fits: true });
+    // the window under the slowest architecture: [0.95 · 12, 12] holds only the slowest, (l, l, l)
+    expect(first).toMatchObject({ choice: [2, 2, 1], latency: 12 });
+    for (const T of [13, 15.5, 16, 20, 40]) expect(at(T)).toMatchObject({ choice: first.choice, latency: 12 });
+    // the window [0.8 · 12, 12] holds 10, 11 and 12: the most probable of them, (s, l, l) at 10 (0.5 · 0.35 · 0.4)
+    expect(mostProbableWithin(ops, 3, 30, 64, 0.8 * 30)).toMatchObject({ choice: [0, 2, 1], latency: 10, belowWindow: true });
   });
 
   it('with a floor, a fitting argmax far under T gives way to the most probable architecture near T', () => {

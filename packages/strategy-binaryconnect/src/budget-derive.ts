@@ -17,6 +17,8 @@ export interface BudgetedArchitecture {
   readonly fits: boolean;
   /** Whether `floor ≤ latency ≤ target` (with a floor). False when no architecture lies in that window: then the most probable one ≤ target is returned. */
   readonly inWindow?: boolean;
+  /** True when even the slowest architecture lies under `floor`: then the window is taken under the slowest one instead. */
+  readonly belowWindow?: boolean;
 }
 
 /**
@@ -27,7 +29,10 @@ export interface BudgetedArchitecture {
  * Exact when the beam holds every feasible partial choice; the argmax architecture is returned
  * whenever it lies in the window. When no architecture lies in [floor, target], the window is
  * widened downwards (2×, 4×, … its width) and the most probable architecture of the first window
- * that holds one is returned (`inWindow: false`), else the most probable one ≤ target; when even
+ * that holds one is returned (`inWindow: false`), else the most probable one ≤ target. When even the
+ * slowest architecture lies under `floor` (T does not bind), the window keeps its relative width
+ * under the slowest architecture instead, [floor/target · slowest, slowest] (`belowWindow: true`),
+ * so any such target gives the same architecture. When even
  * the fastest architecture exceeds the target, that one is returned with `fits: false`.
  */
 export function mostProbableWithin(ops: readonly BudgetChoice[], fixed: number, target: number, beamWidth: number, floor = 0): BudgetedArchitecture {
@@ -36,6 +41,15 @@ export function mostProbableWithin(ops: readonly BudgetChoice[], fixed: number, 
   const fastestLatency = fixed + fastest.reduce((s, j, i) => s + ops[i]!.latency[j]!, 0);
   if (fastestLatency > target) {
     return { choice: fastest, logProb: fastest.reduce((s, j, i) => s + logp(i, j), 0), latency: fastestLatency, fits: false, ...(floor > 0 ? { inWindow: false } : {}) };
+  }
+  const slowestLatency = fixed + ops.reduce((s, op) => s + Math.max(...op.latency), 0);
+  if (floor > 0 && slowestLatency < floor) {
+    // The whole space lies under the window: T does not bind. Aim for the same window under the
+    // slowest architecture instead, [floor/target · slowest, slowest]. Widening the window downwards
+    // from T would land wherever its doublings happen to cross the space, and a slightly larger T
+    // (the checked derive's secant steps) could then give a smaller network.
+    const top = search(ops, fixed, slowestLatency, beamWidth, (floor / target) * slowestLatency);
+    if (top) return { ...top, inWindow: false, belowWindow: true };
   }
   if (floor > 0) {
     // the window [floor, target]; when nothing lies there, windows twice, four times … as wide, so

@@ -147,6 +147,15 @@ describe('the derive checked on the hardware (measureDerived)', () => {
     expect(logs.some((l) => /derived network measured 36\.00 ms .* vs budget 30 ms: over/.test(l))).toBe(true);
   });
 
+  it('a budget that does not bind: every such T derives the same network, within budgetTolerance of the slowest, and the log says so', async () => {
+    const { strategy, logs } = await budgetSearch(0);
+    // the table: 2 ms fixed + 1 or 25 ms per block, so the slowest network is 5x5 + 5x5 at 52 ms, and
+    // the window [0.95 · 52, 52] holds only that one; T = 60 ms or more leaves it more than 5% under T
+    const reports = [60, 100, 103, 250].map((T) => strategy.deriveReport(T));
+    for (const r of reports) expect(r).toMatchObject({ architecture: { b0: '5x5', b1: '5x5' }, latency: 52, fits: true });
+    expect(logs.filter((l) => /vs budget \d+ ms: fits \(the budget does not bind: the slowest architecture of the space, 52\.00 ms/.test(l)).length).toBeGreaterThan(0);
+  });
+
   it('measureDerived: 0 trusts the table (the result then says nothing measured)', async () => {
     const { result, measured } = await budgetSearch(0);
     expect(measured).toEqual([]);

@@ -58,7 +58,7 @@ export const binaryConnectOptionsShape = {
     .max(1)
     .default(0.05)
     .describe(
-      'within-budget derive: the most probable architecture whose latency lies in [(1 − budgetTolerance)·T, T] when one does (else the most probable ≤ T); the checked derive aims for that window on the measured network. 0: the most probable ≤ T, however far under',
+      'within-budget derive: the most probable architecture whose latency lies in [(1 − budgetTolerance)·T, T] when one does (else in a window widened downwards; when the whole space lies under the window, T does not bind and the same window under the slowest architecture is used); the checked derive aims for that window on the measured network. 0: the most probable ≤ T, however far under',
     ),
   measureDerived: z
     .number()
