@@ -20,6 +20,7 @@ export * from './spaces/op-features.js';
 export * from './spaces/search-space.js';
 export * from './spaces/inherit-weights.js';
 export * from './strategies/strategy.js';
+export * from './strategies/budget-derive.js';
 export * from './strategies/renamed-option.js';
 export * from './backend/backend.js';
 export * from './backend/describe-device.js';

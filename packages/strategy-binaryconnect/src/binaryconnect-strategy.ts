@@ -5,6 +5,7 @@ import {
   binaryConnectGradient,
   gateGradients,
   localArchCompute,
+  mostProbableWithin,
   isDecayedWeight,
   rescalePair,
   Rng,
@@ -28,7 +29,6 @@ import {
   type StrategySetup,
   type StrategyState,
 } from '@proxyless/core';
-import { mostProbableWithin } from './budget-derive.js';
 import { deriveRule, latencyLossForm, type BinaryConnectOptions, type LatencyLossForm } from './options.js';
 
 export type GradientMode = BinaryConnectOptions['mode'];

@@ -6,7 +6,8 @@ import { binaryConnectStrategyPlugin } from './binaryconnect-plugin.js';
 export * from './options.js';
 // The estimators moved to @proxyless/core (one home for both strategies); re-exported for existing imports.
 export { binaryConnectGradient, logSumExp, rescalePair, sampleTwoPaths, softmaxOver } from '@proxyless/core';
-export * from './budget-derive.js';
+// The within-budget derive moved to @proxyless/core too (REINFORCE derives the same way); re-exported.
+export { mostProbableWithin, type BudgetChoice, type BudgetedArchitecture } from '@proxyless/core';
 export * from './binaryconnect-strategy.js';
 export * from './binaryconnect-plugin.js';
 

@@ -83,12 +83,25 @@ export const reinforceStrategyOptions = z
       .enum(['two', 'all'])
       .default('two')
       .describe('combined mode: the BinaryConnect gradient through two sampled paths per mixed op (paper) or through every path (exact, recomputed)'),
+    derive: z
+      .enum(['argmax', 'within-budget'])
+      .default('argmax')
+      .describe(
+        '`argmax`: the most probable candidate per mixed op. `within-budget` (needs the latency reward and a latency provider): the most probable architecture whose latency by the search\'s model lies in [(1 − budgetTolerance)·T, T], as BinaryConnect\'s derive (not measured again)',
+      ),
+    budgetTolerance: z.number().min(0).max(1).default(0.05).describe('within-budget derive: aim for [(1 − budgetTolerance)·T, T]; 0: the most probable ≤ T, however far under'),
+    beamWidth: z.number().int().min(1).default(64).describe('beam width of the within-budget derive'),
     cacheLatency: z
       .boolean()
       .default(true)
       .describe('measure each distinct architecture once per search: one round against the search\'s reference network, else the least of three measurements (kept in checkpoints)'),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.derive === 'within-budget' && !asLatencyReward(o.reward)) {
+      ctx.addIssue({ code: 'custom', path: ['derive'], message: `"within-budget" derives within the latency reward's budget T, but the reward is "${o.reward.use}": use reward: { use: latency, budget: T }, or derive: argmax` });
+    }
+  });
 
 export type ReinforceStrategyOptions = z.output<typeof reinforceStrategyOptions>;
 export type ReinforceStrategyInput = z.input<typeof reinforceStrategyOptions>;

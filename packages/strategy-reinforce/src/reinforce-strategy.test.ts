@@ -160,6 +160,27 @@ describe('ReinforceStrategy', () => {
     dispose();
   });
 
+  it('derive "within-budget": the most probable architecture within [0.95·T, T] by the latency model, where argmax takes the fastest', async () => {
+    const { strategy, dispose } = await onTable({ reward: { use: 'latency', budget: 6, latencySource: 'table' }, derive: 'within-budget' }, 8);
+    // p: zero leads in both blocks (argmax: 0.5 ms); by the table (fixed 0.5, b0 1/3/0, b1 2/5/0) nothing
+    // lies in [5.7, 6], and the window twice as wide, [5.4, 6], holds 3x3 + 1x1 and zero + 3x3 at 5.5
+    const probs = { b0: [0.1, 0.3, 0.6], b1: [0.25, 0.15, 0.6] };
+    for (const op of strategy['ops']) op.alpha.assign(tf.log(tf.tensor1d(probs[op.label as 'b0' | 'b1'])));
+    expect(strategy.options.derive).toBe('within-budget');
+    // zero + 3x3 (0.6 · 0.15 = 0.09) is more probable than 3x3 + 1x1 (0.3 · 0.25 = 0.075)
+    expect(strategy.derive()).toEqual({ b0: 'zero', b1: '3x3_conv' });
+    const argmax = await onTable({ reward: { use: 'latency', budget: 6, latencySource: 'table' } }, 8);
+    for (const op of argmax.strategy['ops']) op.alpha.assign(tf.log(tf.tensor1d(probs[op.label as 'b0' | 'b1'])));
+    expect(argmax.strategy.derive()).toEqual({ b0: 'zero', b1: 'zero' });
+    argmax.dispose();
+    dispose();
+    // the budget comes from the latency reward: another reward has none
+    const bad = reinforceStrategyOptions.safeParse({ reward: { use: 'accuracy' }, derive: 'within-budget' });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]).toMatchObject({ path: ['derive'] });
+    expect(bad.error!.issues[0]!.message).toMatch(/within-budget.*latency reward.*"accuracy"/);
+  });
+
   it('the latency reward is ACC × (LAT/T)^w with LAT from the latency table (latencySource: table)', async () => {
     const { strategy, seen, batch, dispose } = await onTable({ samples: 6, reward: { use: 'latency', budget: 2, w: -0.5, latencySource: 'table' } }, 8);
     const m = await strategy.archStep(stepInput(batch));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@proxyless/core';
+import { Rng } from '../random/rng.js';
 import { mostProbableWithin, type BudgetChoice } from './budget-derive.js';
 
 const all = (n: number) => [...Array(n).keys()];
