@@ -18,6 +18,9 @@
 //                  ACC·(LAT/T)^w at the same T, LAT measured whole (see REINFORCE below), retrained
 //   reinforce-hard-s  the same with MnasNet's hard constraint: reward ACC under T, ACC·(LAT/T)^-1 over
 //                  it (wUnder: 0, w: -1; --reinforceHardW), retrained
+//   reinforce-within-s  no search of its own: reinforce-s's final α (its run copied), derived again with
+//                  `derive: within-budget` (BinaryConnect's derive rule) and retrained, so that
+//                  bc − reinforce splits into the estimator's part and the derive's. Needs reinforce-s
 //   baseline-w-s   MobileNetV2-style (every block 3x3_MBConv6) on the example's space at width
 //                  multiplier w (each of --widths), retrained; no search
 //   random-s       random search at the cost of bc-s: architectures drawn uniformly, kept when bc-s's
@@ -38,7 +41,7 @@
 // searched network), ≈ ×2.2 faster.
 // The summary re-times ≈ 60 networks: ≈ 5 min.
 //
-// Usage: npx tsc -b && node bench/search-quality.mjs [--seeds=1,2,3] [--jobs=bc,nolat,reinforce,reinforce-hard,baseline,random,sweep]
+// Usage: npx tsc -b && node bench/search-quality.mjs [--seeds=1,2,3] [--jobs=bc,nolat,reinforce,reinforce-hard,reinforce-within,baseline,random,sweep]
 //        [--widths=0.25,0.35,0.5,0.75,1] [--budgets=0.55,0.65,0.75,0.85] [--retrainEpochs=28] [--trainFlags="--weight-decay 0.0005"]
 //        [--augment=horizontal-flip,random-crop:2 (the default)] [--validation=2000] [--randomK=4] [--randomEpochs=0 (rule)]
 //        [--reinforceSamples=10] [--reinforceLr=0.01] [--reinforceW=-0.07] [--reinforceHardW=-1] [--reinforceLatency=table|measured] [--reinforceMeasureMs=50]
@@ -60,7 +63,7 @@
 // Writes <out>/jobs/<id>.json (done) or <id>.failed.json (the error; the job runs again next time);
 // the summary writes <out>/summary.json, summary.md, accuracy-vs-latency.svg and accuracy-vs-latency.html.
 import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +111,7 @@ const RETRAIN_RECIPE = Object.freeze({
  */
 
 // ---------------------------------------------------------------------------------------------- flags
-const KINDS = ['bc', 'nolat', 'reinforce', 'reinforce-hard', 'baseline', 'random', 'sweep'];
+const KINDS = ['bc', 'nolat', 'reinforce', 'reinforce-hard', 'reinforce-within', 'baseline', 'random', 'sweep'];
 const DEFAULTS = {
   seeds: [1, 2, 3],
   jobs: KINDS.join(','),
@@ -372,6 +375,11 @@ const SEARCHES = {
   },
   reinforce: (s) => reinforceSearch(s, { w: args.reinforceW }),
   'reinforce-hard': (s) => reinforceSearch(s, { w: args.reinforceHardW, wUnder: 0 }),
+  // reinforce-s's config with the within-budget derive: not searched, its run is derived again (rederive)
+  'reinforce-within': (s) => {
+    const config = SEARCHES.reinforce(s);
+    return { ...config, strategy: { ...config.strategy, options: { ...config.strategy.options, derive: 'within-budget' } } };
+  },
   sweep: (s, T) => searchConfig(s, { strategy: { ...example.strategy, options: { ...example.strategy.options, budget: scaled(T) } } }),
 };
 
@@ -434,6 +442,46 @@ async function search(id, config) {
   const result = readJson(join(runDir, 'result.json'));
   log(`${id}: search done in ${seconds.toFixed(0)} s: ${archText(result.architecture)}, model ${fixed(result.latency)} ms${result.measuredLatency !== undefined ? `, measured ${fixed(result.measuredLatency)} ms` : ''}`);
   return { runDir, seconds, result };
+}
+
+/**
+ * A finished search's run copied to <runs>/<id>/search with strategy `options` set in its
+ * config.json, then `proxyless derive`: the same final α, derived by another rule. Reused when done
+ * from the same source run and options.
+ */
+async function rederive(id, from, options) {
+  const dir = join(runsDir, id);
+  const runDir = join(dir, 'search');
+  const doneFile = join(dir, 'rederive-done.json');
+  if (existsSync(doneFile)) {
+    const done = readJson(doneFile);
+    if (done.from === from.runDir && same(done.options, options) && existsSync(join(runDir, RUN_ARCHITECTURE))) {
+      log(`${id}: derive: reusing ${runDir}`);
+      return { runDir, seconds: from.seconds, result: rederived(runDir), reusedFrom: basename(dirname(from.runDir)) };
+    }
+  }
+  rmSync(doneFile, { force: true });
+  rmSync(runDir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(from.runDir, runDir, { recursive: true });
+  rmSync(join(runDir, RUN_ARCHITECTURE), { force: true });
+  const config = readJson(join(runDir, 'config.json'));
+  writeJson(join(runDir, 'config.json'), { ...config, strategy: { ...config.strategy, options: { ...config.strategy.options, ...options } } });
+  log(`${id}: derive of ${from.runDir}'s final α with ${JSON.stringify(options)} (log ${join(dir, 'derive.log')})`);
+  await proxyless(['derive', runDir], join(dir, 'derive.log'));
+  writeJson(doneFile, { from: from.runDir, options, date: new Date().toISOString() });
+  const result = rederived(runDir);
+  log(`${id}: derived ${archText(result.architecture)}, model ${fixed(result.latency)} ms`);
+  return { runDir, seconds: from.seconds, result, reusedFrom: basename(dirname(from.runDir)) };
+}
+const RUN_ARCHITECTURE = 'architecture.json';
+/** The search's result.json with the derive's answer (architecture.json) in place of the search's own. */
+function rederived(runDir) {
+  const a = readJson(join(runDir, RUN_ARCHITECTURE));
+  const { measuredLatency: _m, ...result } = readJson(join(runDir, 'result.json'));
+  // REINFORCE records no budget of its own: T is its latency reward's
+  const T = a.latencyBudget ?? readJson(join(runDir, 'config.json')).strategy.options.reward?.budget;
+  return { ...result, architecture: a.architecture, latency: a.latency, ...(T !== undefined ? { latencyBudget: T } : {}), ...(a.measuredLatency !== undefined ? { measuredLatency: a.measuredLatency } : {}) };
 }
 
 /** Retrains `architecture` (space options, seed) from scratch with the recipe into <dir>/model; reused when this exact retraining finished before. */
@@ -536,10 +584,23 @@ async function runJob(job) {
   const dir = join(runsDir, id);
   const ref = await machineReference();
   const base = { id, kind, seed, host: hostname(), recipe: recipe(), budgetScale: { scale: budgetScale, referenceMs: ref.latency, statedFor: args.referenceMs, device: ref.device } };
-  // every kind with a search config but the sweep: searched, then the derived network retrained
+  // every kind with a search config but the sweep: searched (reinforce-within: derived again from
+  // reinforce-s's run), then the derived network retrained
   if (kind in SEARCHES && kind !== 'sweep') {
-    const config = SEARCHES[kind](seed);
-    const s = await searchRecord(await search(id, config));
+    let config = SEARCHES[kind](seed);
+    let searched;
+    if (kind === 'reinforce-within') {
+      const from = join(jobsDir, `reinforce-${seed}.json`);
+      if (!existsSync(from)) return { skipped: `reinforce-${seed} is not done (its final α is derived again)` };
+      const source = readJson(from);
+      if (!existsSync(join(source.runDir, 'checkpoint.ckpt'))) return { skipped: `reinforce-${seed}'s search run ${source.runDir} has no checkpoint here (its .tmp was lost; --redo=reinforce-${seed} searches again)` };
+      // only the derive changes: T stays the one reinforce-s searched under (the budget scale moves between sessions)
+      const derive = { derive: config.strategy.options.derive };
+      searched = await rederive(id, { runDir: source.runDir, seconds: source.search.seconds }, derive);
+      const s0 = source.config.search;
+      config = { ...s0, strategy: { ...s0.strategy, options: { ...s0.strategy.options, ...derive } } };
+    } else searched = await search(id, config);
+    const s = await searchRecord(searched);
     const space = config.space.options;
     const r = await retrain(id, join(dir, 'retrain'), { space, seed, architecture: s.architecture }, args.retrainEpochs);
     return { ...base, config: { search: config, retrain: { epochs: args.retrainEpochs } }, spaceOptions: space, ...s, ...inspect(space, s.architecture), retrain: r, seconds: { search: s.search.seconds, retrain: r.seconds }, validationAccuracy: r.validationAccuracy, testAccuracy: r.testAccuracy, testCount: r.testCount };
@@ -778,7 +839,7 @@ function interpolate(points, x) {
   return undefined;
 }
 
-const COLORS = { bc: '#d62728', nolat: '#ff7f0e', reinforce: '#9467bd', 'reinforce-hard': '#8c564b', random: '#2ca02c', 'random (not selected)': '#2ca02c', baseline: '#1f77b4' };
+const COLORS = { bc: '#d62728', nolat: '#ff7f0e', reinforce: '#9467bd', 'reinforce-hard': '#8c564b', 'reinforce-within': '#e377c2', random: '#2ca02c', 'random (not selected)': '#2ca02c', baseline: '#1f77b4' };
 
 /** A static scatter (SVG) of test accuracy vs latency: markers per group, the baseline mean as a line. */
 function scatterSvg(series, { title, xLabel, yLabel, vLines = [] }) {
@@ -890,7 +951,7 @@ async function summary() {
       });
     }
   }
-  const groupNames = ['bc', 'nolat', 'reinforce', 'reinforce-hard', 'random', ...[...new Set(rows.filter((r) => r.kind === 'baseline').map((r) => r.width))].sort((a, b) => a - b).map((w) => `baseline-${w}`)];
+  const groupNames = ['bc', 'nolat', 'reinforce', 'reinforce-hard', 'reinforce-within', 'random', ...[...new Set(rows.filter((r) => r.kind === 'baseline').map((r) => r.width))].sort((a, b) => a - b).map((w) => `baseline-${w}`)];
   const groups = groupNames.map((g) => {
     const rs = rows.filter((r) => r.group === g);
     const stat = (f) => {
@@ -940,9 +1001,12 @@ async function summary() {
     paired('bc − random (best of k on validation)', bySeed('random')),
     paired('bc − reinforce', bySeed('reinforce')),
     paired('bc − reinforce-hard', bySeed('reinforce-hard')),
+    // the same final α of REINFORCE, derived by BinaryConnect's rule: bc − reinforce-within is the estimator's part
+    paired('bc − reinforce-within', bySeed('reinforce-within')),
+    paired('reinforce-within − reinforce (the derive rule alone)', bySeed('reinforce'), 'reinforce-within'),
     paired('bc − nolat', bySeed('nolat')),
     // the other searches against the curve at their own latency (where the curve reaches it)
-    ...['nolat', 'reinforce', 'reinforce-hard'].map((k) => paired(`${k} − baseline curve at equal measured latency`, baselineCurve, k)),
+    ...['nolat', 'reinforce', 'reinforce-hard', 'reinforce-within'].map((k) => paired(`${k} − baseline curve at equal measured latency`, baselineCurve, k)),
   ];
 
   // ---- the budget sweep
@@ -1015,9 +1079,9 @@ async function summary() {
   const series = [
     { name: 'baseline (each seed)', color: COLORS.baseline, marker: 'ring', points: plotted('baseline').map((r) => [r.latency, r.test * 100]), labels: plotted('baseline').map((r) => `×${r.width} s${r.seed}`) },
     { name: 'baseline mean over seeds', color: COLORS.baseline, marker: 'circle', line: true, points: curve.map((c) => [c.x, c.y * 100]), labels: curve.map((c) => `×${c.w}`) },
-    ...['bc', 'nolat', 'reinforce', 'reinforce-hard', 'random', 'random (not selected)'].map((g, i) => {
+    ...['bc', 'nolat', 'reinforce', 'reinforce-hard', 'reinforce-within', 'random', 'random (not selected)'].map((g, i) => {
       const rs = rows.filter((r) => r.group === g && Number.isFinite(r.latency) && Number.isFinite(r.test));
-      return { name: g, color: COLORS[g], marker: ['circle', 'square', 'triangle', 'triangle', 'diamond', 'diamond'][i], opacity: g === 'random (not selected)' ? 0.3 : 1, points: rs.map((r) => [r.latency, r.test * 100]), labels: rs.map((r) => `s${r.seed}`) };
+      return { name: g, color: COLORS[g], marker: ['circle', 'square', 'triangle', 'triangle', 'triangle', 'diamond', 'diamond'][i], opacity: g === 'random (not selected)' ? 0.3 : 1, points: rs.map((r) => [r.latency, r.test * 100]), labels: rs.map((r) => `s${r.seed}`) };
     }),
   ].filter((s) => s.points.length);
   const title = 'Fashion-MNIST test accuracy vs latency measured whole (wasm, batch 1)';
