@@ -5,7 +5,7 @@ import {
   binaryConnectGradient,
   gateGradients,
   localArchCompute,
-  mostProbableWithin,
+  deriveWithinBudget,
   isDecayedWeight,
   rescalePair,
   Rng,
@@ -463,14 +463,8 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     let latency = argmaxLatency;
     let belowWindow = false;
     if (rule === 'within-budget' && lat && o.budget !== undefined) {
-      const best = mostProbableWithin(
-        this.ops.map((op) => ({ label: op.label, names: op.candidates.map((c) => c.name), probs: op.probsSync(), latency: lat.table[op.label]! })),
-        lat.fixed,
-        o.budget,
-        o.beamWidth,
-        (1 - o.budgetTolerance) * o.budget,
-      );
-      architecture = Object.fromEntries(this.ops.map((op, i) => [op.label, op.candidates[best.choice[i]!]!.name]));
+      const best = deriveWithinBudget(this.ops, lat, o.budget, { beamWidth: o.beamWidth, tolerance: o.budgetTolerance });
+      architecture = best.architecture;
       latency = lat.ofArchitecture(architecture);
       belowWindow = best.belowWindow === true;
       if (!best.fits) this.log(`binaryconnect: no architecture fits the budget ${+o.budget.toPrecision(4)} ${lat.unit}; the fastest (${fmt(latency)} ${lat.unit}) is derived`);

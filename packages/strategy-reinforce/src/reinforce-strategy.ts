@@ -5,7 +5,7 @@ import {
   definePlugin,
   requireSlot,
   localArchCompute,
-  mostProbableWithin,
+  deriveWithinBudget,
   Rng,
   sampleFromProbs,
   sampleUniform,
@@ -322,7 +322,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
   /**
    * `argmax`, or with `derive: within-budget` the most probable architecture whose latency by the
    * search's model (the provider's op table, calibrated on whole networks when the provider does)
-   * lies in [(1 − budgetTolerance)·T, T]: core's `mostProbableWithin`, as BinaryConnect derives.
+   * lies in [(1 − budgetTolerance)·T, T]: core's `deriveWithinBudget`, as BinaryConnect derives.
    */
   derive(): Architecture {
     const o = this.options;
@@ -330,14 +330,7 @@ export class ReinforceStrategy implements ArchitectureStrategy {
     if (o.derive !== 'within-budget' || !lr) return argmaxArchitecture(this.ops);
     const lat = this.setupCtx?.latency;
     if (!lat) throw new Error('reinforce strategy: derive "within-budget" needs a latency provider (config `latency`) to price architectures');
-    const best = mostProbableWithin(
-      this.ops.map((op) => ({ label: op.label, names: op.candidates.map((c) => c.name), probs: op.probsSync(), latency: lat.table[op.label]! })),
-      lat.fixed,
-      lr.budget,
-      o.beamWidth,
-      (1 - o.budgetTolerance) * lr.budget,
-    );
-    return Object.fromEntries(this.ops.map((op, i) => [op.label, op.candidates[best.choice[i]!]!.name]));
+    return deriveWithinBudget(this.ops, lat, lr.budget, { beamWidth: o.beamWidth, tolerance: o.budgetTolerance }).architecture;
   }
 
   probabilities(): Record<string, number[]> {

@@ -1,3 +1,7 @@
+import type { ExpectedLatency } from '../latency/latency-provider.js';
+import type { MixedOp } from '../nn/mixed-op.js';
+import type { Architecture } from '../spaces/architecture.js';
+
 /** One mixed op as the budgeted derive sees it: p and the latency of each candidate. */
 export interface BudgetChoice {
   readonly label: string;
@@ -107,4 +111,25 @@ function search(ops: readonly BudgetChoice[], fixed: number, target: number, bea
 function compareChoices(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return 0;
+}
+
+/**
+ * `mostProbableWithin` over a network's mixed ops, priced by a latency model (its op table and fixed
+ * part): the window [(1 − tolerance)·target, target] (tolerance 0: ≤ target), with the chosen
+ * architecture by candidate name. The within-budget derive of the strategies.
+ */
+export function deriveWithinBudget(
+  ops: readonly MixedOp[],
+  latency: Pick<ExpectedLatency, 'table' | 'fixed'>,
+  target: number,
+  { beamWidth, tolerance }: { beamWidth: number; tolerance: number },
+): BudgetedArchitecture & { architecture: Architecture } {
+  const best = mostProbableWithin(
+    ops.map((op) => ({ label: op.label, names: op.candidates.map((c) => c.name), probs: op.probsSync(), latency: latency.table[op.label]! })),
+    latency.fixed,
+    target,
+    beamWidth,
+    (1 - tolerance) * target,
+  );
+  return { ...best, architecture: Object.fromEntries(ops.map((op, i) => [op.label, op.candidates[best.choice[i]!]!.name])) };
 }
