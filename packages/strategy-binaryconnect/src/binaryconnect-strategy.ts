@@ -461,12 +461,13 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
     const rule = deriveRule(o);
     let architecture = argmax;
     let latency = argmaxLatency;
-    let belowWindow = false;
+    // the slowest architecture's latency, when the whole space lies under the derive's window (T does not bind)
+    let slowest: number | undefined;
     if (rule === 'within-budget' && lat && o.budget !== undefined) {
       const best = deriveWithinBudget(this.ops, lat, o.budget, { beamWidth: o.beamWidth, tolerance: o.budgetTolerance });
       architecture = best.architecture;
       latency = lat.ofArchitecture(architecture);
-      belowWindow = best.belowWindow === true;
+      slowest = best.slowestLatency;
       if (!best.fits) this.log(`binaryconnect: no architecture fits the budget ${+o.budget.toPrecision(4)} ${lat.unit}; the fastest (${fmt(latency)} ${lat.unit}) is derived`);
     }
     const report: DeriveReport = {
@@ -481,8 +482,8 @@ export class BinaryConnectStrategy implements ArchitectureStrategy {
       const within =
         rule === 'within-budget' && argmaxLatency! > o.budget
           ? ` (argmax ${fmt(argmaxLatency!)} exceeds it)`
-          : belowWindow
-            ? ` (the budget does not bind: the slowest architecture of the space, ${fmt(this.ops.reduce((t, op) => t + Math.max(...lat.table[op.label]!), lat.fixed))} ${lat.unit}, lies more than budgetTolerance under it; derived within budgetTolerance of the slowest)`
+          : slowest !== undefined
+            ? ` (the budget does not bind: the slowest architecture of the space, ${fmt(slowest)} ${lat.unit}, lies more than budgetTolerance under it; derived within budgetTolerance of the slowest)`
             : '';
       this.log(`binaryconnect: derived architecture ${fmt(latency!)} ${lat.unit} vs budget ${+o.budget.toPrecision(4)} ${lat.unit}: ${report.fits ? 'fits' : 'over budget'}${within}`);
     }

@@ -111,7 +111,7 @@ describe('within-budget derive', () => {
     // slowest 3 + 9 = 12, argmax (s, s, s) = 6
     const at = (T: number) => mostProbableWithin(ops, 3, T, 64, 0.95 * T);
     const first = at(15);
-    expect(first).toMatchObject({ belowWindow: true, inWindow: false, fits: true });
+    expect(first).toMatchObject({ belowWindow: true, inWindow: false, fits: true, slowestLatency: 12 });
     // the window under the slowest architecture: [0.95 · 12, 12] holds only the slowest, (l, l, l)
     expect(first).toMatchObject({ choice: [2, 2, 1], latency: 12 });
     for (const T of [13, 15.5, 16, 20, 40]) expect(at(T)).toMatchObject({ choice: first.choice, latency: 12 });

@@ -23,6 +23,8 @@ export interface BudgetedArchitecture {
   readonly inWindow?: boolean;
   /** True when even the slowest architecture lies under `floor`: then the window is taken under the slowest one instead. */
   readonly belowWindow?: boolean;
+  /** With `belowWindow`: the slowest architecture's latency (fixed + Σ the slowest candidates). */
+  readonly slowestLatency?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export function mostProbableWithin(ops: readonly BudgetChoice[], fixed: number, 
     // from T would land wherever its doublings happen to cross the space, and a slightly larger T
     // (the checked derive's secant steps) could then give a smaller network.
     const top = search(ops, fixed, slowestLatency, beamWidth, (floor / target) * slowestLatency);
-    if (top) return { ...top, inWindow: false, belowWindow: true };
+    if (top) return { ...top, inWindow: false, belowWindow: true, slowestLatency };
   }
   if (floor > 0) {
     // the window [floor, target]; when nothing lies there, windows twice, four times … as wide, so
