@@ -67,7 +67,7 @@ import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readF
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createExpectedLatency, FASHION_MNIST_SYSTEM_DIR, fastestArchitecture, LATENCY_CALIBRATION_FILE, networkLayers, MeasuredLatencyProvider, readConfigFile, readStoredCalibration, relativeTimer, Rng, writeFileAtomic } from '@proxyless/core';
+import { createExpectedLatency, FASHION_MNIST_SYSTEM_DIR, fastestArchitecture, LATENCY_CALIBRATION_FILE, networkLayers, MeasuredLatencyProvider, readConfigFile, readStoredCalibration, relativeTimer, Rng, RunFiles, writeFileAtomic } from '@proxyless/core';
 import { MBConvSpace, mbconvSpaceOptions } from '@proxyless/space-mbconv';
 import { parseArgs } from './common.mjs';
 
@@ -453,18 +453,19 @@ async function rederive(id, from, options) {
   const dir = join(runsDir, id);
   const runDir = join(dir, 'search');
   const doneFile = join(dir, 'rederive-done.json');
+  const searched = (result) => ({ runDir, seconds: from.seconds, result, reusedFrom: basename(dirname(from.runDir)) });
   if (existsSync(doneFile)) {
     const done = readJson(doneFile);
-    if (done.from === from.runDir && same(done.options, options) && existsSync(join(runDir, RUN_ARCHITECTURE))) {
+    if (done.from === from.runDir && same(done.options, options) && existsSync(join(runDir, RunFiles.architecture))) {
       log(`${id}: derive: reusing ${runDir}`);
-      return { runDir, seconds: from.seconds, result: rederived(runDir), reusedFrom: basename(dirname(from.runDir)) };
+      return searched(rederived(runDir));
     }
   }
   rmSync(doneFile, { force: true });
   rmSync(runDir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   cpSync(from.runDir, runDir, { recursive: true });
-  rmSync(join(runDir, RUN_ARCHITECTURE), { force: true });
+  rmSync(join(runDir, RunFiles.architecture), { force: true });
   const config = readJson(join(runDir, 'config.json'));
   writeJson(join(runDir, 'config.json'), { ...config, strategy: { ...config.strategy, options: { ...config.strategy.options, ...options } } });
   log(`${id}: derive of ${from.runDir}'s final α with ${JSON.stringify(options)} (log ${join(dir, 'derive.log')})`);
@@ -472,12 +473,11 @@ async function rederive(id, from, options) {
   writeJson(doneFile, { from: from.runDir, options, date: new Date().toISOString() });
   const result = rederived(runDir);
   log(`${id}: derived ${archText(result.architecture)}, model ${fixed(result.latency)} ms`);
-  return { runDir, seconds: from.seconds, result, reusedFrom: basename(dirname(from.runDir)) };
+  return searched(result);
 }
-const RUN_ARCHITECTURE = 'architecture.json';
 /** The search's result.json with the derive's answer (architecture.json) in place of the search's own. */
 function rederived(runDir) {
-  const a = readJson(join(runDir, RUN_ARCHITECTURE));
+  const a = readJson(join(runDir, RunFiles.architecture));
   const { measuredLatency: _m, ...result } = readJson(join(runDir, 'result.json'));
   // REINFORCE records no budget of its own: T is its latency reward's
   const T = a.latencyBudget ?? readJson(join(runDir, 'config.json')).strategy.options.reward?.budget;
